@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+var (
+	_ lanyard.SessionService = (*SessionService)(nil)
+	_ lanyard.LoginLimiter   = (*SessionService)(nil)
+)
+
+// SessionService implements lanyard.SessionService and lanyard.LoginLimiter
+// in the database, so every instance of a cluster sees the same sessions
+// and the same failed-login counts.
+type SessionService struct {
+	db *DB
+}
+
+// NewSessionService returns a SessionService on db.
+func NewSessionService(db *DB) *SessionService { return &SessionService{db: db} }
+
+func hashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// CreateSession starts a session and returns its token (256 random bits).
+func (s *SessionService) CreateSession(ctx context.Context, userID int64, addr string, ttl time.Duration) (string, error) {
+	token := rand.Text() + rand.Text()
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		// Expired sessions are swept here rather than by a job: logins are
+		// frequent enough to keep the table small.
+		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr) VALUES (?, ?, ?, ?, ?, ?)`,
+			hashToken(token), userID, encodeTime(tx.now), encodeTime(tx.now.Add(ttl)), encodeTime(tx.now), addr)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return token, nil
+}
+
+// FindSession returns the live session for token and its user.
+func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyard.Session, *lanyard.User, error) {
+	if token == "" || len(token) > 128 {
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
+	}
+	var sess lanyard.Session
+	var created, expires, seen int64
+	err := s.db.queryRow(ctx, `SELECT id, user_id, created_at, expires_at, last_seen, addr FROM sessions WHERE token_hash = ?`,
+		hashToken(token)).Scan(&sess.ID, &sess.UserID, &created, &expires, &seen, &sess.Addr)
+	if errNoRows(err) {
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("find session: %w", err)
+	}
+	sess.CreatedAt, sess.ExpiresAt, sess.LastSeen = decodeTime(created), decodeTime(expires), decodeTime(seen)
+	if !s.db.Now().Before(sess.ExpiresAt) {
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session has expired. Please log in again.")
+	}
+	u, err := findUser(ctx, s.db, `id = ?`, sess.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.State != lanyard.UserActive {
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
+	}
+	return &sess, u, nil
+}
+
+// DeleteSession ends the session of token; an unknown token is no error.
+func (s *SessionService) DeleteSession(ctx context.Context, token string) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
+		return err
+	})
+}
+
+// DeleteUserSessions ends every session of a user.
+func (s *SessionService) DeleteUserSessions(ctx context.Context, userID int64) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
+		return err
+	})
+}
+
+// LoginAllowed returns how long key must wait before its next attempt.
+func (s *SessionService) LoginAllowed(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
+	now := s.db.Now()
+	var n int
+	var oldest int64
+	err := s.db.queryRow(ctx, `SELECT COUNT(*), COALESCE(MIN(at), 0) FROM login_failures WHERE key = ? AND at > ?`,
+		key, encodeTime(now.Add(-window))).Scan(&n, &oldest)
+	if err != nil {
+		return 0, fmt.Errorf("count login failures: %w", err)
+	}
+	if n < limit {
+		return 0, nil
+	}
+	wait := decodeTime(oldest).Add(window).Sub(now)
+	return max(wait, time.Second), nil
+}
+
+// RecordLoginFailure counts one failed login against each key.
+func (s *SessionService) RecordLoginFailure(ctx context.Context, keys ...string) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		// Failures older than a day count for nothing; sweep them.
+		if _, err := tx.exec(ctx, `DELETE FROM login_failures WHERE at < ?`, encodeTime(tx.now.Add(-24*time.Hour))); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.exec(ctx, `INSERT INTO login_failures (key, at) VALUES (?, ?)`, k, encodeTime(tx.now)); err != nil {
+				return fmt.Errorf("record login failure: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ClearLoginFailures forgets the failures of key, after a good login.
+func (s *SessionService) ClearLoginFailures(ctx context.Context, key string) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
+		return err
+	})
+}

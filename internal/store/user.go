@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/password"
+)
+
+var _ lanyard.UserService = (*UserService)(nil)
+
+// UserService implements lanyard.UserService.
+type UserService struct {
+	db     *DB
+	params password.Params
+	// dummyHash is verified when a username is unknown, so that an unknown
+	// user and a wrong password take about the same time.
+	dummyHash string
+}
+
+// NewUserService returns a UserService hashing passwords with params.
+func NewUserService(db *DB, params password.Params) *UserService {
+	return &UserService{db: db, params: params, dummyHash: password.Hash(password.Generate(24), params)}
+}
+
+const userColumns = `id, username, email, common_name, attributes, state, roles, must_change_password, created_at, updated_at`
+
+func scanUser(s scanner) (*lanyard.User, error) {
+	var u lanyard.User
+	var attrs, roles string
+	var mustChange int
+	var created, updated int64
+	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.CommonName, &attrs, &u.State, &roles, &mustChange, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
+		return nil, fmt.Errorf("decode attributes of %s: %w", u.Username, err)
+	}
+	u.Roles = decodeRoles(roles)
+	u.MustChangePassword = mustChange != 0
+	u.CreatedAt, u.UpdatedAt = decodeTime(created), decodeTime(updated)
+	return &u, nil
+}
+
+func encodeRoles(roles []lanyard.Role) string {
+	s := make([]string, 0, len(roles))
+	for _, r := range roles {
+		if !slices.Contains(s, string(r)) {
+			s = append(s, string(r))
+		}
+	}
+	slices.Sort(s)
+	return strings.Join(s, ",")
+}
+
+func decodeRoles(s string) []lanyard.Role {
+	var roles []lanyard.Role
+	for _, r := range strings.Split(s, ",") {
+		if r != "" {
+			roles = append(roles, lanyard.Role(r))
+		}
+	}
+	return roles
+}
+
+// normalize fills defaults: every user has the role "user" and attributes.
+func normalize(u *lanyard.User) {
+	u.Username = strings.ToLower(strings.TrimSpace(u.Username))
+	u.Email = strings.TrimSpace(u.Email)
+	u.CommonName = strings.TrimSpace(u.CommonName)
+	if u.State == "" {
+		u.State = lanyard.UserActive
+	}
+	if !slices.Contains(u.Roles, lanyard.RoleUser) {
+		u.Roles = append(u.Roles, lanyard.RoleUser)
+	}
+	if u.Attributes == nil {
+		u.Attributes = map[string]string{}
+	}
+}
+
+// CreateUser creates u with the given password.
+func (s *UserService) CreateUser(ctx context.Context, actor lanyard.Actor, u *lanyard.User, pw string) error {
+	return s.ImportUsers(ctx, actor, []lanyard.NewUser{{User: *u, Password: pw}})
+}
+
+// ImportUsers creates every user or none: the first invalid or duplicate
+// user aborts the whole transaction.
+func (s *UserService) ImportUsers(ctx context.Context, actor lanyard.Actor, users []lanyard.NewUser) error {
+	hashes := make([]string, len(users))
+	for i := range users {
+		u := &users[i].User
+		normalize(u)
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if users[i].Password != "" {
+			if err := lanyard.ValidatePassword(users[i].Password); err != nil {
+				return err
+			}
+			hashes[i] = password.Hash(users[i].Password, s.params)
+		}
+	}
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		for i := range users {
+			if err := tx.insertUser(ctx, actor, &users[i].User, hashes[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (tx *Tx) insertUser(ctx context.Context, actor lanyard.Actor, u *lanyard.User, hash string) error {
+	attrs, _ := json.Marshal(u.Attributes)
+	u.CreatedAt, u.UpdatedAt = tx.now, tx.now
+	err := tx.queryRow(ctx, `INSERT INTO users (username, email, common_name, attributes, state, roles, password_hash, must_change_password, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Username, u.Email, u.CommonName, string(attrs), string(u.State), encodeRoles(u.Roles), hash,
+		boolInt(u.MustChangePassword), encodeTime(tx.now), encodeTime(tx.now)).Scan(&u.ID)
+	if isUniqueViolation(err) {
+		return lanyard.Errorf(lanyard.ECONFLICT, "A user named %q exists already.", u.Username)
+	} else if err != nil {
+		return fmt.Errorf("insert user: %w", err)
+	}
+	return tx.insertAudit(ctx, actor, "user.create", u.Username,
+		fmt.Sprintf("email=%s state=%s roles=%s", u.Email, u.State, encodeRoles(u.Roles)))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// FindUserByID returns the user with the given ID.
+func (s *UserService) FindUserByID(ctx context.Context, id int64) (*lanyard.User, error) {
+	return findUser(ctx, s.db, `id = ?`, id)
+}
+
+// FindUserByUsername returns the user with the given username.
+func (s *UserService) FindUserByUsername(ctx context.Context, username string) (*lanyard.User, error) {
+	return findUser(ctx, s.db, `username = ?`, strings.ToLower(strings.TrimSpace(username)))
+}
+
+func findUser(ctx context.Context, c conn, where string, arg any) (*lanyard.User, error) {
+	u, err := scanUser(c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	if errNoRows(err) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No such user.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// FindUsers lists users matching f, ordered by username.
+func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*lanyard.User, error) {
+	q := `SELECT ` + userColumns + ` FROM users WHERE 1=1`
+	var args []any
+	if f.Query != "" {
+		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Query)) + "%"
+		q += ` AND (LOWER(username) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\' OR LOWER(common_name) LIKE ? ESCAPE '\')`
+		args = append(args, like, like, like)
+	}
+	if f.State != "" {
+		q += ` AND state = ?`
+		args = append(args, string(f.State))
+	}
+	if f.Limit <= 0 || f.Limit > 10000 {
+		f.Limit = 10000
+	}
+	q += fmt.Sprintf(` ORDER BY username LIMIT %d`, f.Limit)
+	users, err := queryAll(ctx, s.db, q, args, scanUser)
+	if err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	return users, nil
+}

@@ -1,0 +1,41 @@
+package lanyard
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a server-side login session. The browser holds only a random
+// token; the database holds its SHA-256 hash, so a database reader cannot
+// take over a session.
+type Session struct {
+	ID        int64
+	UserID    int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	LastSeen  time.Time
+	Addr      string
+}
+
+// SessionService creates, finds and ends login sessions. A session created
+// by one instance is valid on every instance that shares the database.
+type SessionService interface {
+	// CreateSession starts a session for the user and returns the token to
+	// put in the cookie.
+	CreateSession(ctx context.Context, userID int64, addr string, ttl time.Duration) (token string, err error)
+	// FindSession returns the session and its user for a token, or
+	// EUNAUTHORIZED when it is unknown or expired.
+	FindSession(ctx context.Context, token string) (*Session, *User, error)
+	DeleteSession(ctx context.Context, token string) error
+	DeleteUserSessions(ctx context.Context, userID int64) error
+}
+
+// LoginLimiter counts failed logins per key (a username or an address)
+// across all instances.
+type LoginLimiter interface {
+	// LoginAllowed returns how long to wait when key has had limit or more
+	// failures within window, else zero.
+	LoginAllowed(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error)
+	RecordLoginFailure(ctx context.Context, keys ...string) error
+	ClearLoginFailures(ctx context.Context, key string) error
+}

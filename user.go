@@ -1,0 +1,160 @@
+package lanyard
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// UserState is the lifecycle state of a user. Only active users log in to
+// Self-Service and get mobile IDs.
+type UserState string
+
+// The user states.
+const (
+	UserRegistered UserState = "registered"
+	UserActive     UserState = "active"
+	UserInactive   UserState = "inactive"
+	UserLocked     UserState = "locked"
+)
+
+// UserStates lists every user state in lifecycle order.
+var UserStates = []UserState{UserRegistered, UserActive, UserInactive, UserLocked}
+
+// Valid reports whether s is one of the user states.
+func (s UserState) Valid() bool { return slices.Contains(UserStates, s) }
+
+// Role grants access to a part of the portal. Every user may use
+// Self-Service; operators and administrators get more.
+type Role string
+
+// The roles.
+const (
+	RoleUser     Role = "user"
+	RoleOperator Role = "operator"
+	RoleAdmin    Role = "admin"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleUser, RoleOperator, RoleAdmin}
+
+// Valid reports whether r is one of the roles.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// User is a person known to Lanyard.
+type User struct {
+	ID         int64
+	Username   string
+	Email      string
+	CommonName string
+	Attributes map[string]string
+	State      UserState
+	Roles      []Role
+	// MustChangePassword is set for one-time passwords, such as the one the
+	// first start prints for the administrator.
+	MustChangePassword bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// HasRole reports whether u holds role r.
+func (u *User) HasRole(r Role) bool { return slices.Contains(u.Roles, r) }
+
+// Limits on user fields keep rows, pages and certificates sane.
+const (
+	MaxUsernameLen   = 64
+	MaxEmailLen      = 254
+	MaxCommonNameLen = 64 // the X.520 upper bound for commonName
+	MaxPasswordLen   = 1024
+	MinPasswordLen   = 8
+)
+
+var (
+	usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]*$`)
+	emailRE    = regexp.MustCompile(`^[^\s@<>()",;:\\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
+)
+
+// Validate checks the fields a user is created with and returns an EINVALID
+// error naming the first bad field.
+func (u *User) Validate() error {
+	switch {
+	case u.Username == "":
+		return Errorf(EINVALID, "The username is required.")
+	case len(u.Username) > MaxUsernameLen:
+		return Errorf(EINVALID, "The username may have at most %d characters.", MaxUsernameLen)
+	case !usernameRE.MatchString(u.Username):
+		return Errorf(EINVALID, "The username may contain only lower-case letters, digits and . _ @ -, and must start with a letter or digit.")
+	case u.Email == "":
+		return Errorf(EINVALID, "The email address is required.")
+	case len(u.Email) > MaxEmailLen || !emailRE.MatchString(u.Email):
+		return Errorf(EINVALID, "The email address is not valid.")
+	case strings.TrimSpace(u.CommonName) == "":
+		return Errorf(EINVALID, "The common name is required.")
+	case utf8.RuneCountInString(u.CommonName) > MaxCommonNameLen || !utf8.ValidString(u.CommonName) || hasControl(u.CommonName):
+		return Errorf(EINVALID, "The common name must be valid text of at most %d characters.", MaxCommonNameLen)
+	case !u.State.Valid():
+		return Errorf(EINVALID, "The state %q is not one of registered, active, inactive, locked.", u.State)
+	}
+	for _, r := range u.Roles {
+		if !r.Valid() {
+			return Errorf(EINVALID, "The role %q is not one of user, operator, admin.", r)
+		}
+	}
+	for k, v := range u.Attributes {
+		if k == "" || len(k) > 64 || len(v) > 1024 || hasControl(k) || hasControl(v) {
+			return Errorf(EINVALID, "Attribute names must have 1 to 64 characters and values at most 1024, without control characters.")
+		}
+	}
+	return nil
+}
+
+// ValidatePassword checks a new password against the password policy.
+func ValidatePassword(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinPasswordLen:
+		return Errorf(EINVALID, "The password must have at least %d characters.", MinPasswordLen)
+	case len(pw) > MaxPasswordLen:
+		return Errorf(EINVALID, "The password may have at most %d bytes.", MaxPasswordLen)
+	}
+	return nil
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}
+
+// UserFilter selects users in a listing.
+type UserFilter struct {
+	Query string // matched against username, email and common name
+	State UserState
+	Limit int
+}
+
+// UserService manages users and their credentials.
+type UserService interface {
+	// CreateUser creates u with the given password (empty: no password,
+	// the user cannot log in until one is set).
+	CreateUser(ctx context.Context, actor Actor, u *User, password string) error
+	// ImportUsers creates all users or none.
+	ImportUsers(ctx context.Context, actor Actor, users []NewUser) error
+	FindUserByID(ctx context.Context, id int64) (*User, error)
+	FindUserByUsername(ctx context.Context, username string) (*User, error)
+	FindUsers(ctx context.Context, f UserFilter) ([]*User, error)
+	SetUserState(ctx context.Context, actor Actor, username string, state UserState) (*User, error)
+	SetUserRoles(ctx context.Context, actor Actor, username string, roles []Role) (*User, error)
+	SetPassword(ctx context.Context, actor Actor, username, password string, mustChange bool) error
+	// Authenticate checks a username and password. It returns EUNAUTHORIZED
+	// for an unknown user and for a wrong password alike, taking about the
+	// same time for both, and EUSERSTATE for a user who may not log in.
+	Authenticate(ctx context.Context, username, password string) (*User, error)
+}
+
+// NewUser is a user to be created together with its initial password.
+type NewUser struct {
+	User     User
+	Password string
+}
