@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/lanyard-id/lanyard/internal/config"
+	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/store"
+)
+
+// app is the wired program: the database and the services over it. serve
+// and the administration commands share it, so both see the same data.
+type app struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	db       *store.DB
+	users    *store.UserService
+	sessions *store.SessionService
+}
+
+// passwordParams is the argon2id cost; tests lower it through the
+// environment so that the race detector's slowdown stays bearable.
+func passwordParams(getenv func(string) string) password.Params {
+	if getenv("LANYARD_INSECURE_FAST_HASH") == "1" {
+		return password.Params{Memory: 1024, Time: 1, Threads: 1}
+	}
+	return password.Default
+}
+
+// openApp opens and migrates the database of cfg.
+func openApp(ctx context.Context, e env, cfg config.Config, logOut io.Writer) (*app, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	logger, err := newLogger(cfg, logOut)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &app{
+		cfg: cfg, logger: logger, db: db,
+		users:    store.NewUserService(db, passwordParams(e.getenv)),
+		sessions: store.NewSessionService(db),
+	}, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// discardUnlessDebug keeps the logs of administration commands off the
+// terminal, where their one line of result belongs, unless asked for.
+func discardUnlessDebug(cfg config.Config, e env) io.Writer {
+	if cfg.LogLevel == "debug" {
+		return e.stderr
+	}
+	return io.Discard
+}

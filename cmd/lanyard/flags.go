@@ -1,0 +1,138 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/config"
+)
+
+// errHelp is returned after --help printed the usage: exit code 0.
+var errHelp = errors.New("help")
+
+// newFlagSet returns a flag set that prints its usage to stdout and reports
+// errors instead of exiting.
+func newFlagSet(e env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\nFlags (each also read from LANYARD_<NAME>, then from --config):\n", usage)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses args allowing flags before and after positional
+// arguments, as every lanyard command promises. "--" ends the flags.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, fmt.Errorf("%w: %v (see --help)", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(args []string, min, max int, usage string) error {
+	if len(args) < min || (max >= 0 && len(args) > max) {
+		return fmt.Errorf("%w: usage: lanyard %s", errUsage, usage)
+	}
+	return nil
+}
+
+// flagSet is where a command defines its own flags.
+type flagSet = *flag.FlagSet
+
+// loadConfig parses the command line of a command into a configuration,
+// applies the environment and the config file, and validates it.
+func loadConfig(e env, name, usage string, args []string) (config.Config, []string, error) {
+	return loadConfigWith(e, name, usage, args, nil)
+}
+
+// loadConfigWith is loadConfig for a command that defines flags of its own
+// in setup, besides the settings every command shares.
+func loadConfigWith(e env, name, usage string, args []string, setup func(flagSet)) (config.Config, []string, error) {
+	cfg := config.Default()
+	fs := newFlagSet(e, name, usage)
+	if setup != nil {
+		setup(fs)
+	}
+	file := config.Register(fs, &cfg)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return cfg, nil, err
+	}
+	if err := config.Apply(fs, *file, e.getenv); err != nil {
+		return cfg, nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, pos, nil
+}
+
+// oneLine renders err for stderr: a domain error's message, or the wrapped
+// chain of an internal error, on one line.
+func oneLine(err error) string {
+	msg := err.Error()
+	var le *lanyard.Error
+	if errors.As(err, &le) {
+		msg = le.Message
+	}
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+// readSecretFile reads a password from a file, or from stdin for "-",
+// without its trailing newline.
+func readSecretFile(e env, path string) (string, error) {
+	var b []byte
+	var err error
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read password file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// multiFlag collects a flag that may repeat.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseAttrs reads NAME=VALUE pairs into attrs.
+func parseAttrs(pairs []string, attrs map[string]string) error {
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("%w: --attr %q: want NAME=VALUE", errUsage, p)
+		}
+		attrs[k] = v
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/web"
+)
+
+func runServe(ctx context.Context, e env, args []string) error {
+	cfg, pos, err := loadConfig(e, "serve", "serve [flags]", args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, 0, "serve [flags]"); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, cfg, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.ensureAdmin(ctx, e); err != nil {
+		return err
+	}
+
+	srv := &web.Server{
+		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db,
+		Logger: a.logger, Ready: a.db.Ready,
+		SessionTTL:     cfg.SessionTTL,
+		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
+		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	a.logger.Info("lanyard serving", "version", lanyard.Version, "addr", ln.Addr().String(),
+		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	a.logger.Info("stopped")
+	return nil
+}
+
+// ensureAdmin creates the administrator on first start and prints its
+// one-time password once, on stdout and never in the log. When several
+// instances start together, the one whose insert wins prints it.
+func (a *app) ensureAdmin(ctx context.Context, e env) error {
+	admins, err := a.users.FindUsers(ctx, lanyard.UserFilter{Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(admins) > 0 {
+		return nil
+	}
+	pw := password.Generate(20)
+	u := &lanyard.User{
+		Username: "admin", Email: "admin@localhost.localdomain", CommonName: "Administrator",
+		State: lanyard.UserActive, Roles: []lanyard.Role{lanyard.RoleUser, lanyard.RoleAdmin}, MustChangePassword: true,
+	}
+	err = a.users.CreateUser(ctx, lanyard.SystemActor, u, pw)
+	if lanyard.ErrorCode(err) == lanyard.ECONFLICT {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("create administrator: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "initial admin password: %s\n", pw)
+	a.logger.Info("created the administrator 'admin' with a one-time password")
+	return nil
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+func runUser(ctx context.Context, e env, args []string) error {
+	subs := map[string]func(context.Context, env, []string) error{
+		"add": runUserAdd, "import": runUserImport, "list": runUserList,
+		"set-state": runUserSetState, "set-role": runUserSetRole,
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintln(e.stdout, "Usage: lanyard user add|import|list|set-state|set-role [flags] [arguments]\n\nRun 'lanyard user SUBCOMMAND --help' for details.")
+		if len(args) == 0 {
+			return fmt.Errorf("%w: missing subcommand", errUsage)
+		}
+		return errHelp
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		return fmt.Errorf("%w: unknown subcommand %q of user", errUsage, args[0])
+	}
+	return sub(ctx, e, args[1:])
+}
+
+// adminCommand loads the configuration of an administration command, opens
+// the database and runs fn with it.
+func adminCommand(ctx context.Context, e env, name, usage string, args []string, min, max int, setup func(fs flagSet), fn func(a *app, pos []string) error) error {
+	cfg, pos, err := loadConfigWith(e, name, usage, args, setup)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, min, max, usage); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, e, cfg, discardUnlessDebug(cfg, e))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a, pos)
+}
+
+func runUserAdd(ctx context.Context, e env, args []string) error {
+	const usage = `user add USERNAME --email E --name "COMMON NAME" [--state active] [--role user]... --password-file F`
+	var email, name, state, pwFile string
+	var roles multiFlag
+	var attrs multiFlag
+	setup := func(fs flagSet) {
+		fs.StringVar(&email, "email", "", "email address (required)")
+		fs.StringVar(&name, "name", "", "common name, as in certificates (required)")
+		fs.StringVar(&state, "state", "active", "state: registered, active, inactive or locked")
+		fs.Var(&roles, "role", "role: user, operator or admin (may repeat)")
+		fs.Var(&attrs, "attr", "attribute NAME=VALUE (may repeat)")
+		fs.StringVar(&pwFile, "password-file", "", "file holding the password; - reads stdin")
+	}
+	return adminCommand(ctx, e, "user add", usage, args, 1, 1, setup, func(a *app, pos []string) error {
+		u := &lanyard.User{Username: pos[0], Email: email, CommonName: name, State: lanyard.UserState(state), Attributes: map[string]string{}}
+		for _, r := range roles {
+			u.Roles = append(u.Roles, lanyard.Role(r))
+		}
+		if err := parseAttrs(attrs, u.Attributes); err != nil {
+			return err
+		}
+		pw := ""
+		if pwFile != "" {
+			var err error
+			if pw, err = readSecretFile(e, pwFile); err != nil {
+				return err
+			}
+		}
+		if err := a.users.CreateUser(ctx, lanyard.CLIActor, u, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "created user %s\n", u.Username)
+		return nil
+	})
+}
+
+func runUserList(ctx context.Context, e env, args []string) error {
+	var asJSON bool
+	var query, state string
+	setup := func(fs flagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array")
+		fs.StringVar(&query, "query", "", "only users whose username, email or name contains this")
+		fs.StringVar(&state, "state", "", "only users in this state")
+	}
+	return adminCommand(ctx, e, "user list", "user list [--json]", args, 0, 0, setup, func(a *app, _ []string) error {
+		f := lanyard.UserFilter{Query: query, State: lanyard.UserState(state)}
+		if state != "" && !f.State.Valid() {
+			return lanyard.Errorf(lanyard.EINVALID, "The state %q is not one of registered, active, inactive, locked.", state)
+		}
+		users, err := a.users.FindUsers(ctx, f)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printUsersJSON(e, users)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tEMAIL\tNAME\tSTATE\tROLES")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, u.Email, u.CommonName, u.State, joinRoles(u.Roles))
+		}
+		return tw.Flush()
+	})
+}
+
+// userJSON is the stable JSON shape of `lanyard user list --json`.
+type userJSON struct {
+	Username   string            `json:"username"`
+	Email      string            `json:"email"`
+	CommonName string            `json:"common_name"`
+	State      string            `json:"state"`
+	Roles      []string          `json:"roles"`
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  string            `json:"created_at"`
+}
+
+func printUsersJSON(e env, users []*lanyard.User) error {
+	out := make([]userJSON, 0, len(users))
+	for _, u := range users {
+		j := userJSON{Username: u.Username, Email: u.Email, CommonName: u.CommonName, State: string(u.State),
+			Attributes: u.Attributes, CreatedAt: u.CreatedAt.Format("2006-01-02T15:04:05Z")}
+		for _, r := range u.Roles {
+			j.Roles = append(j.Roles, string(r))
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func runUserSetState(ctx context.Context, e env, args []string) error {
+	const usage = "user set-state USERNAME STATE"
+	return adminCommand(ctx, e, "user set-state", usage, args, 2, 2, nil, func(a *app, pos []string) error {
+		u, err := a.users.SetUserState(ctx, lanyard.CLIActor, pos[0], lanyard.UserState(pos[1]))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s is %s\n", u.Username, u.State)
+		return nil
+	})
+}
+
+func runUserSetRole(ctx context.Context, e env, args []string) error {
+	const usage = "user set-role USERNAME ROLE..."
+	return adminCommand(ctx, e, "user set-role", usage, args, 2, -1, nil, func(a *app, pos []string) error {
+		var roles []lanyard.Role
+		for _, r := range pos[1:] {
+			roles = append(roles, lanyard.Role(r))
+		}
+		u, err := a.users.SetUserRoles(ctx, lanyard.CLIActor, pos[0], roles)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s has roles %s\n", u.Username, joinRoles(u.Roles))
+		return nil
+	})
+}
+
+func joinRoles(roles []lanyard.Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	slices.Sort(s)
+	return strings.Join(s, ",")
+}

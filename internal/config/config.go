@@ -1,0 +1,144 @@
+// Package config holds the settings of the lanyard program: one struct with
+// defaults and a cross-field Validate, filled from flags, then LANYARD_*
+// environment variables, then a config file, in that order of precedence.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard/internal/store"
+)
+
+// Config is every setting of lanyard. The zero value is not useful; start
+// from Default.
+type Config struct {
+	DataDir   string // folder of the SQLite database, the master key and other local state
+	DB        string // postgres://… URL; empty: SQLite in DataDir
+	Listen    string
+	PublicURL string // base URL users and phones reach; certificates carry it
+
+	LogFormat string // text or json
+	LogLevel  string // debug, info, warn, error
+
+	SessionTTL      time.Duration
+	CookieSecure    string // auto, always or never
+	LoginUserLimit  int    // failed logins per username within LoginWindow
+	LoginAddrLimit  int    // failed logins per address within LoginWindow
+	LoginWindow     time.Duration
+	ShutdownTimeout time.Duration
+
+	MasterKeyFile string // 32-byte key that protects keys at rest; default DataDir/master.key
+	CAKeyAlg      string // ecdsa-p256 or rsa-3072
+
+	SMTPAddr         string
+	SMTPTLS          string // none, starttls or tls
+	SMTPUser         string
+	SMTPPasswordFile string
+	MailFrom         string
+}
+
+// Default returns the settings lanyard runs with when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:         "./lanyard-data",
+		Listen:          "127.0.0.1:8080",
+		LogFormat:       "text",
+		LogLevel:        "info",
+		SessionTTL:      8 * time.Hour,
+		CookieSecure:    "auto",
+		LoginUserLimit:  5,
+		LoginAddrLimit:  50,
+		LoginWindow:     15 * time.Minute,
+		ShutdownTimeout: 15 * time.Second,
+		CAKeyAlg:        "ecdsa-p256",
+		SMTPTLS:         "starttls",
+		MailFrom:        "lanyard@localhost",
+	}
+}
+
+// DatabaseDSN returns the DB URL, or the SQLite file in the data folder.
+func (c Config) DatabaseDSN() string {
+	if c.DB != "" {
+		return c.DB
+	}
+	return filepath.Join(c.DataDir, "lanyard.db")
+}
+
+// BaseURL returns the public URL without a trailing slash: PublicURL, or
+// http://<listen>.
+func (c Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.Listen
+}
+
+// MasterKeyPath returns where the master key is read from or created.
+func (c Config) MasterKeyPath() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+// Validate checks every setting and how they fit together, and names the
+// first bad one in a message fit for one line on stderr.
+func (c Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("--data must not be empty")
+	}
+	if c.DB != "" && !store.IsPostgresURL(c.DB) {
+		return fmt.Errorf("--db %q: want a postgres:// URL (leave it empty for SQLite in --data)", c.DB)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT", c.Listen)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("--public-url %q: want an http:// or https:// URL without query", c.PublicURL)
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.CookieSecure {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--cookie-secure %q: want auto, always or never", c.CookieSecure)
+	}
+	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
+		return fmt.Errorf("--session-ttl %s: want between 1m and 720h", c.SessionTTL)
+	}
+	if c.LoginUserLimit < 1 || c.LoginAddrLimit < 1 || c.LoginWindow < time.Second {
+		return fmt.Errorf("login limits must be at least 1 attempt in 1s")
+	}
+	if c.CAKeyAlg != "ecdsa-p256" && c.CAKeyAlg != "rsa-3072" {
+		return fmt.Errorf("--ca-key-alg %q: want ecdsa-p256 or rsa-3072", c.CAKeyAlg)
+	}
+	switch c.SMTPTLS {
+	case "none", "starttls", "tls":
+	default:
+		return fmt.Errorf("--smtp-tls %q: want none, starttls or tls", c.SMTPTLS)
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			return fmt.Errorf("--smtp-addr %q: want HOST:PORT", c.SMTPAddr)
+		}
+	}
+	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
+		return fmt.Errorf("--mail-from %q: not an email address", c.MailFrom)
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "admin", view{Title: "Admin", Nav: "admin"})
+}
+
+type adminUsersView struct {
+	Query  string
+	State  string
+	Users  []*lanyard.User
+	States []lanyard.UserState
+	Roles  []lanyard.Role
+}
+
+func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := adminUsersView{Query: truncate(q.Get("q"), 200), State: q.Get("state"), States: lanyard.UserStates, Roles: lanyard.Roles}
+	f := lanyard.UserFilter{Query: v.Query, Limit: 500}
+	if st := lanyard.UserState(v.State); st.Valid() {
+		f.State = st
+	}
+	users, err := s.Users.FindUsers(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Users = users
+	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Notice: q.Get("notice"), Data: v})
+}
+
+func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	u, err := s.Users.SetUserState(r.Context(), actor(r), r.PathValue("username"), lanyard.UserState(r.PostForm.Get("state")))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users?notice="+url.QueryEscape(u.Username+" is now "+string(u.State)+"."), http.StatusSeeOther)
+}
+
+func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	var roles []lanyard.Role
+	for _, role := range r.PostForm["role"] {
+		roles = append(roles, lanyard.Role(role))
+	}
+	username := r.PathValue("username")
+	if username == currentUser(r).Username && !slices.Contains(roles, lanyard.RoleAdmin) {
+		s.renderError(w, r, http.StatusBadRequest, "You cannot take the admin role from yourself; ask another administrator.")
+		return
+	}
+	u, err := s.Users.SetUserRoles(r.Context(), actor(r), username, roles)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users?notice="+url.QueryEscape("The roles of "+u.Username+" were saved."), http.StatusSeeOther)
+}
+
+type adminAuditView struct {
+	Events []*lanyard.AuditEvent
+	Action string
+	Next   int64
+}
+
+func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := lanyard.AuditFilter{Action: truncate(q.Get("action"), 100), Subject: truncate(q.Get("subject"), 200), Limit: 100}
+	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	events, err := s.Audit.FindAuditEvents(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := adminAuditView{Events: events, Action: f.Action}
+	if len(events) == f.Limit {
+		v.Next = events[len(events)-1].ID
+	}
+	s.render(w, r, http.StatusOK, "admin_audit", view{Title: "Audit log", Nav: "admin", Data: v})
+}

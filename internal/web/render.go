@@ -1,0 +1,140 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+//go:embed templates static
+var assets embed.FS
+
+// pages holds one template per page, each parsed together with the layout.
+type pages map[string]*template.Template
+
+var funcs = template.FuncMap{
+	"hasRole": func(u *lanyard.User, role string) bool { return u != nil && u.HasRole(lanyard.Role(role)) },
+	"time": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	"join": func(roles []lanyard.Role) string {
+		s := make([]string, len(roles))
+		for i, r := range roles {
+			s[i] = string(r)
+		}
+		return strings.Join(s, ", ")
+	},
+}
+
+func mustParsePages() pages {
+	p := pages{}
+	names, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(path.Base(n), ".html")
+		if name == "layout" {
+			continue
+		}
+		p[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", n))
+	}
+	return p
+}
+
+func staticHandler() http.Handler {
+	sub, _ := fs.Sub(assets, "static")
+	fileServer := http.FileServer(http.FS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The stylesheet is public and versioned with the binary.
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+// view is what every page template gets.
+type view struct {
+	Title   string
+	User    *lanyard.User
+	Nav     string // the menu entry to highlight
+	Notice  string // a success message
+	Error   string // a message about what went wrong
+	Data    any
+	Request *http.Request
+}
+
+// render writes a page with the given status. Templates are executed into
+// a buffer first, so a template failure never sends half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	v.User = currentUser(r)
+	v.Request = r
+	var buf bytes.Buffer
+	if err := s.pages[name].Execute(&buf, v); err != nil {
+		s.Logger.Error("render page", "page", name, "err", err)
+		http.Error(w, "An internal error occurred. It has been logged.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderError shows a page with a plain message and the given status.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "error", view{Title: http.StatusText(status), Error: msg})
+}
+
+// serverError logs an internal error once and shows a generic message.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.renderError(w, r, http.StatusInternalServerError, lanyard.ErrorMessage(err))
+}
+
+// statusOf maps a domain error code to the HTTP status shown with it.
+func statusOf(err error) int {
+	switch lanyard.ErrorCode(err) {
+	case lanyard.EINVALID, lanyard.EUSERSTATE, lanyard.EEXPIRED:
+		return http.StatusBadRequest
+	case lanyard.ENOTFOUND:
+		return http.StatusNotFound
+	case lanyard.ECONFLICT:
+		return http.StatusConflict
+	case lanyard.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case lanyard.EFORBIDDEN:
+		return http.StatusForbidden
+	case lanyard.ERATELIMITED:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// fail shows err: its message for domain errors, a generic one (and a log
+// line) for internal errors.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if statusOf(err) == http.StatusInternalServerError {
+		s.serverError(w, r, err)
+		return
+	}
+	s.renderError(w, r, statusOf(err), lanyard.ErrorMessage(err))
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound, "There is no page at this address.")
+}
+
+func (s *Server) handleCrossOrigin(w http.ResponseWriter, r *http.Request) {
+	s.Logger.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"), "addr", clientAddr(r))
+	s.renderError(w, r, http.StatusForbidden, "This request came from another site and was refused.")
+}

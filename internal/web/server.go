@@ -1,0 +1,80 @@
+// Package web serves Lanyard's pages — Self-Service, Operator and Admin —
+// and the operational endpoints /healthz, /readyz and /metrics. Every route
+// is registered in Handler; each page action lives in a file of its own.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Server holds the dependencies of the pages. Fields are set once before
+// Handler is called.
+type Server struct {
+	Users    lanyard.UserService
+	Sessions lanyard.SessionService
+	Limiter  lanyard.LoginLimiter
+	Audit    lanyard.AuditService
+	Logger   *slog.Logger
+
+	// Ready reports whether the instance can serve: the database answers
+	// and its schema is current.
+	Ready func(ctx context.Context) error
+	// Mounts are extra handlers by pattern, such as the CA's /pki/ routes.
+	Mounts map[string]http.Handler
+	// Registry collects the Prometheus metrics served at /metrics.
+	Registry *prometheus.Registry
+
+	SessionTTL     time.Duration
+	SecureCookies  bool
+	LoginUserLimit int
+	LoginAddrLimit int
+	LoginWindow    time.Duration
+
+	pages   pages
+	metrics *metrics
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler {
+	s.pages = mustParsePages()
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.Registry)
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.Handle("GET /metrics", s.metricsHandler())
+
+	mux.HandleFunc("GET /login", s.handleLoginPage)
+	mux.HandleFunc("POST /login", s.handleLogin)
+	mux.HandleFunc("POST /logout", s.handleLogout)
+
+	mux.Handle("GET /{$}", s.requireUser(s.handleDashboard))
+	mux.Handle("GET /password", s.requireLogin(s.handlePasswordPage))
+	mux.Handle("POST /password", s.requireLogin(s.handlePassword))
+	mux.Handle("GET /mobile-id", s.requireUser(s.handleMobileID))
+
+	mux.Handle("GET /admin", s.requireRole(lanyard.RoleAdmin, s.handleAdmin))
+	mux.Handle("GET /admin/users", s.requireRole(lanyard.RoleAdmin, s.handleAdminUsers))
+	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))
+	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
+	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
+
+	for pattern, h := range s.Mounts {
+		mux.Handle(pattern, h)
+	}
+	mux.HandleFunc("/", s.handleNotFound)
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
+	return s.observe(mux, s.recoverPanics(securityHeaders(csrf.Handler(s.loadSession(mux)))))
+}
