@@ -91,6 +91,8 @@ func (u *User) Validate() error {
 		return Errorf(EINVALID, "The email address is required.")
 	case len(u.Email) > MaxEmailLen || !emailRE.MatchString(u.Email):
 		return Errorf(EINVALID, "The email address is not valid.")
+	case !ValidText(u.Username + u.Email + u.CommonName):
+		return Errorf(EINVALID, "The username, email address and common name must be valid text.")
 	case strings.TrimSpace(u.CommonName) == "":
 		return Errorf(EINVALID, "The common name is required.")
 	case utf8.RuneCountInString(u.CommonName) > MaxCommonNameLen || !utf8.ValidString(u.CommonName) || hasControl(u.CommonName):
@@ -104,7 +106,7 @@ func (u *User) Validate() error {
 		}
 	}
 	for k, v := range u.Attributes {
-		if k == "" || len(k) > 64 || len(v) > 1024 || hasControl(k) || hasControl(v) {
+		if !ValidText(k+v) || k == "" || len(k) > 64 || len(v) > 1024 || hasControl(k) || hasControl(v) {
 			return Errorf(EINVALID, "Attribute names must have 1 to 64 characters and values at most 1024, without control characters.")
 		}
 	}
@@ -121,6 +123,13 @@ func ValidatePassword(pw string) error {
 		return Errorf(EINVALID, "The password may have at most %d bytes.", MaxPasswordLen)
 	}
 	return nil
+}
+
+// ValidText reports whether s can be stored and searched as text on every
+// database engine: valid UTF-8 without NUL bytes. Input that fails it is
+// refused at the edge instead of failing deep in a driver.
+func ValidText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 func hasControl(s string) bool {

@@ -1,18 +1,3 @@
-// Package options evaluates the administrator's option scripts.
-//
-// Each process of Lanyard that an administrator may tune has one script,
-// written in Starlark, that sets the options of that process by plain
-// assignments and, for the mobile ID processes, computes the properties of
-// the user's profile in a user_properties(user) function. The package is a
-// pure engine: it compiles a script, runs it for one user under a step and
-// time limit, checks every value and returns a typed result. It reads no
-// files, opens no connections and stores nothing; storing, versioning and
-// auditing scripts is the business of its callers.
-//
-// A script sees one predeclared value, user, with the read-only fields
-// email, common_name, username and attributes (a read-only mapping of
-// strings to strings), and the Starlark built-ins. It cannot load other
-// files. print writes to a sink the caller chooses, discarded by default.
 package options
 
 import "slices"

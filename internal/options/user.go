@@ -54,7 +54,7 @@ func (v *userValue) Type() string          { return "user" }
 func (v *userValue) Freeze()               {}
 func (v *userValue) Truth() starlark.Bool  { return true }
 func (v *userValue) Hash() (uint32, error) { return starlark.String(v.u.Username).Hash() }
-func (v *userValue) AttrNames() []string   { return userFields }
+func (v *userValue) AttrNames() []string   { return slices.Clone(userFields) }
 
 func (v *userValue) Attr(name string) (starlark.Value, error) {
 	switch name {
@@ -100,7 +100,7 @@ func (a *attributes) Iterate() starlark.Iterator {
 	return a.d.Iterate()
 }
 func (a *attributes) Items() []starlark.Tuple { return a.d.Items() }
-func (a *attributes) AttrNames() []string     { return attributeMethods }
+func (a *attributes) AttrNames() []string     { return slices.Clone(attributeMethods) }
 
 func (a *attributes) Get(k starlark.Value) (starlark.Value, bool, error) {
 	return a.d.Get(k)

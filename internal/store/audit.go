@@ -28,6 +28,9 @@ func (db *DB) RecordAudit(ctx context.Context, actor lanyard.Actor, action, subj
 
 // FindAuditEvents returns audit events, newest first.
 func (db *DB) FindAuditEvents(ctx context.Context, f lanyard.AuditFilter) ([]*lanyard.AuditEvent, error) {
+	if !lanyard.ValidText(f.Action + f.Subject) {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "The filter must be valid text.")
+	}
 	q := `SELECT id, at, actor, addr, action, subject, detail FROM audit_log WHERE 1=1`
 	var args []any
 	if f.Action != "" {

@@ -95,6 +95,7 @@ func (s *SessionService) DeleteUserSessions(ctx context.Context, userID int64) e
 
 // LoginAllowed returns how long key must wait before its next attempt.
 func (s *SessionService) LoginAllowed(ctx context.Context, key string, limit int, window time.Duration) (time.Duration, error) {
+	key = limiterKey(key)
 	now := s.db.Now()
 	var n int
 	var oldest int64
@@ -118,7 +119,7 @@ func (s *SessionService) RecordLoginFailure(ctx context.Context, keys ...string)
 			return err
 		}
 		for _, k := range keys {
-			if _, err := tx.exec(ctx, `INSERT INTO login_failures (key, at) VALUES (?, ?)`, k, encodeTime(tx.now)); err != nil {
+			if _, err := tx.exec(ctx, `INSERT INTO login_failures (key, at) VALUES (?, ?)`, limiterKey(k), encodeTime(tx.now)); err != nil {
 				return fmt.Errorf("record login failure: %w", err)
 			}
 		}
@@ -129,7 +130,17 @@ func (s *SessionService) RecordLoginFailure(ctx context.Context, keys ...string)
 // ClearLoginFailures forgets the failures of key, after a good login.
 func (s *SessionService) ClearLoginFailures(ctx context.Context, key string) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
+		_, err := tx.exec(ctx, `DELETE FROM login_failures WHERE key = ?`, limiterKey(key))
 		return err
 	})
+}
+
+// limiterKey stores a key as typed when it is short valid text, else as its
+// hash, so that any typed username counts without breaking the table.
+func limiterKey(key string) string {
+	if len(key) <= 200 && lanyard.ValidText(key) {
+		return key
+	}
+	h := sha256.Sum256([]byte(key))
+	return fmt.Sprintf("sha256:%x", h)
 }

@@ -85,7 +85,12 @@ func normalize(u *lanyard.User) {
 
 // CreateUser creates u with the given password.
 func (s *UserService) CreateUser(ctx context.Context, actor lanyard.Actor, u *lanyard.User, pw string) error {
-	return s.ImportUsers(ctx, actor, []lanyard.NewUser{{User: *u, Password: pw}})
+	batch := []lanyard.NewUser{{User: *u, Password: pw}}
+	if err := s.ImportUsers(ctx, actor, batch); err != nil {
+		return err
+	}
+	*u = batch[0].User
+	return nil
 }
 
 // ImportUsers creates every user or none: the first invalid or duplicate
@@ -149,6 +154,9 @@ func (s *UserService) FindUserByUsername(ctx context.Context, username string) (
 }
 
 func findUser(ctx context.Context, c conn, where string, arg any) (*lanyard.User, error) {
+	if s, ok := arg.(string); ok && !lanyard.ValidText(s) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No such user.")
+	}
 	u, err := scanUser(c.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No such user.")
@@ -160,6 +168,9 @@ func findUser(ctx context.Context, c conn, where string, arg any) (*lanyard.User
 
 // FindUsers lists users matching f, ordered by username.
 func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*lanyard.User, error) {
+	if !lanyard.ValidText(f.Query) {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "The search text must be valid text.")
+	}
 	q := `SELECT ` + userColumns + ` FROM users WHERE 1=1`
 	var args []any
 	if f.Query != "" {

@@ -95,6 +95,10 @@ func (s *UserService) Authenticate(ctx context.Context, username, pw string) (*l
 	username = strings.ToLower(strings.TrimSpace(username))
 	var hash string
 	var id int64
+	if !lanyard.ValidText(username) {
+		password.Verify(pw, s.dummyHash)
+		return nil, wrong
+	}
 	err := s.db.queryRow(ctx, `SELECT id, password_hash FROM users WHERE username = ?`, username).Scan(&id, &hash)
 	if errNoRows(err) || (err == nil && hash == "") {
 		password.Verify(pw, s.dummyHash)

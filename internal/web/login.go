@@ -77,7 +77,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
-		s.audit(r, "session.login_failed", truncate(username, 64), "wrong username or password")
+		subject := truncate(username, 64)
+		if !lanyard.ValidText(subject) {
+			subject = "(not valid text)"
+		}
+		s.audit(r, "session.login_failed", subject, "wrong username or password")
 		page(http.StatusUnauthorized, lanyard.ErrorMessage(err))
 		return
 	case lanyard.EUSERSTATE:

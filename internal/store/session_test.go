@@ -1,0 +1,98 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+func TestSessions(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return now }
+		users := store.NewUserService(db, fastHash)
+		sessions := store.NewSessionService(db)
+		u := alice()
+		if err := users.CreateUser(ctx, lanyard.CLIActor, u, "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+		token, err := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(token) < 43 {
+			t.Fatalf("token %q is too short", token)
+		}
+		if _, got, err := sessions.FindSession(ctx, token); err != nil || got.Username != "alice" {
+			t.Fatalf("find: %v %v", got, err)
+		}
+		for _, bad := range []string{"", "forged", token + "x", string(make([]byte, 1000))} {
+			if _, _, err := sessions.FindSession(ctx, bad); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
+				t.Fatalf("token %q: %v", bad, err)
+			}
+		}
+		t.Run("expiry", func(t *testing.T) {
+			now = now.Add(time.Hour)
+			defer func() { now = now.Add(-time.Hour) }()
+			if _, _, err := sessions.FindSession(ctx, token); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
+				t.Fatalf("expired session: %v", err)
+			}
+		})
+		t.Run("deactivation ends sessions", func(t *testing.T) {
+			tok, _ := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
+			users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserInactive)
+			defer users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserActive)
+			if _, _, err := sessions.FindSession(ctx, tok); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
+				t.Fatalf("session of inactive user: %v", err)
+			}
+		})
+		t.Run("logout", func(t *testing.T) {
+			tok, _ := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
+			if err := sessions.DeleteSession(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := sessions.FindSession(ctx, tok); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
+				t.Fatalf("deleted session: %v", err)
+			}
+		})
+	})
+}
+
+func TestLoginLimiter(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		db.Now = func() time.Time { return now }
+		l := store.NewSessionService(db)
+		const window = 10 * time.Minute
+		for i := range 3 {
+			if wait, _ := l.LoginAllowed(ctx, "user:alice", 3, window); wait != 0 {
+				t.Fatalf("blocked after %d failures", i)
+			}
+			l.RecordLoginFailure(ctx, "user:alice", "addr:10.0.0.1")
+			now = now.Add(time.Minute)
+		}
+		wait, err := l.LoginAllowed(ctx, "user:alice", 3, window)
+		if err != nil || wait != 7*time.Minute {
+			t.Fatalf("wait = %v, %v; want 7m", wait, err)
+		}
+		if wait, _ := l.LoginAllowed(ctx, "user:bob", 3, window); wait != 0 {
+			t.Fatal("another user is blocked")
+		}
+		now = now.Add(8 * time.Minute)
+		if wait, _ := l.LoginAllowed(ctx, "user:alice", 3, window); wait != 0 {
+			t.Fatalf("still blocked after the window: %v", wait)
+		}
+		l.ClearLoginFailures(ctx, "addr:10.0.0.1")
+		if wait, _ := l.LoginAllowed(ctx, "addr:10.0.0.1", 1, window); wait != 0 {
+			t.Fatal("cleared key still blocked")
+		}
+	})
+}

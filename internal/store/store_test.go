@@ -1,0 +1,49 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// fastHash keeps argon2id cheap in tests; production uses password.Default.
+var fastHash = password.Params{Memory: 1024, Time: 1, Threads: 1}
+
+// openDB opens and migrates a fresh database at dsn.
+func openDB(tb testing.TB, dsn string) *store.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		tb.Fatalf("migrate: %v", err)
+	}
+	return db
+}
+
+func TestMigrateTwiceAndReady(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+		if err := db.Ready(ctx); err != nil {
+			t.Fatalf("ready: %v", err)
+		}
+	})
+}
+
+func TestOpenRefusesUnreachablePostgres(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := store.Open(ctx, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"); err == nil {
+		t.Fatal("open succeeded on a closed port")
+	}
+}

@@ -1,0 +1,148 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+	"github.com/lanyard-id/lanyard/internal/web"
+)
+
+// portal is a running portal on a fresh database.
+type portal struct {
+	*httptest.Server
+	db    *store.DB
+	users *store.UserService
+	log   *logBuffer
+}
+
+func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	users := store.NewUserService(db, password.Params{Memory: 1024, Time: 1, Threads: 1})
+	sessions := store.NewSessionService(db)
+	logBuf := &logBuffer{}
+	srv := &web.Server{
+		Users: users, Sessions: sessions, Limiter: sessions, Audit: db,
+		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Ready:  db.Ready, SessionTTL: time.Hour,
+		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
+	}
+	for _, f := range edit {
+		f(srv)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return &portal{Server: ts, db: db, users: users, log: logBuf}
+}
+
+// addUser creates a user with the password "password of <username>".
+func (p *portal) addUser(t *testing.T, username string, state lanyard.UserState, roles ...lanyard.Role) *lanyard.User {
+	t.Helper()
+	u := &lanyard.User{Username: username, Email: username + "@example.com", CommonName: strings.ToUpper(username[:1]) + username[1:] + " Example", State: state, Roles: roles}
+	if err := p.users.CreateUser(context.Background(), lanyard.CLIActor, u, "password of "+username); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// browser returns a client with a cookie jar that does not follow redirects.
+func (p *portal) browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// post sends a same-origin form, as a browser on the portal's page would.
+func (p *portal) post(t *testing.T, c *http.Client, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, p.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", p.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return do(t, c, req)
+}
+
+func (p *portal) get(t *testing.T, c *http.Client, path string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.URL+path, nil)
+	return do(t, c, req)
+}
+
+func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (p *portal) login(t *testing.T, c *http.Client, username, pw string) (*http.Response, string) {
+	t.Helper()
+	return p.post(t, c, "/login", url.Values{"username": {username}, "password": {pw}})
+}
+
+// loggedIn returns a client logged in as username.
+func (p *portal) loggedIn(t *testing.T, username string) *http.Client {
+	t.Helper()
+	c := p.browser(t)
+	resp, body := p.login(t, c, username, "password of "+username)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %d %s", username, resp.StatusCode, body)
+	}
+	return c
+}
+
+// logBuffer captures the server's log for tests that read it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func wantStatus(t *testing.T, resp *http.Response, body string, status int, contains ...string) {
+	t.Helper()
+	if resp.StatusCode != status {
+		t.Fatalf("status %d, want %d; body:\n%s", resp.StatusCode, status, body)
+	}
+	for _, s := range contains {
+		if !strings.Contains(body, s) {
+			t.Fatalf("body does not contain %q:\n%s", s, body)
+		}
+	}
+}
+
+func sqliteDSN(t *testing.T) string { return testenv.DSN(t, "sqlite") }
