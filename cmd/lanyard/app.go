@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/lanyard-id/lanyard/internal/config"
+	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/store"
 )
@@ -20,6 +21,7 @@ type app struct {
 	db       *store.DB
 	users    *store.UserService
 	sessions *store.SessionService
+	options  *options.Service
 }
 
 // passwordParams is the argon2id cost; tests lower it through the
@@ -48,11 +50,17 @@ func openApp(ctx context.Context, e env, cfg config.Config, logOut io.Writer) (*
 		db.Close()
 		return nil, err
 	}
-	return &app{
+	a := &app{
 		cfg: cfg, logger: logger, db: db,
 		users:    store.NewUserService(db, passwordParams(e.getenv)),
 		sessions: store.NewSessionService(db),
-	}, nil
+	}
+	a.options = &options.Service{Store: db, Users: a.users, Engine: options.New(options.Config{})}
+	if err := a.options.EnsureDefaults(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 func (a *app) Close() error { return a.db.Close() }

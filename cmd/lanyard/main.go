@@ -41,6 +41,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
 		{"user", "manage users: add, import, list, set-state, set-role", runUser},
+		{"options", "show, set and test the option scripts of the processes", runOptions},
 		{"version", "print the version", runVersion},
 	}
 }

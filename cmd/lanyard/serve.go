@@ -32,7 +32,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &web.Server{
-		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db,
+		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options,
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:     cfg.SessionTTL,
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),

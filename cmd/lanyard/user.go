@@ -12,22 +12,10 @@ import (
 )
 
 func runUser(ctx context.Context, e env, args []string) error {
-	subs := map[string]func(context.Context, env, []string) error{
+	return runSubcommand(ctx, e, "user", args, map[string]func(context.Context, env, []string) error{
 		"add": runUserAdd, "import": runUserImport, "list": runUserList,
 		"set-state": runUserSetState, "set-role": runUserSetRole,
-	}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(e.stdout, "Usage: lanyard user add|import|list|set-state|set-role [flags] [arguments]\n\nRun 'lanyard user SUBCOMMAND --help' for details.")
-		if len(args) == 0 {
-			return fmt.Errorf("%w: missing subcommand", errUsage)
-		}
-		return errHelp
-	}
-	sub, ok := subs[args[0]]
-	if !ok {
-		return fmt.Errorf("%w: unknown subcommand %q of user", errUsage, args[0])
-	}
-	return sub(ctx, e, args[1:])
+	})
 }
 
 // adminCommand loads the configuration of an administration command, opens

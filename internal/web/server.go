@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -20,6 +21,7 @@ type Server struct {
 	Sessions lanyard.SessionService
 	Limiter  lanyard.LoginLimiter
 	Audit    lanyard.AuditService
+	Options  *options.Service
 	Logger   *slog.Logger
 
 	// Ready reports whether the instance can serve: the database answers
@@ -68,6 +70,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
 	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
+	mux.Handle("GET /admin/options", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptions))
+	mux.Handle("GET /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOption))
+	mux.Handle("POST /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionPost))
+	mux.Handle("POST /admin/options/{process}/restore", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionRestore))
 
 	for pattern, h := range s.Mounts {
 		mux.Handle(pattern, h)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
@@ -42,8 +43,12 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	users := store.NewUserService(db, password.Params{Memory: 1024, Time: 1, Threads: 1})
 	sessions := store.NewSessionService(db)
 	logBuf := &logBuffer{}
+	opts := &options.Service{Store: db, Users: users, Engine: options.New(options.Config{})}
+	if err := opts.EnsureDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv := &web.Server{
-		Users: users, Sessions: sessions, Limiter: sessions, Audit: db,
+		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:  db.Ready, SessionTTL: time.Hour,
 		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
