@@ -1,0 +1,85 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+// MaxValidityYears bounds the validity the options may ask for; the issuing
+// CA lives longer than that.
+const MaxValidityYears = 5
+
+// profile is what a usage puts into a certificate.
+type profile struct {
+	keyUsage x509.KeyUsage
+	extUsage []x509.ExtKeyUsage
+}
+
+// profiles are the certificate profiles of SPEC §5. Each passes
+// "openssl verify -purpose" with smimesign, sslclient and smimeencrypt.
+var profiles = map[lanyard.CertificateUsage]profile{
+	lanyard.UsageSignature: {
+		keyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment,
+		extUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	},
+	lanyard.UsageAuthentication: {
+		keyUsage: x509.KeyUsageDigitalSignature,
+		extUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	},
+	lanyard.UsageEncryption: {
+		keyUsage: x509.KeyUsageKeyEncipherment,
+		extUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageEmailProtection},
+	},
+}
+
+// template returns the certificate of the given usage for user and pub,
+// valid from now for years years but never beyond the issuing CA. The
+// subject is the user's alone: CN is the common name and the one SAN is
+// the email address.
+func (ca *CA) template(user *lanyard.User, usage lanyard.CertificateUsage, pub crypto.PublicKey, years int, now time.Time) (*x509.Certificate, error) {
+	if err := checkOrder(user, usage, years); err != nil {
+		return nil, err
+	}
+	p := profiles[usage]
+	serial, err := newSerial()
+	if err != nil {
+		return nil, err
+	}
+	notBefore := now.Truncate(time.Second)
+	notAfter := notBefore.AddDate(years, 0, 0).Add(-time.Second)
+	if notAfter.After(ca.issuer.NotAfter) {
+		notAfter = ca.issuer.NotAfter
+	}
+	return &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: user.CommonName},
+		EmailAddresses:        []string{user.Email},
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              p.keyUsage,
+		ExtKeyUsage:           p.extUsage,
+		BasicConstraintsValid: true,
+		SubjectKeyId:          keyID(pub),
+		CRLDistributionPoints: []string{ca.cfg.PublicURL + "/pki/crl"},
+		OCSPServer:            []string{ca.cfg.PublicURL + "/pki/ocsp"},
+		IssuingCertificateURL: []string{ca.cfg.PublicURL + "/pki/ca.cer"},
+	}, nil
+}
+
+// checkOrder refuses what no certificate can be made of.
+func checkOrder(user *lanyard.User, usage lanyard.CertificateUsage, years int) error {
+	if _, ok := profiles[usage]; !ok {
+		return lanyard.Errorf(lanyard.EINVALID, "The certificate usage %q is not one of signature, authentication, encryption.", usage)
+	}
+	if years < 1 || years > MaxValidityYears {
+		return lanyard.Errorf(lanyard.EINVALID, "The validity must be 1 to %d years, not %d.", MaxValidityYears, years)
+	}
+	if user == nil || user.Email == "" || user.CommonName == "" {
+		return lanyard.Errorf(lanyard.EINVALID, "A certificate needs a user with an email address and a common name.")
+	}
+	return nil
+}

@@ -1,0 +1,103 @@
+package pki
+
+import (
+	"context"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+// Store is what the CA keeps in the database. Everything lives there, not
+// in files, so that every instance of a cluster serves one CA, one CRL and
+// one set of certificates. Mutating methods write their audit event in the
+// same transaction. internal/store implements it.
+type Store interface {
+	KeyStore
+
+	// FindCA returns the CA, or ENOTFOUND before the first start.
+	FindCA(ctx context.Context) (*CARecord, error)
+	// CreateCA stores rec unless a CA exists already, and returns the CA
+	// that is in the database afterwards: rec, or the one another instance
+	// created first.
+	CreateCA(ctx context.Context, actor lanyard.Actor, rec *CARecord) (*CARecord, error)
+
+	// InsertCertificate stores a newly issued certificate, and its archived
+	// key if key is not nil, setting c.IssuedAt and c.ArchivedKeyID. A serial
+	// that exists already gives ECONFLICT.
+	InsertCertificate(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *ArchivedKey) error
+	// FindCertificate returns the certificate with the given serial (in the
+	// stored form), or ENOTFOUND.
+	FindCertificate(ctx context.Context, serial string) (*lanyard.Certificate, error)
+	// FindCertificates lists a user's certificates, newest first; archived
+	// limits the list to those with an archived key.
+	FindCertificates(ctx context.Context, userID int64, archived bool) ([]*lanyard.Certificate, error)
+	// UpdateStatus loads the certificate, applies change to it and, if
+	// change reports a change, stores the new status and writes the audit
+	// event action with detail.
+	UpdateStatus(ctx context.Context, actor lanyard.Actor, serial, action string, change func(c *lanyard.Certificate, now time.Time) (changed bool, detail string, err error)) (*lanyard.Certificate, error)
+	// RevokedCertificates lists the revoked and held certificates that have
+	// not expired at now, for the CRL.
+	RevokedCertificates(ctx context.Context, now time.Time) ([]*lanyard.Certificate, error)
+
+	// RecoverArchivedKey returns the archived key of the user's certificate
+	// with the given serial and audits the recovery.
+	RecoverArchivedKey(ctx context.Context, actor lanyard.Actor, userID int64, serial string) (*ArchivedKey, error)
+
+	// LatestCRL returns the CRL with the highest number, or ENOTFOUND.
+	LatestCRL(ctx context.Context) (*CRLRecord, error)
+	// InsertCRL stores a CRL; a number that exists already gives ECONFLICT.
+	InsertCRL(ctx context.Context, crl *CRLRecord) error
+}
+
+// KeyStore keeps the sealed private keys of the software key backend.
+type KeyStore interface {
+	// InsertKey stores a sealed key; a label in use gives ECONFLICT.
+	InsertKey(ctx context.Context, k *KeyRecord) error
+	// FindKey returns the key with the given label, or ENOTFOUND.
+	FindKey(ctx context.Context, label string) (*KeyRecord, error)
+	// DeleteKey removes the key with the given label, if there is one.
+	DeleteKey(ctx context.Context, label string) error
+}
+
+// CARecord is the CA as stored: both certificates in clear, the private keys
+// by their labels in the key backend, and the key-recovery key sealed under
+// the master key.
+type CARecord struct {
+	Algorithm       KeyAlgorithm
+	Backend         string // the key backend's name, e.g. "software"
+	RootCert        []byte // DER
+	IssuingCert     []byte // DER
+	RootKeyLabel    string
+	IssuingKeyLabel string
+	RecoveryKey     []byte // the sealed key-recovery key
+	CreatedAt       time.Time
+}
+
+// KeyRecord is a private key sealed under the master key.
+type KeyRecord struct {
+	Label     string
+	Algorithm KeyAlgorithm
+	Sealed    []byte
+	CreatedAt time.Time
+}
+
+// ArchivedKey is a server-made private key kept for recovery. The key is
+// encrypted under its own data key, which is wrapped by the key-recovery key;
+// nothing in it is in clear.
+type ArchivedKey struct {
+	ID         int64
+	UserID     int64
+	Serial     string
+	Algorithm  string // e.g. "rsa-2048"
+	WrappedKey []byte // the data key, sealed by the key-recovery key
+	Ciphertext []byte // the PKCS#8 private key, sealed by the data key
+	CreatedAt  time.Time
+}
+
+// CRLRecord is a signed CRL as every instance serves it.
+type CRLRecord struct {
+	Number     int64
+	ThisUpdate time.Time
+	NextUpdate time.Time
+	DER        []byte
+}

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/pki"
+)
+
+const certColumns = `c.serial, c.user_id, c.usage, c.not_before, c.not_after, c.status, c.revoked_at, c.reason, c.der, c.issued_at, COALESCE(k.id, 0)`
+
+const certFrom = ` FROM certificates c LEFT JOIN key_archive k ON k.certificate_id = c.id`
+
+func scanCertificate(s scanner) (*lanyard.Certificate, error) {
+	var c lanyard.Certificate
+	var notBefore, notAfter, revoked, issued int64
+	if err := s.Scan(&c.Serial, &c.UserID, &c.Usage, &notBefore, &notAfter, &c.Status, &revoked, &c.Reason,
+		&c.DER, &issued, &c.ArchivedKeyID); err != nil {
+		return nil, err
+	}
+	c.NotBefore, c.NotAfter = decodeTime(notBefore), decodeTime(notAfter)
+	c.RevokedAt, c.IssuedAt = decodeTime(revoked), decodeTime(issued)
+	return &c, nil
+}
+
+// InsertCertificate stores a newly issued certificate and, for a server-made
+// key, its archive record, with one audit event.
+func (s *PKIStore) InsertCertificate(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *pki.ArchivedKey) error {
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		c.IssuedAt = tx.now
+		var id int64
+		err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
+			encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now)).Scan(&id)
+		if isUniqueViolation(err) {
+			return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", c.Serial)
+		} else if err != nil {
+			return fmt.Errorf("insert certificate: %w", err)
+		}
+		detail := fmt.Sprintf("user=%d usage=%s not_after=%s", c.UserID, c.Usage, c.NotAfter.Format(time.RFC3339))
+		if key != nil {
+			key.CreatedAt = tx.now
+			err := tx.queryRow(ctx, `INSERT INTO key_archive (certificate_id, user_id, serial, algorithm, wrapped_key, ciphertext, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				id, key.UserID, key.Serial, key.Algorithm, key.WrappedKey, key.Ciphertext, encodeTime(tx.now)).Scan(&key.ID)
+			if err != nil {
+				return fmt.Errorf("archive key: %w", err)
+			}
+			c.ArchivedKeyID = key.ID
+			detail += " key=archived"
+		}
+		return tx.insertAudit(ctx, actor, "certificate.issue", c.Serial, detail)
+	})
+}
+
+// RecoverArchivedKey returns the sealed archive record of the user's
+// certificate with the given serial and audits the recovery in the same
+// transaction. A serial of another user's certificate is not found.
+func (s *PKIStore) RecoverArchivedKey(ctx context.Context, actor lanyard.Actor, userID int64, serial string) (*pki.ArchivedKey, error) {
+	var k pki.ArchivedKey
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		var created int64
+		err := tx.queryRow(ctx, `SELECT id, user_id, serial, algorithm, wrapped_key, ciphertext, created_at
+			FROM key_archive WHERE serial = ? AND user_id = ?`, serial, userID).
+			Scan(&k.ID, &k.UserID, &k.Serial, &k.Algorithm, &k.WrappedKey, &k.Ciphertext, &created)
+		if errNoRows(err) {
+			return lanyard.Errorf(lanyard.ENOTFOUND, "No archived key for certificate %s.", serial)
+		} else if err != nil {
+			return fmt.Errorf("find archived key: %w", err)
+		}
+		k.CreatedAt = decodeTime(created)
+		return tx.insertAudit(ctx, actor, "certificate.key_recover", serial, fmt.Sprintf("user=%d", userID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// FindCertificate returns the certificate with the given serial.
+func (s *PKIStore) FindCertificate(ctx context.Context, serial string) (*lanyard.Certificate, error) {
+	return findCertificate(ctx, s.db, serial)
+}
+
+func findCertificate(ctx context.Context, c conn, serial string) (*lanyard.Certificate, error) {
+	cert, err := scanCertificate(c.queryRow(ctx, `SELECT `+certColumns+certFrom+` WHERE c.serial = ?`, serial))
+	if errNoRows(err) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No certificate with serial %s.", serial)
+	} else if err != nil {
+		return nil, fmt.Errorf("find certificate: %w", err)
+	}
+	return cert, nil
+}
+
+// FindCertificates lists a user's certificates, newest first.
+func (s *PKIStore) FindCertificates(ctx context.Context, userID int64, archived bool) ([]*lanyard.Certificate, error) {
+	q := `SELECT ` + certColumns + certFrom + ` WHERE c.user_id = ?`
+	if archived {
+		q += ` AND k.id IS NOT NULL`
+	}
+	certs, err := queryAll(ctx, s.db, q+` ORDER BY c.issued_at DESC, c.id DESC`, []any{userID}, scanCertificate)
+	if err != nil {
+		return nil, fmt.Errorf("find certificates: %w", err)
+	}
+	return certs, nil
+}
+
+// statusAttempts bounds the retries of a status change that raced another.
+const statusAttempts = 3
+
+// errStatusRaced reports that the status changed between read and write.
+var errStatusRaced = errors.New("certificate status changed concurrently")
+
+// UpdateStatus applies a status change to a certificate in one transaction
+// with its audit event; a change that changes nothing is not audited. The
+// update is conditional on the status read, so two changes racing on
+// PostgreSQL cannot overwrite each other (a hold never undoes a revocation):
+// the later one sees the new status and is applied again to it.
+func (s *PKIStore) UpdateStatus(ctx context.Context, actor lanyard.Actor, serial, action string,
+	change func(c *lanyard.Certificate, now time.Time) (bool, string, error)) (*lanyard.Certificate, error) {
+	for attempt := 1; ; attempt++ {
+		cert, err := s.updateStatus(ctx, actor, serial, action, change)
+		if errors.Is(err, errStatusRaced) && attempt < statusAttempts {
+			continue
+		}
+		return cert, err
+	}
+}
+
+func (s *PKIStore) updateStatus(ctx context.Context, actor lanyard.Actor, serial, action string,
+	change func(c *lanyard.Certificate, now time.Time) (bool, string, error)) (*lanyard.Certificate, error) {
+	var cert *lanyard.Certificate
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		if cert, err = findCertificate(ctx, tx, serial); err != nil {
+			return err
+		}
+		old := cert.Status
+		changed, detail, err := change(cert, tx.now)
+		if err != nil || !changed {
+			return err
+		}
+		res, err := tx.exec(ctx, `UPDATE certificates SET status = ?, revoked_at = ?, reason = ? WHERE serial = ? AND status = ?`,
+			string(cert.Status), encodeTime(cert.RevokedAt), int(cert.Reason), serial, string(old))
+		if err != nil {
+			return fmt.Errorf("update certificate status: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("update certificate status: %w", err)
+		} else if n != 1 {
+			return errStatusRaced
+		}
+		return tx.insertAudit(ctx, actor, action, serial, detail)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cert, nil
+}
+
+// RevokedCertificates lists the revoked and held certificates not expired at now.
+func (s *PKIStore) RevokedCertificates(ctx context.Context, now time.Time) ([]*lanyard.Certificate, error) {
+	certs, err := queryAll(ctx, s.db, `SELECT `+certColumns+certFrom+` WHERE c.status <> ? AND c.not_after >= ? ORDER BY c.id`,
+		[]any{string(lanyard.CertificateValid), encodeTime(now)}, scanCertificate)
+	if err != nil {
+		return nil, fmt.Errorf("find revoked certificates: %w", err)
+	}
+	return certs, nil
+}
