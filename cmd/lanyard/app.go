@@ -8,8 +8,11 @@ import (
 	"os"
 
 	"github.com/lanyard-id/lanyard/internal/config"
+	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/pki"
+	"github.com/lanyard-id/lanyard/internal/secret"
 	"github.com/lanyard-id/lanyard/internal/store"
 )
 
@@ -22,6 +25,9 @@ type app struct {
 	users    *store.UserService
 	sessions *store.SessionService
 	options  *options.Service
+	ca       *pki.CA
+	outbox   *store.Outbox
+	mobile   *mobileid.Service
 }
 
 // passwordParams is the argon2id cost; tests lower it through the
@@ -55,12 +61,41 @@ func openApp(ctx context.Context, e env, cfg config.Config, logOut io.Writer) (*
 		users:    store.NewUserService(db, passwordParams(e.getenv)),
 		sessions: store.NewSessionService(db),
 	}
-	a.options = &options.Service{Store: db, Users: a.users, Engine: options.New(options.Config{})}
-	if err := a.options.EnsureDefaults(ctx); err != nil {
+	if err := a.openServices(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return a, nil
+}
+
+// openServices opens the CA (creating it on the first start), the outbox
+// and the processes over them.
+func (a *app) openServices(ctx context.Context) error {
+	a.options = &options.Service{Store: a.db, Users: a.users, Engine: options.New(options.Config{})}
+	if err := a.options.EnsureDefaults(ctx); err != nil {
+		return err
+	}
+	ca, err := pki.Open(ctx, store.NewPKIStore(a.db), pki.Config{
+		PublicURL: a.cfg.BaseURL(), KeyAlgorithm: pki.KeyAlgorithm(a.cfg.CAKeyAlg),
+		MasterKeyFile: a.cfg.MasterKeyFile, DataDir: a.cfg.DataDir,
+	})
+	if err != nil {
+		return err
+	}
+	master, err := pki.LoadMasterKey(a.cfg.MasterKeyFile, a.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	box, err := secret.New(master, "outbox")
+	if err != nil {
+		return err
+	}
+	a.ca, a.outbox = ca, store.NewOutbox(a.db, box)
+	a.mobile = &mobileid.Service{
+		Store: a.db, Users: a.users, Certs: ca, CA: ca, Options: a.options, Mail: a.outbox, Logger: a.logger,
+		BaseURL: a.cfg.BaseURL(), ScreenCodeTTL: a.cfg.ScreenCodeTTL, EmailCodeTTL: a.cfg.EmailCodeTTL,
+	}
+	return nil
 }
 
 func (a *app) Close() error { return a.db.Close() }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/appapi"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/web"
 )
@@ -32,11 +33,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &web.Server{
-		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options,
+		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile,
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:     cfg.SessionTTL,
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
 		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
+	}
+	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute}
+	srv.Mount = func(mux *http.ServeMux) {
+		a.ca.RegisterRoutes(mux)
+		api.RegisterRoutes(mux)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -54,6 +60,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	jobsDone := make(chan struct{})
+	go func() { a.runJobs(ctx); close(jobsDone) }()
+	defer func() { <-jobsDone }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

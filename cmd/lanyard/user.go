@@ -130,7 +130,7 @@ func printUsersJSON(e env, users []*lanyard.User) error {
 func runUserSetState(ctx context.Context, e env, args []string) error {
 	const usage = "user set-state USERNAME STATE"
 	return adminCommand(ctx, e, "user set-state", usage, args, 2, 2, nil, func(a *app, pos []string) error {
-		u, err := a.users.SetUserState(ctx, lanyard.CLIActor, pos[0], lanyard.UserState(pos[1]))
+		u, err := a.mobile.SetUserState(ctx, lanyard.CLIActor, pos[0], lanyard.UserState(pos[1]))
 		if err != nil {
 			return err
 		}

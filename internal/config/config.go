@@ -33,6 +33,9 @@ type Config struct {
 	LoginWindow     time.Duration
 	ShutdownTimeout time.Duration
 
+	ScreenCodeTTL time.Duration // lifetime of an activation code shown on screen
+	EmailCodeTTL  time.Duration // lifetime of an activation code sent by email
+
 	MasterKeyFile string // 32-byte key that protects keys at rest; default DataDir/master.key
 	CAKeyAlg      string // ecdsa-p256 or rsa-3072
 
@@ -57,6 +60,8 @@ func Default() Config {
 		LoginWindow:     15 * time.Minute,
 		ShutdownTimeout: 15 * time.Second,
 		CAKeyAlg:        "ecdsa-p256",
+		ScreenCodeTTL:   15 * time.Minute,
+		EmailCodeTTL:    72 * time.Hour,
 		SMTPTLS:         "starttls",
 		MailFrom:        "lanyard@localhost",
 	}
@@ -123,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if c.LoginUserLimit < 1 || c.LoginAddrLimit < 1 || c.LoginWindow < time.Second {
 		return fmt.Errorf("login limits must be at least 1 attempt in 1s")
+	}
+	if c.ScreenCodeTTL < time.Minute || c.ScreenCodeTTL > 24*time.Hour || c.EmailCodeTTL < time.Minute || c.EmailCodeTTL > 30*24*time.Hour {
+		return fmt.Errorf("activation code lifetimes: --screen-code-ttl between 1m and 24h, --email-code-ttl between 1m and 720h")
 	}
 	if c.CAKeyAlg != "ecdsa-p256" && c.CAKeyAlg != "rsa-3072" {
 		return fmt.Errorf("--ca-key-alg %q: want ecdsa-p256 or rsa-3072", c.CAKeyAlg)

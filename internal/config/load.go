@@ -24,6 +24,8 @@ func Register(fs *flag.FlagSet, c *Config) (file *string) {
 	fs.IntVar(&c.LoginAddrLimit, "login-addr-limit", c.LoginAddrLimit, "failed logins allowed per client address within --login-window")
 	fs.DurationVar(&c.LoginWindow, "login-window", c.LoginWindow, "window over which failed logins are counted")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long to let requests finish on SIGTERM")
+	fs.DurationVar(&c.ScreenCodeTTL, "screen-code-ttl", c.ScreenCodeTTL, "lifetime of an activation code shown as a QR code on screen")
+	fs.DurationVar(&c.EmailCodeTTL, "email-code-ttl", c.EmailCodeTTL, "lifetime of an activation code sent by email")
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", c.MasterKeyFile, "file with the key that protects keys at rest (default <data>/master.key, created on first start)")
 	fs.StringVar(&c.CAKeyAlg, "ca-key-alg", c.CAKeyAlg, "algorithm of a new CA: ecdsa-p256 or rsa-3072")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server HOST:PORT; empty: mail stays in the outbox")

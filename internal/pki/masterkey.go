@@ -94,3 +94,8 @@ func decodeMasterKey(b []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("want %d bytes, raw, in hexadecimal or in base64", MasterKeySize)
 }
+
+// LoadMasterKey returns the master key the CA would use with the same
+// settings, creating it on the first start like Open does. Other keys at
+// rest (the outbox's, for one) are derived from it.
+func LoadMasterKey(file, dataDir string) ([]byte, error) { return loadMasterKey(file, dataDir) }

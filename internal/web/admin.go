@@ -43,7 +43,7 @@ func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
-	u, err := s.Users.SetUserState(r.Context(), actor(r), r.PathValue("username"), lanyard.UserState(r.PostForm.Get("state")))
+	u, err := s.MobileIDs.SetUserState(r.Context(), actor(r), r.PathValue("username"), lanyard.UserState(r.PostForm.Get("state")))
 	if err != nil {
 		s.fail(w, r, err)
 		return

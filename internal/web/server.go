@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -22,13 +23,16 @@ type Server struct {
 	Limiter  lanyard.LoginLimiter
 	Audit    lanyard.AuditService
 	Options  *options.Service
-	Logger   *slog.Logger
+	// MobileIDs runs the mobile ID processes.
+	MobileIDs *mobileid.Service
+	Logger    *slog.Logger
 
 	// Ready reports whether the instance can serve: the database answers
 	// and its schema is current.
 	Ready func(ctx context.Context) error
-	// Mounts are extra handlers by pattern, such as the CA's /pki/ routes.
-	Mounts map[string]http.Handler
+	// Mount registers extra routes, such as the CA's /pki/ and the app
+	// API's /app/v1/ routes, on the portal's mux.
+	Mount func(mux *http.ServeMux)
 	// Registry collects the Prometheus metrics served at /metrics.
 	Registry *prometheus.Registry
 
@@ -64,6 +68,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /password", s.requireLogin(s.handlePasswordPage))
 	mux.Handle("POST /password", s.requireLogin(s.handlePassword))
 	mux.Handle("GET /mobile-id", s.requireUser(s.handleMobileID))
+	mux.Handle("POST /mobile-id/{id}/lock", s.requireUser(s.handleLock))
+	mux.Handle("GET /mobile-id/get", s.requireUser(s.handleGetIntro))
+	mux.Handle("POST /mobile-id/get", s.requireUser(s.handleGetStart))
+	mux.Handle("GET /mobile-id/get/{process}", s.requireUser(s.handleGetStep))
+	mux.Handle("POST /mobile-id/get/{process}/recovery", s.requireUser(s.handleGetRecovery))
+	mux.Handle("POST /mobile-id/get/{process}/finish", s.requireUser(s.handleGetFinish))
+	mux.Handle("POST /mobile-id/get/{process}/cancel", s.requireUser(s.handleGetCancel))
 
 	mux.Handle("GET /admin", s.requireRole(lanyard.RoleAdmin, s.handleAdmin))
 	mux.Handle("GET /admin/users", s.requireRole(lanyard.RoleAdmin, s.handleAdminUsers))
@@ -75,8 +86,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionPost))
 	mux.Handle("POST /admin/options/{process}/restore", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionRestore))
 
-	for pattern, h := range s.Mounts {
-		mux.Handle(pattern, h)
+	if s.Mount != nil {
+		s.Mount(mux)
 	}
 	mux.HandleFunc("/", s.handleNotFound)
 

@@ -14,8 +14,12 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/appapi"
+	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/pki"
+	"github.com/lanyard-id/lanyard/internal/secret"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 	"github.com/lanyard-id/lanyard/internal/web"
@@ -24,9 +28,12 @@ import (
 // portal is a running portal on a fresh database.
 type portal struct {
 	*httptest.Server
-	db    *store.DB
-	users *store.UserService
-	log   *logBuffer
+	db     *store.DB
+	users  *store.UserService
+	log    *logBuffer
+	ca     *pki.CA
+	outbox *store.Outbox
+	mobile *mobileid.Service
 }
 
 func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
@@ -47,18 +54,43 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	if err := opts.EnsureDefaults(ctx); err != nil {
 		t.Fatal(err)
 	}
+	dataDir := t.TempDir()
+	ca, err := pki.Open(ctx, store.NewPKIStore(db), pki.Config{PublicURL: "http://lanyard.test", DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	master, err := pki.LoadMasterKey("", dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := secret.New(master, "outbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	outbox := store.NewOutbox(db, box)
 	srv := &web.Server{
 		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:  db.Ready, SessionTTL: time.Hour,
 		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
 	}
+	ts := httptest.NewUnstartedServer(nil)
+	srv.MobileIDs = &mobileid.Service{
+		Store: db, Users: users, Certs: ca, CA: ca, Options: opts, Mail: outbox, Logger: srv.Logger,
+		BaseURL: "http://" + ts.Listener.Addr().String(), ScreenCodeTTL: 15 * time.Minute, EmailCodeTTL: 72 * time.Hour,
+	}
+	api := &appapi.API{MobileIDs: srv.MobileIDs, Limiter: sessions, Logger: srv.Logger, EnrollLimit: 20, EnrollWindow: time.Minute}
+	srv.Mount = func(mux *http.ServeMux) {
+		ca.RegisterRoutes(mux)
+		api.RegisterRoutes(mux)
+	}
 	for _, f := range edit {
 		f(srv)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(ts.Close)
-	return &portal{Server: ts, db: db, users: users, log: logBuf}
+	return &portal{Server: ts, db: db, users: users, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
 }
 
 // addUser creates a user with the password "password of <username>".

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"time"
+)
+
+// runJobs runs the background work of an instance until ctx ends: keys
+// recovered onto new devices, expired activation codes, and the CRL. Every
+// job is safe to run on several instances at once: each claims its work in
+// the database.
+func (a *app) runJobs(ctx context.Context) {
+	fast := time.NewTicker(2 * time.Second)
+	defer fast.Stop()
+	slow := time.NewTicker(time.Hour)
+	defer slow.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-fast.C:
+			if n, err := a.mobile.RunRecoveries(ctx); err != nil {
+				a.logger.Error("recover keys", "err", err)
+			} else if n > 0 {
+				a.logger.Info("recovered keys onto new devices", "mobile_ids", n)
+			}
+			if n, err := a.db.ExpireEnrollments(ctx); err != nil {
+				a.logger.Error("expire activation codes", "err", err)
+			} else if n > 0 {
+				a.logger.Info("activation codes expired", "count", n)
+			}
+		case <-slow.C:
+			if err := a.ca.RefreshCRL(ctx); err != nil {
+				a.logger.Error("refresh CRL", "err", err)
+			}
+		}
+	}
+}

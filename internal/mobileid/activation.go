@@ -1,0 +1,131 @@
+package mobileid
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+// Activation is what the activation step shows.
+type Activation struct {
+	Process *lanyard.Enrollment
+	// Link is the enrollment link; empty when the code went by email.
+	Link      string
+	ExpiresAt time.Time
+	// MobileID is the mobile ID being created, registered or (once the app
+	// enrolled) active.
+	MobileID *lanyard.MobileID
+}
+
+// EnrollmentLink is the link a QR code holds.
+func (s *Service) EnrollmentLink(code string) string {
+	return s.BaseURL + "/app/v1/enroll?code=" + code
+}
+
+// Activate shows the activation step. For a code on screen every call
+// issues a fresh code and voids the one before, since only hashes are
+// kept: a refreshed page shows a new QR code and the old one stops
+// working. A code by email is issued and queued once.
+func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) (*Activation, error) {
+	e, u, err := s.Process(ctx, userID, publicID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Step != lanyard.StepActivation {
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The process is not at its activation step.")
+	}
+	a := &Activation{Process: e}
+	if e.MobileID != 0 {
+		if a.MobileID, err = s.Store.FindMobileID(ctx, e.MobileID); err != nil {
+			return nil, err
+		}
+		if a.MobileID.State != lanyard.MobileIDRegistered || e.ByEmail {
+			a.ExpiresAt = e.CodeExpiresAt
+			return a, nil // enrolled already, or the mail is on its way
+		}
+	}
+	o, err := decodeOptions(e)
+	if err != nil {
+		return nil, fmt.Errorf("decode process options: %w", err)
+	}
+	ttl := s.ScreenCodeTTL
+	if e.ByEmail {
+		ttl = s.EmailCodeTTL
+	}
+	code := newID()
+	m := a.MobileID
+	if m == nil {
+		m = &lanyard.MobileID{
+			PublicID: newID(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
+			ProfileName: o.ProfileName, ServerName: o.ServerName, ProfileUser: o.UserID,
+		}
+	}
+	expires := s.now().Add(ttl)
+	if err := s.Store.SetActivationCode(ctx, actor, e, hashCode(code), expires, m); err != nil {
+		return nil, err
+	}
+	a.MobileID, a.ExpiresAt = m, expires
+	link := s.EnrollmentLink(code)
+	if e.ByEmail {
+		if err := s.mailCode(ctx, actor, u, link, expires); err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
+	a.Link = link
+	return a, nil
+}
+
+// Finish is the last Next: the process ends, and the mobile ID stays
+// registered until the app enrols, or is active already.
+func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) (*lanyard.MobileID, error) {
+	e, _, err := s.Process(ctx, userID, publicID)
+	if err != nil {
+		return nil, err
+	}
+	switch e.Step {
+	case lanyard.StepFinished:
+	case lanyard.StepActivation:
+		if e.MobileID == 0 {
+			return nil, lanyard.Errorf(lanyard.ECONFLICT, "The activation code has not been issued yet.")
+		}
+		e.Step = lanyard.StepFinished
+		if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_finish", "finished"); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", e.Step)
+	}
+	return s.Store.FindMobileID(ctx, e.MobileID)
+}
+
+// Cancel closes the process at any step: the code is void, nothing is
+// issued, and a mobile ID the app may have enrolled meanwhile is locked.
+func (s *Service) Cancel(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) error {
+	e, err := s.Store.FindEnrollment(ctx, userID, publicID)
+	if err != nil {
+		return err
+	}
+	switch e.Step {
+	case lanyard.StepCancelled, lanyard.StepFailed:
+		return nil
+	case lanyard.StepFinished:
+		return lanyard.Errorf(lanyard.ECONFLICT, "The process has finished; lock the mobile ID instead.")
+	}
+	e.Step = lanyard.StepCancelled
+	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_cancel", "cancelled by the user"); err != nil {
+		return err
+	}
+	if e.MobileID != 0 {
+		m, err := s.Store.FindMobileID(ctx, e.MobileID)
+		if err != nil {
+			return err
+		}
+		if m.State == lanyard.MobileIDActive {
+			return s.lock(ctx, actor, m, "the process was cancelled")
+		}
+	}
+	return nil
+}

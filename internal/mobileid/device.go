@@ -1,0 +1,169 @@
+package mobileid
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"strconv"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/appclient"
+)
+
+// ClockSkew is how far a device's timestamp may be from the server's clock.
+const ClockSkew = 5 * time.Minute
+
+// ChallengeTTL is how long an authentication challenge can be answered.
+const ChallengeTTL = 2 * time.Minute
+
+func unauthorized() error {
+	return lanyard.Errorf(lanyard.EUNAUTHORIZED, "The device signature does not verify.")
+}
+
+// DeviceRequest is a device-signed request as it arrived.
+type DeviceRequest struct {
+	MobileID     string
+	Timestamp    string
+	Signature    []byte
+	Method       string
+	PathAndQuery string
+	Body         []byte
+}
+
+// AuthenticateDevice checks a device-signed request and returns its mobile
+// ID: a fresh timestamp, a signature by the key of the mobile ID's
+// authentication certificate, and that certificate valid in the CA.
+func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lanyard.MobileID, error) {
+	ts, err := strconv.ParseInt(r.Timestamp, 10, 64)
+	if err != nil {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
+	}
+	if d := s.now().Sub(time.Unix(ts, 0)); d > ClockSkew || d < -ClockSkew {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", ClockSkew)
+	}
+	m, err := s.Store.FindMobileIDByPublicID(ctx, r.MobileID)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, unauthorized()
+	} else if err != nil {
+		return nil, err
+	}
+	serials := m.Serials(lanyard.UsageAuthentication, false)
+	if len(serials) == 0 {
+		return nil, unauthorized()
+	}
+	_, parsed, err := s.validCertificate(ctx, serials[0])
+	if err != nil {
+		return nil, err
+	}
+	digest := sha256.Sum256(appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body))
+	pub, ok := parsed.PublicKey.(*ecdsa.PublicKey)
+	if !ok || !ecdsa.VerifyASN1(pub, digest[:], r.Signature) {
+		return nil, unauthorized()
+	}
+	return m, nil
+}
+
+// validCertificate returns a certificate the CA holds as valid: not
+// revoked, not on hold, within its validity.
+func (s *Service) validCertificate(ctx context.Context, serial string) (*lanyard.Certificate, *x509.Certificate, error) {
+	cert, err := s.Certs.FindCertificateBySerial(ctx, serial)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate was not issued by this server.")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case cert.Status == lanyard.CertificateRevoked:
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is revoked.")
+	case cert.Status == lanyard.CertificateOnHold:
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is on hold.")
+	case cert.Expired(s.now()) || s.now().Before(cert.NotBefore):
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is not within its validity.")
+	}
+	parsed, err := x509.ParseCertificate(cert.DER)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cert, parsed, nil
+}
+
+// SyncResult is the state of a mobile ID and every key delivered to it.
+type SyncResult struct {
+	MobileID       *lanyard.MobileID
+	EncryptionKeys []DeliveredKey
+}
+
+// Sync returns the keys of an authenticated device's mobile ID.
+func (s *Service) Sync(ctx context.Context, m *lanyard.MobileID) (*SyncResult, error) {
+	if m.State != lanyard.MobileIDActive {
+		return &SyncResult{MobileID: m}, nil
+	}
+	actor := lanyard.Actor{Username: "app", Addr: "device " + m.DeviceName}
+	keys, err := s.deliveredKeys(ctx, actor, m)
+	if err != nil {
+		return nil, err
+	}
+	return &SyncResult{MobileID: m, EncryptionKeys: keys}, nil
+}
+
+// Challenge issues a one-time authentication challenge.
+func (s *Service) Challenge(ctx context.Context) (id string, challenge []byte, expires time.Time, err error) {
+	challenge = make([]byte, 32)
+	rand.Read(challenge)
+	id, expires = newID(), s.now().Add(ChallengeTTL)
+	if err := s.Store.CreateChallenge(ctx, id, challenge, expires); err != nil {
+		return "", nil, time.Time{}, err
+	}
+	return id, challenge, expires, nil
+}
+
+// Authenticated is who answered a challenge.
+type Authenticated struct {
+	User     *lanyard.User
+	MobileID *lanyard.MobileID
+}
+
+// VerifyChallenge checks an answer to a challenge: the signature by the
+// authentication certificate's key, the certificate valid in the CA, its
+// mobile ID active and its user active.
+func (s *Service) VerifyChallenge(ctx context.Context, challengeID string, certDER, signature []byte) (*Authenticated, error) {
+	challenge, err := s.Store.ClaimChallenge(ctx, challengeID)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The challenge is unknown or was answered already.")
+	} else if err != nil {
+		return nil, err
+	}
+	presented, err := x509.ParseCertificate(certDER)
+	if err != nil {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "The certificate is not a DER X.509 certificate.")
+	}
+	serial := presented.SerialNumber.Text(16)
+	cert, parsed, err := s.validCertificate(ctx, serial)
+	if err != nil {
+		return nil, err
+	}
+	if string(parsed.Raw) != string(presented.Raw) || cert.Usage != lanyard.UsageAuthentication {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is not an authentication certificate of this server.")
+	}
+	digest := sha256.Sum256(appclient.AuthPayload(challengeID, base64.StdEncoding.EncodeToString(challenge)))
+	pub, ok := parsed.PublicKey.(*ecdsa.PublicKey)
+	if !ok || !ecdsa.VerifyASN1(pub, digest[:], signature) {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The signature does not verify.")
+	}
+	m, err := s.Store.FindMobileIDBySerial(ctx, serial)
+	if err != nil {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate belongs to no mobile ID.")
+	}
+	if m.State != lanyard.MobileIDActive {
+		return nil, lanyard.Errorf(lanyard.EUSERSTATE, "The mobile ID is %s.", m.State)
+	}
+	u, err := s.activeUser(ctx, m.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticated{User: u, MobileID: m}, nil
+}

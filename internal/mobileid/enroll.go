@@ -1,0 +1,218 @@
+package mobileid
+
+import (
+	"context"
+	"crypto/ecdh"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/appclient"
+	"github.com/lanyard-id/lanyard/internal/options"
+	"github.com/lanyard-id/lanyard/internal/pki"
+)
+
+// EnrollRequest is what the app sends with the activation code.
+type EnrollRequest struct {
+	Code         string
+	DeviceName   string
+	TransportKey []byte // X25519 public key, 32 bytes
+	CSRs         map[lanyard.CertificateUsage][]byte
+}
+
+// Validate checks the request's form before the code is looked at.
+func (r *EnrollRequest) Validate() error {
+	switch {
+	case r.Code == "" || len(r.Code) > 128 || !lanyard.ValidText(r.Code):
+		return lanyard.Errorf(lanyard.EINVALID, "The activation code is missing or malformed.")
+	case strings.TrimSpace(r.DeviceName) == "" || utf8.RuneCountInString(r.DeviceName) > 64 || !lanyard.ValidText(r.DeviceName):
+		return lanyard.Errorf(lanyard.EINVALID, "The device name must be 1 to 64 characters of text.")
+	}
+	if _, err := ecdh.X25519().NewPublicKey(r.TransportKey); err != nil {
+		return lanyard.Errorf(lanyard.EINVALID, "The transport key must be a 32-byte X25519 public key.")
+	}
+	for u := range r.CSRs {
+		if u != lanyard.UsageSignature && u != lanyard.UsageAuthentication {
+			return lanyard.Errorf(lanyard.EINVALID, "Certificate requests are taken for signature and authentication only, not %q.", truncate(string(u), 32))
+		}
+	}
+	return nil
+}
+
+// DeliveredKey is an encryption certificate with its private key sealed
+// to the device's transport key.
+type DeliveredKey struct {
+	Certificate *lanyard.Certificate
+	Recovered   bool
+	SealedKey   []byte
+}
+
+// EnrollResult is what the app receives.
+type EnrollResult struct {
+	MobileID       *lanyard.MobileID
+	Certificates   []*lanyard.Certificate
+	EncryptionKeys []DeliveredKey
+	Chain          []*x509.Certificate
+}
+
+// Enroll activates a registered mobile ID with the app's keys: it checks
+// the requests, consumes the code (one winner among racing apps), checks
+// the user is still active, issues the certificates and makes the mobile
+// ID active. Whatever fails after the code is consumed fails the process,
+// revokes what was issued and tells the user.
+func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	e, err := s.Store.ClaimActivationCode(ctx, hashCode(req.Code))
+	if err != nil {
+		return nil, err
+	}
+	actor := lanyard.Actor{Username: "app", Addr: "device " + req.DeviceName}
+	res, err := s.enroll(ctx, actor, e, req)
+	if err != nil {
+		s.failEnrollment(ctx, actor, e, res, err)
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Service) enroll(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, req EnrollRequest) (*EnrollResult, error) {
+	res := &EnrollResult{Chain: []*x509.Certificate{s.CA.Issuer(), s.CA.Root()}}
+	u, err := s.activeUser(ctx, e.UserID)
+	if err != nil {
+		return res, err
+	}
+	actor.Username = "app:" + u.Username
+	o, err := decodeOptions(e)
+	if err != nil {
+		return res, fmt.Errorf("decode process options: %w", err)
+	}
+	m, err := s.Store.FindMobileID(ctx, e.MobileID)
+	if err != nil {
+		return res, err
+	}
+	res.MobileID = m
+	// Every request is checked before anything is issued.
+	for _, usage := range []lanyard.CertificateUsage{lanyard.UsageSignature, lanyard.UsageAuthentication} {
+		if !slices.Contains(e.Usages, usage) {
+			continue
+		}
+		csr, ok := req.CSRs[usage]
+		if !ok {
+			return res, lanyard.Errorf(lanyard.EINVALID, "The %s certificate request is missing.", usage)
+		}
+		if _, err := pki.ParseCSR(csr, u); err != nil {
+			return res, err
+		}
+	}
+	if err := distinctKeys(req.CSRs); err != nil {
+		return res, err
+	}
+	transport, _ := ecdh.X25519().NewPublicKey(req.TransportKey)
+	for _, usage := range e.Usages {
+		if usage == lanyard.UsageEncryption {
+			cert, key, err := s.Certs.IssueEncryptionCertificate(ctx, actor, u, 0, o.ValidityYears)
+			if err != nil {
+				return res, err
+			}
+			res.Certificates = append(res.Certificates, cert)
+			dk, err := sealFor(transport, cert, key, false)
+			if err != nil {
+				return res, err
+			}
+			res.EncryptionKeys = append(res.EncryptionKeys, dk)
+			continue
+		}
+		cert, err := s.Certs.IssueCertificate(ctx, actor, u, usage, req.CSRs[usage], o.ValidityYears)
+		if err != nil {
+			return res, err
+		}
+		res.Certificates = append(res.Certificates, cert)
+	}
+	m.DeviceName, m.TransportKey = strings.TrimSpace(req.DeviceName), req.TransportKey
+	m.RecoveryPending = s.recoveryWanted(ctx, e, o)
+	for _, c := range res.Certificates {
+		m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: c.Serial, Usage: c.Usage})
+	}
+	if err := s.Store.ActivateMobileID(ctx, actor, m, e); err != nil {
+		return res, err
+	}
+	s.notifyCreated(ctx, actor, u, o.NotifyUser, m)
+	return res, nil
+}
+
+// recoveryWanted reports whether archived keys are to be delivered.
+func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o options.MobileID) bool {
+	if o.EncryptionRecovery == options.RecoveryManual {
+		return len(e.RecoverSerials) > 0
+	}
+	return o.RecoverLatest > 0
+}
+
+// distinctKeys refuses one key for two usages: a signature key must not
+// also authenticate.
+func distinctKeys(csrs map[lanyard.CertificateUsage][]byte) error {
+	sig, okS := csrs[lanyard.UsageSignature]
+	auth, okA := csrs[lanyard.UsageAuthentication]
+	if !okS || !okA {
+		return nil
+	}
+	a, err1 := x509.ParseCertificateRequest(sig)
+	b, err2 := x509.ParseCertificateRequest(auth)
+	if err1 != nil || err2 != nil {
+		return nil // the per-usage checks report malformed requests
+	}
+	if string(a.RawSubjectPublicKeyInfo) == string(b.RawSubjectPublicKeyInfo) {
+		return lanyard.Errorf(lanyard.EINVALID, "The signature and authentication requests use the same key; each needs its own.")
+	}
+	return nil
+}
+
+// failEnrollment ends a process whose enrollment failed: the process
+// fails, its registered mobile ID is deleted, issued certificates are
+// revoked and the user is told why.
+func (s *Service) failEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, res *EnrollResult, cause error) {
+	ctx = context.WithoutCancel(ctx)
+	if res != nil {
+		for _, c := range res.Certificates {
+			if _, err := s.Certs.RevokeCertificate(ctx, actor, c.Serial, lanyard.ReasonCessationOfOperation); err != nil {
+				s.Logger.Error("revoke certificate of a failed enrollment", "serial", c.Serial, "err", err)
+			}
+		}
+	}
+	e.Step = lanyard.StepFailed
+	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_fail", lanyard.ErrorMessage(cause)); err != nil {
+		s.Logger.Error("record failed enrollment", "process", e.PublicID, "err", err)
+	}
+	if lanyard.ErrorCode(cause) == lanyard.EINTERNAL {
+		s.Logger.Error("enrollment failed", "process", e.PublicID, "err", cause)
+	}
+	u, err := s.Users.FindUserByID(ctx, e.UserID)
+	if err != nil {
+		return
+	}
+	notify := true
+	if o, err := decodeOptions(e); err == nil {
+		notify = o.NotifyUser
+	}
+	if notify {
+		s.notifyFailed(ctx, actor, u, lanyard.ErrorMessage(cause))
+	}
+}
+
+// sealFor seals an encryption key to the device's transport key.
+func sealFor(transport *ecdh.PublicKey, cert *lanyard.Certificate, key any, recovered bool) (DeliveredKey, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return DeliveredKey{}, fmt.Errorf("encode key %s: %w", cert.Serial, err)
+	}
+	sealed, err := appclient.SealKey(transport, cert.Serial, der)
+	if err != nil {
+		return DeliveredKey{}, fmt.Errorf("seal key %s: %w", cert.Serial, err)
+	}
+	return DeliveredKey{Certificate: cert, Recovered: recovered, SealedKey: sealed}, nil
+}

@@ -1,0 +1,67 @@
+package mobileid
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// QRCode renders an enrollment link as a PNG QR code.
+func QRCode(link string) ([]byte, error) {
+	png, err := qrcode.Encode(link, qrcode.Medium, 320)
+	if err != nil {
+		return nil, fmt.Errorf("encode QR code: %w", err)
+	}
+	return png, nil
+}
+
+// mailCode queues the QR code and link of an activation by email.
+func (s *Service) mailCode(ctx context.Context, actor lanyard.Actor, u *lanyard.User, link string, expires time.Time) error {
+	png, err := QRCode(link)
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("Hello %s,\n\nscan the attached QR code with the mobile app to activate your mobile ID,\n"+
+		"or open this link on your phone:\n\n%s\n\nThe code works once and expires at %s.\n"+
+		"If you did not ask for a mobile ID, ignore this mail and tell your administrator.\n",
+		u.CommonName, link, expires.Format("2006-01-02 15:04 UTC"))
+	html := fmt.Sprintf(`<p>Hello %s,</p><p>scan this QR code with the mobile app to activate your mobile ID:</p>`+
+		`<p><img src="cid:image" alt="QR code" width="320" height="320"></p><p>or open this link on your phone: <a href="%s">%s</a></p>`+
+		`<p>The code works once and expires at %s.</p>`,
+		htmlEscape(u.CommonName), htmlEscape(link), htmlEscape(link), expires.Format("2006-01-02 15:04 UTC"))
+	return s.Mail.QueueMail(ctx, actor, lanyard.Mail{
+		To: u.Email, Subject: "Activate your mobile ID", Text: text, HTML: html, ImagePNG: png, Kind: "qr_code",
+	})
+}
+
+// notifyCreated tells the user their mobile ID is active, if the options say so.
+func (s *Service) notifyCreated(ctx context.Context, actor lanyard.Actor, u *lanyard.User, notify bool, m *lanyard.MobileID) {
+	if !notify {
+		return
+	}
+	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID %q is now active on the device %q.\n"+
+		"If this was not you, lock it in Self-Service at once and tell your administrator.\n", u.CommonName, m.ProfileName, m.DeviceName)
+	s.queue(ctx, actor, lanyard.Mail{To: u.Email, Subject: "Your mobile ID is active", Text: text, Kind: "created"})
+}
+
+// notifyFailed tells the user a creation failed, and why.
+func (s *Service) notifyFailed(ctx context.Context, actor lanyard.Actor, u *lanyard.User, reason string) {
+	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID could not be created:\n\n%s\n\nPlease try again or ask your administrator.\n", u.CommonName, reason)
+	s.queue(ctx, actor, lanyard.Mail{To: u.Email, Subject: "Your mobile ID could not be created", Text: text, Kind: "failed"})
+}
+
+// queue queues a notification; a failure is logged, since the change it
+// reports has happened already.
+func (s *Service) queue(ctx context.Context, actor lanyard.Actor, m lanyard.Mail) {
+	if err := s.Mail.QueueMail(ctx, actor, m); err != nil {
+		s.Logger.Error("queue notification", "kind", m.Kind, "err", err)
+	}
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
+}

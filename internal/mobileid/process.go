@@ -1,0 +1,175 @@
+package mobileid
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/options"
+)
+
+// GetProcess is the symbolic name of "Get mobile ID" in Self-Service.
+const GetProcess = options.MobileIDSelfServiceProcGet
+
+// Intro is what the first step shows: what will happen.
+type Intro struct {
+	User    *lanyard.User
+	Options options.MobileID
+	// Usages are the certificates the options issue (or offer, when the
+	// user may choose).
+	Usages []lanyard.CertificateUsage
+	// Existing is the user's active mobile ID, if any: it must be locked
+	// before a new one is issued.
+	Existing *lanyard.MobileID
+	// Archived are the user's archived encryption certificates.
+	Archived []*lanyard.Certificate
+}
+
+// Intro evaluates the options for the user and gathers what step one says.
+func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, userID int64) (*Intro, error) {
+	u, err := s.activeUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.processOptions(ctx, actor, GetProcess, u)
+	if err != nil {
+		return nil, err
+	}
+	in := &Intro{User: u, Options: o, Usages: optionUsages(o)}
+	ms, err := s.Store.FindMobileIDs(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.State == lanyard.MobileIDActive || m.State == lanyard.MobileIDInactive {
+			in.Existing = m
+			break
+		}
+	}
+	if in.Archived, err = s.Certs.FindArchivedCertificates(ctx, u.ID); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// optionUsages lists the certificate kinds the options issue.
+func optionUsages(o options.MobileID) []lanyard.CertificateUsage {
+	var us []lanyard.CertificateUsage
+	if o.IssueSignature {
+		us = append(us, lanyard.UsageSignature)
+	}
+	if o.IssueAuthentication {
+		us = append(us, lanyard.UsageAuthentication)
+	}
+	if o.IssueEncryption {
+		us = append(us, lanyard.UsageEncryption)
+	}
+	return us
+}
+
+// StartRequest is what the user chose on the first step.
+type StartRequest struct {
+	// Usages are the certificates chosen, when the options let the user
+	// choose; otherwise they are ignored.
+	Usages []lanyard.CertificateUsage
+	// LockExisting confirms that the active mobile ID is to be locked.
+	LockExisting bool
+}
+
+// Start leaves the first step: it locks the old mobile ID when asked,
+// fixes the options and the certificates, and opens the process at the
+// manual recovery form or at activation.
+func (s *Service) Start(ctx context.Context, actor lanyard.Actor, userID int64, req StartRequest) (*lanyard.Enrollment, error) {
+	in, err := s.Intro(ctx, actor, userID)
+	if err != nil {
+		return nil, err
+	}
+	usages := in.Usages
+	if in.Options.UserMayChoose {
+		usages = nil
+		for _, u := range req.Usages {
+			if slices.Contains(in.Usages, u) && !slices.Contains(usages, u) {
+				usages = append(usages, u)
+			}
+		}
+		if len(usages) == 0 {
+			return nil, lanyard.Errorf(lanyard.EINVALID, "Choose at least one certificate.")
+		}
+	}
+	if in.Existing != nil {
+		if !req.LockExisting {
+			return nil, lanyard.Errorf(lanyard.ECONFLICT, "You already have an active mobile ID. Lock it to get a new one.")
+		}
+		if err := s.Lock(ctx, actor, in.User.ID, in.Existing.PublicID); err != nil {
+			return nil, err
+		}
+	}
+	opts, err := json.Marshal(in.Options)
+	if err != nil {
+		return nil, fmt.Errorf("encode options: %w", err)
+	}
+	e := &lanyard.Enrollment{
+		PublicID: newID(), UserID: in.User.ID, Process: GetProcess, Step: lanyard.StepActivation,
+		Options: opts, Usages: usages, ByEmail: !in.Options.ShowQRCode,
+	}
+	if in.Options.EncryptionRecovery == options.RecoveryManual && len(in.Archived) > 0 {
+		e.Step = lanyard.StepRecovery
+	}
+	if err := s.Store.CreateEnrollment(ctx, actor, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Process returns a user's process, checking that the user is still active.
+func (s *Service) Process(ctx context.Context, userID int64, publicID string) (*lanyard.Enrollment, *lanyard.User, error) {
+	u, err := s.activeUser(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := s.Store.FindEnrollment(ctx, userID, publicID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, u, nil
+}
+
+// ChooseRecovery leaves the manual recovery form with the chosen archived
+// encryption certificates; serials not in the user's archive are refused.
+func (s *Service) ChooseRecovery(ctx context.Context, actor lanyard.Actor, userID int64, publicID string, serials []string) (*lanyard.Enrollment, error) {
+	e, _, err := s.Process(ctx, userID, publicID)
+	if err != nil {
+		return nil, err
+	}
+	if e.Step != lanyard.StepRecovery {
+		return e, nil // a repeated or late submit changes nothing
+	}
+	archived, err := s.Certs.FindArchivedCertificates(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var chosen []string
+	for _, serial := range serials {
+		ok := slices.ContainsFunc(archived, func(c *lanyard.Certificate) bool { return c.Serial == serial })
+		if !ok {
+			return nil, lanyard.Errorf(lanyard.EINVALID, "The certificate %q is not one of your archived encryption certificates.", truncate(serial, 64))
+		}
+		if !slices.Contains(chosen, serial) {
+			chosen = append(chosen, serial)
+		}
+	}
+	e.RecoverSerials, e.Step = chosen, lanyard.StepActivation
+	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_recovery", fmt.Sprintf("%d certificates chosen for recovery", len(chosen))); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,99 @@
+// Package mobileid runs the processes around mobile IDs: "Get mobile ID"
+// in Self-Service (MobileIDSelfServiceProcGet) step by step, the app's
+// enrollment with an activation code, key recovery onto the new device,
+// device authentication, and the lifecycle that follows the user's state.
+// It composes the option scripts, the CA and the store; the web pages and
+// the app API call it and nothing below it.
+package mobileid
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/options"
+)
+
+// CA is what the service needs of the CA beyond issuing: its chain.
+type CA interface {
+	Issuer() *x509.Certificate
+	Root() *x509.Certificate
+}
+
+// Service runs the mobile ID processes. Fields are set once at start.
+type Service struct {
+	Store   lanyard.MobileIDStore
+	Users   lanyard.UserService
+	Certs   lanyard.CertificateService
+	CA      CA
+	Options *options.Service
+	Mail    lanyard.MailQueue
+	Logger  *slog.Logger
+
+	// BaseURL is the public URL the enrollment link points at.
+	BaseURL string
+	// ScreenCodeTTL and EmailCodeTTL are how long an activation code shown
+	// on screen or sent by email stays valid.
+	ScreenCodeTTL time.Duration
+	EmailCodeTTL  time.Duration
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// newID returns an opaque random identifier (130 bits, base32).
+func newID() string { return rand.Text() }
+
+// hashCode is how activation codes are stored: only their SHA-256. Codes
+// have 130 random bits, so a plain hash cannot be reversed by guessing.
+func hashCode(code string) []byte {
+	h := sha256.Sum256([]byte(code))
+	return h[:]
+}
+
+// activeUser re-reads the user and refuses any state but active, as the
+// process requires at its start, at every step and at enrollment.
+func (s *Service) activeUser(ctx context.Context, userID int64) (*lanyard.User, error) {
+	u, err := s.Users.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.State != lanyard.UserActive {
+		return u, lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", u.Username, u.State)
+	}
+	return u, nil
+}
+
+// processOptions evaluates the current option script of process for u.
+// A script that fails at run time fails the process with its message, and
+// the user is told by mail when the script asks for notifications (the
+// failure is the script's, so the default of notifying applies).
+func (s *Service) processOptions(ctx context.Context, actor lanyard.Actor, process string, u *lanyard.User) (options.MobileID, error) {
+	o, err := s.Options.MobileID(ctx, process, u)
+	if err != nil {
+		if lanyard.ErrorCode(err) == lanyard.EINVALID {
+			s.notifyFailed(ctx, actor, u, "The options of the process could not be evaluated: "+lanyard.ErrorMessage(err))
+			return o, lanyard.Errorf(lanyard.EINVALID, "The mobile ID cannot be created because its options failed: %s Ask your administrator.", lanyard.ErrorMessage(err))
+		}
+		return o, err
+	}
+	return o, nil
+}
+
+// decodeOptions reads the options a process started with.
+func decodeOptions(e *lanyard.Enrollment) (options.MobileID, error) {
+	var o options.MobileID
+	err := json.Unmarshal(e.Options, &o)
+	return o, err
+}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+const enrollmentColumns = `id, public_id, user_id, process, step, options, usages, recover_serials, by_email, code_expires_at, mobile_id, created_at, updated_at`
+
+func scanEnrollment(s scanner) (*lanyard.Enrollment, error) {
+	var e lanyard.Enrollment
+	var usages, serials string
+	var byEmail int
+	var expires, created, updated int64
+	var mobileID sql.NullInt64
+	if err := s.Scan(&e.ID, &e.PublicID, &e.UserID, &e.Process, &e.Step, &e.Options, &usages, &serials, &byEmail, &expires, &mobileID, &created, &updated); err != nil {
+		return nil, err
+	}
+	for _, u := range splitList(usages) {
+		e.Usages = append(e.Usages, lanyard.CertificateUsage(u))
+	}
+	e.RecoverSerials = splitList(serials)
+	e.ByEmail = byEmail != 0
+	e.CodeExpiresAt, e.CreatedAt, e.UpdatedAt = decodeTime(expires), decodeTime(created), decodeTime(updated)
+	e.MobileID = mobileID.Int64
+	return &e, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func joinUsages(us []lanyard.CertificateUsage) string {
+	s := make([]string, len(us))
+	for i, u := range us {
+		s[i] = string(u)
+	}
+	return strings.Join(s, ",")
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// CreateEnrollment starts a process for a user.
+func (db *DB) CreateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		e.CreatedAt, e.UpdatedAt = tx.now, tx.now
+		err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
+			boolInt(e.ByEmail), encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
+		if err != nil {
+			return fmt.Errorf("insert enrollment: %w", err)
+		}
+		return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))
+	})
+}
+
+// FindEnrollment returns a user's process; another user's is ENOTFOUND.
+func (db *DB) FindEnrollment(ctx context.Context, userID int64, publicID string) (*lanyard.Enrollment, error) {
+	if !lanyard.ValidText(publicID) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
+	}
+	e, err := scanEnrollment(db.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE public_id = ? AND user_id = ?`, publicID, userID))
+	if errNoRows(err) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find enrollment: %w", err)
+	}
+	return e, nil
+}
+
+// UpdateEnrollment saves the step and choices of a process. When the
+// process ends (cancelled, failed), its code is voided and a registered
+// mobile ID waiting for it is deleted, in the same transaction.
+func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		e.UpdatedAt = tx.now
+		q := `UPDATE enrollments SET step = ?, usages = ?, recover_serials = ?, updated_at = ? WHERE id = ?`
+		if e.Step == lanyard.StepCancelled || e.Step == lanyard.StepFailed {
+			q = `UPDATE enrollments SET step = ?, usages = ?, recover_serials = ?, updated_at = ?, code_hash = NULL WHERE id = ?`
+			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
+				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
+				return fmt.Errorf("delete waiting mobile ID: %w", err)
+			}
+		}
+		if _, err := tx.exec(ctx, q, string(e.Step), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","), encodeTime(tx.now), e.ID); err != nil {
+			return fmt.Errorf("update enrollment: %w", err)
+		}
+		return tx.insertAudit(ctx, actor, action, e.Process, fmt.Sprintf("process %s: %s", e.PublicID, detail))
+	})
+}
+
+// SetActivationCode stores a new code hash, voiding the earlier one, and
+// creates the registered mobile ID m when the process has none.
+func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if e.MobileID == 0 {
+			if err := tx.insertMobileID(ctx, m); err != nil {
+				return err
+			}
+			e.MobileID = m.ID
+			if err := tx.insertAudit(ctx, actor, "mobileid.register", m.PublicID, fmt.Sprintf("registered for user #%d, waiting for the app", m.UserID)); err != nil {
+				return err
+			}
+		}
+		e.Step, e.CodeExpiresAt, e.UpdatedAt = lanyard.StepActivation, expires, tx.now
+		_, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, code_hash = ?, code_expires_at = ?, mobile_id = ?, by_email = ?, updated_at = ? WHERE id = ?`,
+			string(e.Step), codeHash, encodeTime(expires), e.MobileID, boolInt(e.ByEmail), encodeTime(tx.now), e.ID)
+		if err != nil {
+			return fmt.Errorf("store activation code: %w", err)
+		}
+		return tx.insertAudit(ctx, actor, "mobileid.code_issue", e.Process,
+			fmt.Sprintf("process %s: activation code issued, expires %s, by email %t", e.PublicID, expires.Format(time.RFC3339), e.ByEmail))
+	})
+}
+
+// ClaimActivationCode consumes a code. The conditional update makes two
+// apps racing with one code end with exactly one winner.
+func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
+	var e *lanyard.Enrollment
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		e, err = scanEnrollment(tx.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash = ?`, codeHash))
+		if errNoRows(err) {
+			return lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+		} else if err != nil {
+			return fmt.Errorf("find activation code: %w", err)
+		}
+		if !tx.now.Before(e.CodeExpiresAt) {
+			return lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
+		}
+		res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, updated_at = ? WHERE id = ? AND code_hash = ?`, encodeTime(tx.now), e.ID, codeHash)
+		if err != nil {
+			return fmt.Errorf("claim activation code: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return lanyard.Errorf(lanyard.ECONFLICT, "Another app enrolled with this activation code first.")
+		}
+		return tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ExpireEnrollments ends processes whose code expired unused.
+func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
+	var n int
+	err := db.inTx(ctx, func(tx *Tx) error {
+		expired, err := queryAll(ctx, tx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash IS NOT NULL AND code_expires_at <= ?`,
+			[]any{encodeTime(tx.now)}, scanEnrollment)
+		if err != nil {
+			return err
+		}
+		for _, e := range expired {
+			if _, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, step = CASE WHEN step = ? THEN ? ELSE step END, updated_at = ? WHERE id = ?`,
+				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID); err != nil {
+				return err
+			}
+			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
+				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
+				return err
+			}
+			if err := tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.code_expire", e.Process, fmt.Sprintf("process %s: activation code expired unused", e.PublicID)); err != nil {
+				return err
+			}
+		}
+		n = len(expired)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire enrollments: %w", err)
+	}
+	return n, nil
+}
+
+// FindEnrollmentByMobileID returns the process that created a mobile ID.
+func (db *DB) FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*lanyard.Enrollment, error) {
+	e, err := scanEnrollment(db.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE mobile_id = ?`, mobileID))
+	if errNoRows(err) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find enrollment: %w", err)
+	}
+	return e, nil
+}

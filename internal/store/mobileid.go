@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+var _ lanyard.MobileIDStore = (*DB)(nil)
+
+const mobileIDColumns = `id, public_id, user_id, state, process, profile_name, server_name, profile_user, device_name, transport_key, recovery_pending, created_at, activated_at, updated_at`
+
+func scanMobileID(s scanner) (*lanyard.MobileID, error) {
+	var m lanyard.MobileID
+	var pending int
+	var created, activated, updated int64
+	if err := s.Scan(&m.ID, &m.PublicID, &m.UserID, &m.State, &m.Process, &m.ProfileName, &m.ServerName, &m.ProfileUser,
+		&m.DeviceName, &m.TransportKey, &pending, &created, &activated, &updated); err != nil {
+		return nil, err
+	}
+	m.RecoveryPending = pending != 0
+	m.CreatedAt, m.ActivatedAt, m.UpdatedAt = decodeTime(created), decodeTime(activated), decodeTime(updated)
+	return &m, nil
+}
+
+func (tx *Tx) insertMobileID(ctx context.Context, m *lanyard.MobileID) error {
+	m.CreatedAt, m.UpdatedAt = tx.now, tx.now
+	err := tx.queryRow(ctx, `INSERT INTO mobile_ids (public_id, user_id, state, process, profile_name, server_name, profile_user, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		m.PublicID, m.UserID, string(m.State), m.Process, m.ProfileName, m.ServerName, m.ProfileUser, encodeTime(tx.now), encodeTime(tx.now)).Scan(&m.ID)
+	if err != nil {
+		return fmt.Errorf("insert mobile ID: %w", err)
+	}
+	return nil
+}
+
+// findMobileID reads a mobile ID with its certificates.
+func findMobileID(ctx context.Context, c conn, where string, args ...any) (*lanyard.MobileID, error) {
+	m, err := scanMobileID(c.queryRow(ctx, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE `+where, args...))
+	if errNoRows(err) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mobile ID.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find mobile ID: %w", err)
+	}
+	if err := loadCertificates(ctx, c, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func loadCertificates(ctx context.Context, c conn, m *lanyard.MobileID) error {
+	certs, err := queryAll(ctx, c, `SELECT serial, usage, recovered FROM mobile_id_certificates WHERE mobile_id = ? ORDER BY recovered, usage, serial`,
+		[]any{m.ID}, func(s scanner) (lanyard.MobileIDCertificate, error) {
+			var mc lanyard.MobileIDCertificate
+			var rec int
+			err := s.Scan(&mc.Serial, &mc.Usage, &rec)
+			mc.Recovered = rec != 0
+			return mc, err
+		})
+	if err != nil {
+		return fmt.Errorf("load mobile ID certificates: %w", err)
+	}
+	m.Certificates = certs
+	return nil
+}
+
+// FindMobileID returns a mobile ID by its row ID.
+func (db *DB) FindMobileID(ctx context.Context, id int64) (*lanyard.MobileID, error) {
+	return findMobileID(ctx, db, `id = ?`, id)
+}
+
+// FindMobileIDByPublicID returns a mobile ID by the ID the app knows.
+func (db *DB) FindMobileIDByPublicID(ctx context.Context, publicID string) (*lanyard.MobileID, error) {
+	if !lanyard.ValidText(publicID) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mobile ID.")
+	}
+	return findMobileID(ctx, db, `public_id = ?`, publicID)
+}
+
+// FindMobileIDBySerial returns the mobile ID a certificate was issued to
+// (not one it was only recovered onto).
+func (db *DB) FindMobileIDBySerial(ctx context.Context, serial string) (*lanyard.MobileID, error) {
+	if !lanyard.ValidText(serial) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mobile ID.")
+	}
+	return findMobileID(ctx, db, `id = (SELECT mobile_id FROM mobile_id_certificates WHERE serial = ? AND recovered = 0 LIMIT 1)`, serial)
+}
+
+// FindMobileIDs lists a user's mobile IDs that are not deleted, newest first.
+func (db *DB) FindMobileIDs(ctx context.Context, userID int64) ([]*lanyard.MobileID, error) {
+	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND state <> ? ORDER BY id DESC`,
+		[]any{userID, string(lanyard.MobileIDDeleted)}, scanMobileID)
+	if err != nil {
+		return nil, fmt.Errorf("find mobile IDs: %w", err)
+	}
+	for _, m := range ms {
+		if err := loadCertificates(ctx, db, m); err != nil {
+			return nil, err
+		}
+	}
+	return ms, nil
+}
+
+// ActivateMobileID records what the app enrolled and makes m active.
+func (db *DB) ActivateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
+			WHERE id = ? AND state = ?`,
+			string(lanyard.MobileIDActive), m.DeviceName, m.TransportKey, boolInt(m.RecoveryPending), encodeTime(tx.now), encodeTime(tx.now),
+			m.ID, string(lanyard.MobileIDRegistered))
+		if isUniqueViolation(err) {
+			return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID; lock it first.")
+		} else if err != nil {
+			return fmt.Errorf("activate mobile ID: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
+		}
+		for _, c := range m.Certificates {
+			if err := tx.insertMobileIDCertificate(ctx, m.ID, c); err != nil {
+				return err
+			}
+		}
+		m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
+		return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,
+			fmt.Sprintf("process %s: active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
+	})
+}
+
+func (tx *Tx) insertMobileIDCertificate(ctx context.Context, mobileID int64, c lanyard.MobileIDCertificate) error {
+	_, err := tx.exec(ctx, `INSERT INTO mobile_id_certificates (mobile_id, serial, usage, recovered) VALUES (?, ?, ?, ?)`,
+		mobileID, c.Serial, string(c.Usage), boolInt(c.Recovered))
+	if isUniqueViolation(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("link certificate %s: %w", c.Serial, err)
+	}
+	return nil
+}
+
+// SetMobileIDState changes the state of m; locked and deleted are final.
+func (db *DB) SetMobileIDState(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, state lanyard.MobileIDState, detail string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		cur, err := findMobileID(ctx, tx, `id = ?`, m.ID)
+		if err != nil {
+			return err
+		}
+		if cur.State == state {
+			return nil
+		}
+		if cur.State == lanyard.MobileIDLocked || cur.State == lanyard.MobileIDDeleted {
+			return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is %s; its state cannot change.", cur.State)
+		}
+		_, err = tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), m.ID)
+		if isUniqueViolation(err) {
+			return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID.")
+		} else if err != nil {
+			return fmt.Errorf("set mobile ID state: %w", err)
+		}
+		old := cur.State
+		m.State, m.UpdatedAt = state, tx.now
+		return tx.insertAudit(ctx, actor, "mobileid.set_state", m.PublicID, fmt.Sprintf("%s -> %s: %s", old, state, detail))
+	})
+}
+
+// AddRecoveredCertificates links recovered encryption certificates to m and
+// ends its pending recovery.
+func (db *DB) AddRecoveredCertificates(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, serials []string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		// Ending the pending state first claims the work: on a cluster the
+		// instance that loses the race changes nothing.
+		res, err := tx.exec(ctx, `UPDATE mobile_ids SET recovery_pending = 0, updated_at = ? WHERE id = ? AND recovery_pending = 1`, encodeTime(tx.now), m.ID)
+		if err != nil {
+			return fmt.Errorf("end recovery: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		for _, s := range serials {
+			c := lanyard.MobileIDCertificate{Serial: s, Usage: lanyard.UsageEncryption, Recovered: true}
+			if err := tx.insertMobileIDCertificate(ctx, m.ID, c); err != nil {
+				return err
+			}
+			m.Certificates = append(m.Certificates, c)
+		}
+		m.RecoveryPending = false
+		return tx.insertAudit(ctx, actor, "mobileid.recover", m.PublicID, fmt.Sprintf("%d archived encryption certificates recovered: %v", len(serials), serials))
+	})
+}
+
+// PendingRecoveries lists active mobile IDs waiting for recovered keys.
+func (db *DB) PendingRecoveries(ctx context.Context, limit int) ([]*lanyard.MobileID, error) {
+	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND state = ? ORDER BY id LIMIT ?`,
+		[]any{string(lanyard.MobileIDActive), limit}, scanMobileID)
+	if err != nil {
+		return nil, fmt.Errorf("find pending recoveries: %w", err)
+	}
+	for _, m := range ms {
+		if err := loadCertificates(ctx, db, m); err != nil {
+			return nil, err
+		}
+	}
+	return ms, nil
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/secret"
+)
+
+var _ lanyard.MailQueue = (*Outbox)(nil)
+
+// Outbox is the mail queue in the database. Bodies are sealed with a key
+// derived from the master key and bound to their row.
+type Outbox struct {
+	db  *DB
+	box *secret.Box
+}
+
+// NewOutbox returns the outbox of db sealing bodies with box.
+func NewOutbox(db *DB, box *secret.Box) *Outbox { return &Outbox{db: db, box: box} }
+
+// mailBody is what is sealed: everything of a mail but its envelope.
+type mailBody struct {
+	Text     string `json:"text"`
+	HTML     string `json:"html,omitempty"`
+	ImagePNG []byte `json:"image_png,omitempty"`
+}
+
+// QueueMail stores a mail for delivery.
+func (o *Outbox) QueueMail(ctx context.Context, actor lanyard.Actor, m lanyard.Mail) error {
+	body, err := json.Marshal(mailBody{Text: m.Text, HTML: m.HTML, ImagePNG: m.ImagePNG})
+	if err != nil {
+		return fmt.Errorf("encode mail: %w", err)
+	}
+	return o.db.inTx(ctx, func(tx *Tx) error {
+		var id int64
+		// The row is inserted first so the seal can be bound to its ID.
+		err := tx.queryRow(ctx, `INSERT INTO outbox (to_addr, subject, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			m.To, m.Subject, m.Kind, []byte{}, encodeTime(tx.now)).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+		sealed := o.box.Seal(body, "outbox "+strconv.FormatInt(id, 10))
+		if _, err := tx.exec(ctx, `UPDATE outbox SET body = ? WHERE id = ?`, sealed, id); err != nil {
+			return fmt.Errorf("seal mail: %w", err)
+		}
+		return tx.insertAudit(ctx, actor, "mail.queue", m.To, fmt.Sprintf("%s: %s", m.Kind, m.Subject))
+	})
+}
+
+// FindMail returns a queued mail with its body opened.
+func (o *Outbox) FindMail(ctx context.Context, id int64) (*lanyard.OutboxMessage, *lanyard.Mail, error) {
+	var msg lanyard.OutboxMessage
+	var body []byte
+	var created, sent int64
+	err := o.db.queryRow(ctx, `SELECT id, to_addr, subject, kind, body, created_at, sent_at, attempts, last_error FROM outbox WHERE id = ?`, id).
+		Scan(&msg.ID, &msg.To, &msg.Subject, &msg.Kind, &body, &created, &sent, &msg.Attempts, &msg.LastError)
+	if errNoRows(err) {
+		return nil, nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mail.")
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("find mail: %w", err)
+	}
+	msg.CreatedAt, msg.SentAt = decodeTime(created), decodeTime(sent)
+	plain, err := o.box.Open(body, "outbox "+strconv.FormatInt(id, 10))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open mail %d: %w", id, err)
+	}
+	var b mailBody
+	if err := json.Unmarshal(plain, &b); err != nil {
+		return nil, nil, fmt.Errorf("decode mail %d: %w", id, err)
+	}
+	return &msg, &lanyard.Mail{To: msg.To, Subject: msg.Subject, Kind: msg.Kind, Text: b.Text, HTML: b.HTML, ImagePNG: b.ImagePNG}, nil
+}
+
+// ListMail lists the outbox, newest first, without bodies.
+func (o *Outbox) ListMail(ctx context.Context, limit int) ([]*lanyard.OutboxMessage, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	msgs, err := queryAll(ctx, o.db, `SELECT id, to_addr, subject, kind, created_at, sent_at, attempts, last_error FROM outbox ORDER BY id DESC LIMIT ?`,
+		[]any{limit}, func(s scanner) (*lanyard.OutboxMessage, error) {
+			var m lanyard.OutboxMessage
+			var created, sent int64
+			err := s.Scan(&m.ID, &m.To, &m.Subject, &m.Kind, &created, &sent, &m.Attempts, &m.LastError)
+			m.CreatedAt, m.SentAt = decodeTime(created), decodeTime(sent)
+			return &m, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	return msgs, nil
+}

@@ -1,0 +1,139 @@
+package lanyard
+
+import (
+	"context"
+	"time"
+)
+
+// MobileIDState is the lifecycle state of a mobile ID.
+//
+//	registered → active → inactive → active …
+//	any → locked (final) · any → deleted
+type MobileIDState string
+
+// The mobile ID states.
+const (
+	// MobileIDRegistered waits for the app to enrol with its activation code.
+	MobileIDRegistered MobileIDState = "registered"
+	// MobileIDActive is on a device, its certificates valid.
+	MobileIDActive MobileIDState = "active"
+	// MobileIDInactive belongs to a deactivated user; its certificates are on hold.
+	MobileIDInactive MobileIDState = "inactive"
+	// MobileIDLocked is final: its signature and authentication
+	// certificates are revoked; encryption keys stay archived.
+	MobileIDLocked MobileIDState = "locked"
+	// MobileIDDeleted was never completed (cancelled or expired) or was
+	// removed; it is kept for the audit trail only.
+	MobileIDDeleted MobileIDState = "deleted"
+)
+
+// MobileID is a set of certificates on one device of a user, with the
+// profile the app shows.
+type MobileID struct {
+	ID          int64
+	PublicID    string // the opaque ID the app uses
+	UserID      int64
+	State       MobileIDState
+	Process     string
+	ProfileName string
+	ServerName  string
+	ProfileUser string // the profile's "user ID" property, e.g. the email
+	DeviceName  string
+	// TransportKey is the X25519 public key the app made; server-made keys
+	// are sealed to it.
+	TransportKey    []byte
+	RecoveryPending bool
+	CreatedAt       time.Time
+	ActivatedAt     time.Time
+	UpdatedAt       time.Time
+	Certificates    []MobileIDCertificate
+}
+
+// MobileIDCertificate links a certificate to the mobile ID that holds it.
+type MobileIDCertificate struct {
+	Serial    string
+	Usage     CertificateUsage
+	Recovered bool // an archived encryption key delivered to this device
+}
+
+// Serials returns the serials of the mobile ID's certificates of a usage.
+func (m *MobileID) Serials(usage CertificateUsage, recovered bool) []string {
+	var s []string
+	for _, c := range m.Certificates {
+		if c.Usage == usage && c.Recovered == recovered {
+			s = append(s, c.Serial)
+		}
+	}
+	return s
+}
+
+// ProcessStep is where a "Get mobile ID" process stands.
+type ProcessStep string
+
+// The steps of the process, and its ends.
+const (
+	StepIntro      ProcessStep = "intro"
+	StepRecovery   ProcessStep = "recovery"
+	StepActivation ProcessStep = "activation"
+	StepFinished   ProcessStep = "finished"
+	StepCancelled  ProcessStep = "cancelled"
+	StepFailed     ProcessStep = "failed"
+)
+
+// Enrollment is one run of a process that creates a mobile ID: the wizard
+// in Self-Service or an operator's supply, with its activation code.
+type Enrollment struct {
+	ID       int64
+	PublicID string // in the wizard's URLs
+	UserID   int64
+	Process  string
+	Step     ProcessStep
+	// Options is the JSON of the options the process started with, so a
+	// script saved meanwhile does not change a running process.
+	Options []byte
+	// Usages are the certificate kinds to issue.
+	Usages []CertificateUsage
+	// RecoverSerials are the archived encryption certificates to deliver,
+	// chosen in the manual recovery form.
+	RecoverSerials []string
+	ByEmail        bool
+	CodeExpiresAt  time.Time
+	MobileID       int64 // the registered mobile ID waiting for the app, or 0
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// MobileIDStore keeps mobile IDs, enrollments and activation codes.
+type MobileIDStore interface {
+	CreateEnrollment(ctx context.Context, actor Actor, e *Enrollment) error
+	FindEnrollment(ctx context.Context, userID int64, publicID string) (*Enrollment, error)
+	FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*Enrollment, error)
+	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string) error
+	// SetActivationCode stores the hash of a new code for the enrollment,
+	// voiding any earlier one, and creates its registered mobile ID if it
+	// has none yet.
+	SetActivationCode(ctx context.Context, actor Actor, e *Enrollment, codeHash []byte, expires time.Time, m *MobileID) error
+	// ClaimActivationCode consumes a code: exactly one caller gets the
+	// enrollment; later callers get ENOTFOUND, expired codes EEXPIRED.
+	ClaimActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
+
+	FindMobileID(ctx context.Context, id int64) (*MobileID, error)
+	FindMobileIDByPublicID(ctx context.Context, publicID string) (*MobileID, error)
+	FindMobileIDBySerial(ctx context.Context, serial string) (*MobileID, error)
+	// FindMobileIDs lists a user's mobile IDs that are not deleted, newest first.
+	FindMobileIDs(ctx context.Context, userID int64) ([]*MobileID, error)
+	// ActivateMobileID records the device, the certificates and the new
+	// state active, and finishes the enrollment, in one transaction.
+	ActivateMobileID(ctx context.Context, actor Actor, m *MobileID, e *Enrollment) error
+	SetMobileIDState(ctx context.Context, actor Actor, m *MobileID, state MobileIDState, detail string) error
+	AddRecoveredCertificates(ctx context.Context, actor Actor, m *MobileID, serials []string) error
+	// PendingRecoveries lists active mobile IDs with recovery pending.
+	PendingRecoveries(ctx context.Context, limit int) ([]*MobileID, error)
+	// ExpireEnrollments ends enrollments whose code expired, deleting their
+	// registered mobile IDs, and returns how many it ended.
+	ExpireEnrollments(ctx context.Context) (int, error)
+
+	CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error
+	// ClaimChallenge consumes a challenge once.
+	ClaimChallenge(ctx context.Context, publicID string) ([]byte, error)
+}
