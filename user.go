@@ -140,6 +140,7 @@ func hasControl(s string) bool {
 type UserFilter struct {
 	Query string // matched against username, email and common name
 	State UserState
+	Role  Role // only users holding this role
 	Limit int
 }
 

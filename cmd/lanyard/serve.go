@@ -81,11 +81,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// ensureAdmin creates the administrator on first start and prints its
+// ensureAdmin creates the administrator when there is none (the first
+// start, even if users were added from the shell before it) and prints its
 // one-time password once, on stdout and never in the log. When several
 // instances start together, the one whose insert wins prints it.
 func (a *app) ensureAdmin(ctx context.Context, e env) error {
-	admins, err := a.users.FindUsers(ctx, lanyard.UserFilter{Limit: 1})
+	admins, err := a.users.FindUsers(ctx, lanyard.UserFilter{Role: lanyard.RoleAdmin, Limit: 1})
 	if err != nil {
 		return err
 	}

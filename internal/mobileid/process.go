@@ -106,6 +106,17 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, userID int64, 
 			return nil, err
 		}
 	}
+	// A process started again (Back, a second tab) replaces the earlier
+	// one, so that one user never has two mobile IDs waiting for the app.
+	open, err := s.Store.FindOpenEnrollments(ctx, in.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, old := range open {
+		if err := s.Cancel(ctx, actor, in.User.ID, old.PublicID); err != nil {
+			return nil, err
+		}
+	}
 	opts, err := json.Marshal(in.Options)
 	if err != nil {
 		return nil, fmt.Errorf("encode options: %w", err)

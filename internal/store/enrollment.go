@@ -193,3 +193,13 @@ func (db *DB) FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*la
 	}
 	return e, nil
 }
+
+// FindOpenEnrollments lists a user's processes that have not ended.
+func (db *DB) FindOpenEnrollments(ctx context.Context, userID int64) ([]*lanyard.Enrollment, error) {
+	es, err := queryAll(ctx, db, `SELECT `+enrollmentColumns+` FROM enrollments WHERE user_id = ? AND step IN (?, ?, ?) ORDER BY id`,
+		[]any{userID, string(lanyard.StepIntro), string(lanyard.StepRecovery), string(lanyard.StepActivation)}, scanEnrollment)
+	if err != nil {
+		return nil, fmt.Errorf("find open enrollments: %w", err)
+	}
+	return es, nil
+}

@@ -135,12 +135,10 @@ func (s *SessionService) ClearLoginFailures(ctx context.Context, key string) err
 	})
 }
 
-// limiterKey stores a key as typed when it is short valid text, else as its
-// hash, so that any typed username counts without breaking the table.
+// limiterKey is how a key is stored: its hash. Keys hold what a visitor
+// typed as a username, which may be a password typed in the wrong field,
+// so it is never kept in clear.
 func limiterKey(key string) string {
-	if len(key) <= 200 && lanyard.ValidText(key) {
-		return key
-	}
 	h := sha256.Sum256([]byte(key))
-	return fmt.Sprintf("sha256:%x", h)
+	return fmt.Sprintf("%x", h)
 }

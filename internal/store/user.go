@@ -182,6 +182,10 @@ func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*l
 		q += ` AND state = ?`
 		args = append(args, string(f.State))
 	}
+	if f.Role != "" {
+		q += ` AND (',' || roles || ',') LIKE ?`
+		args = append(args, "%,"+string(f.Role)+",%")
+	}
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 10000
 	}

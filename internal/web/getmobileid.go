@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/base64"
+	"html/template"
 	"net/http"
 	"net/url"
 
@@ -71,7 +72,7 @@ type recoveryView struct {
 
 type activationView struct {
 	*mobileid.Activation
-	QR    string // data: URL of the PNG
+	QR    template.URL // data: URL of the PNG, made here, never from input
 	Email string
 }
 
@@ -105,7 +106,7 @@ func (s *Server) handleGetStep(w http.ResponseWriter, r *http.Request) {
 				s.fail(w, r, err)
 				return
 			}
-			v.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+			v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 		}
 		s.render(w, r, http.StatusOK, "get_activation", view{Title: "Get Mobile ID", Nav: "mobileid", Data: v})
 	case lanyard.StepFinished:

@@ -77,9 +77,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
-		subject := truncate(username, 64)
-		if !lanyard.ValidText(subject) {
-			subject = "(not valid text)"
+		// Only a known username is recorded: an unknown one may be a
+		// password typed into the wrong field.
+		subject := "(unknown user)"
+		if known, err := s.Users.FindUserByUsername(r.Context(), username); err == nil {
+			subject = known.Username
 		}
 		s.audit(r, "session.login_failed", subject, "wrong username or password")
 		page(http.StatusUnauthorized, lanyard.ErrorMessage(err))
