@@ -250,5 +250,4 @@ func TestGetMobileIDRefusals(t *testing.T) {
 	})
 }
 
-
 func unescape(s string) string { return strings.ReplaceAll(s, "&amp;", "&") }
