@@ -33,7 +33,7 @@ type Client struct {
 }
 
 // Enroll activates a mobile ID with an activation code and returns what
-// the server issued.
+// what the server made for it.
 func (c *Client) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResponse, error) {
 	var out EnrollResponse
 	if err := c.call(ctx, http.MethodPost, PathEnroll, req, nil, &out); err != nil {

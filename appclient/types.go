@@ -23,7 +23,7 @@ type EnrollRequest struct {
 }
 
 // CSRs are the PKCS #10 requests of an enrollment, DER, each signed by its
-// own key. The app sends both; the server uses those the process issues.
+// own key. The app sends both; the server certifies those the process calls for.
 type CSRs struct {
 	Signature      []byte `json:"signature,omitempty"`
 	Authentication []byte `json:"authentication,omitempty"`
@@ -37,10 +37,10 @@ type EnrollResponse struct {
 	ServerName  string `json:"server_name"`
 	UserID      string `json:"user_id"`
 	// Certificates are the signature and authentication certificates
-	// issued for the CSRs.
+	// made for the CSRs.
 	Certificates []Certificate `json:"certificates"`
 	// EncryptionKeys holds the new encryption certificate, if the process
-	// issues one, with its key sealed to the transport key.
+	// makes one, with its key sealed to the transport key.
 	EncryptionKeys []EncryptionKey `json:"encryption_keys"`
 	// Chain is the issuing CA first, then the root, DER.
 	Chain [][]byte `json:"chain"`
@@ -49,7 +49,7 @@ type EnrollResponse struct {
 	RecoveryPending bool `json:"recovery_pending"`
 }
 
-// Certificate is a certificate issued for a key the device made.
+// Certificate is a certificate the server made for a key the device made.
 type Certificate struct {
 	Usage string `json:"usage"`
 	// Serial is the certificate's serial number in lower-case hex.

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lanyard-id/lanyard/appclient"
+	"github.com/lanyard-id/lanyard/internal/wallet"
+)
+
+// recoveryPolls and recoveryDelay bound how long enroll waits for
+// recovered keys the server delivers in the background.
+var (
+	recoveryPolls = 10
+	recoveryDelay = 300 * time.Millisecond
+)
+
+// runEnroll enrolls the device with the server an enrollment link names
+// and adds the new profile to the wallet.
+func runEnroll(ctx context.Context, a *app, args []string) error {
+	fs := a.flagSet("enroll", "enroll [--device NAME] QR.png|LINK",
+		"Activate a mobile ID: read the enrollment link from a PNG holding the QR code, or take the link itself,\nmake the device keys, enroll with the server and add the profile to the wallet, which is created if missing.\nPrints the profile name.")
+	device := fs.String("device", "", "the device `NAME` the server shows (default: the host name)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if err := fs.want(pos, 1, 1); err != nil {
+		return err
+	}
+	name, err := deviceName(*device)
+	if err != nil {
+		return err
+	}
+	link, err := readLink(pos[0])
+	if err != nil {
+		return err
+	}
+	baseURL, code, err := appclient.ParseEnrollmentLink(link)
+	if err != nil {
+		return err
+	}
+	// The wallet opens before the code is spent, so a wrong PIN costs
+	// nothing.
+	w, err := a.openOrCreateWallet()
+	if err != nil {
+		return err
+	}
+	p := wallet.Profile{ServerURL: baseURL, DeviceName: name}
+	if err := p.GenerateKeys(); err != nil {
+		return err
+	}
+	req, err := enrollRequest(code, p)
+	if err != nil {
+		return err
+	}
+	resp, err := a.client(baseURL).Enroll(ctx, req)
+	if err != nil {
+		return err
+	}
+	if err := fillProfile(&p, resp); err != nil {
+		return err
+	}
+	if p, err = w.AddProfile(p); err != nil {
+		return err
+	}
+	if err := w.Save(); err != nil {
+		return err
+	}
+	if resp.RecoveryPending {
+		a.awaitRecovery(ctx, w, p)
+	}
+	fmt.Fprintln(a.stdout, p.ProfileName)
+	return nil
+}
+
+// deviceName returns the device name to enroll with: the flag, else the
+// host name.
+func deviceName(flag string) (string, error) {
+	name := strings.TrimSpace(flag)
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	if name == "" {
+		name = "lanyard-app"
+	}
+	if n := utf8.RuneCountInString(name); n > appclient.MaxDeviceName || !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: --device: at most %d characters of text", errUsage, appclient.MaxDeviceName)
+	}
+	return name, nil
+}
+
+// enrollRequest builds the enrollment request for p's fresh keys.
+func enrollRequest(code string, p wallet.Profile) (appclient.EnrollRequest, error) {
+	req := appclient.EnrollRequest{Code: code, DeviceName: p.DeviceName, TransportKey: p.TransportKey.PublicKey().Bytes()}
+	var err error
+	if req.CSRs.Signature, err = csr(p.DeviceName, p.SignatureKey); err != nil {
+		return req, err
+	}
+	if req.CSRs.Authentication, err = csr(p.DeviceName, p.AuthenticationKey); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// csr returns a PKCS #10 request signed by key. The server ignores the
+// subject and names the user as it knows them.
+func csr(device string, key crypto.Signer) ([]byte, error) {
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: device}}, key)
+	if err != nil {
+		return nil, fmt.Errorf("make certificate request: %w", err)
+	}
+	return der, nil
+}
+
+// awaitRecovery syncs a freshly enrolled profile until the server has
+// delivered its recovered keys, for a bounded time. Enrollment has
+// succeeded already, so problems are reported on stderr, not as failure.
+func (a *app) awaitRecovery(ctx context.Context, w *wallet.Wallet, p wallet.Profile) {
+	added, pending := 0, true
+	for i := 0; i < recoveryPolls && pending; i++ {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(recoveryDelay):
+			}
+		}
+		var n int
+		var err error
+		if p, n, pending, err = syncProfile(ctx, a, p); err != nil {
+			fmt.Fprintf(a.stderr, "note: recovered keys not fetched yet (%s); run 'lanyard-app sync' later\n", oneLine(err))
+			return
+		}
+		added += n
+	}
+	err := w.UpdateProfile(p)
+	if err == nil {
+		err = w.Save()
+	}
+	if err != nil {
+		fmt.Fprintf(a.stderr, "note: recovered keys not saved (%s); run 'lanyard-app sync'\n", oneLine(err))
+		return
+	}
+	fmt.Fprintf(a.stderr, "note: %s recovered\n", countKeys(added))
+	if pending {
+		fmt.Fprintln(a.stderr, "note: more recovered keys are on their way; run 'lanyard-app sync' later")
+	}
+}

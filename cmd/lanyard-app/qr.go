@@ -1,0 +1,69 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+)
+
+// maxQRFile is the largest QR image file enroll reads.
+const maxQRFile = 20 << 20
+
+// readLink returns the enrollment link SOURCE stands for: SOURCE itself if
+// it looks like a URL, else the text of the QR code in the PNG file it
+// names.
+func readLink(source string) (string, error) {
+	if strings.Contains(source, "://") {
+		return source, nil
+	}
+	info, err := os.Stat(source)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", lanyard.Errorf(lanyard.EINVALID, "%s is neither a QR code image file nor an enrollment link.", source)
+	} else if err != nil {
+		return "", fmt.Errorf("read QR code image: %w", err)
+	}
+	if !info.Mode().IsRegular() || info.Size() > maxQRFile {
+		return "", lanyard.Errorf(lanyard.EINVALID, "%s is not a QR code image file.", source)
+	}
+	data, err := os.ReadFile(source)
+	if err != nil {
+		return "", fmt.Errorf("read QR code image: %w", err)
+	}
+	return decodeQR(source, data)
+}
+
+// decodeQR returns the text of the QR code in a PNG image.
+func decodeQR(name string, data []byte) (string, error) {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return "", lanyard.Errorf(lanyard.EINVALID, "%s is not a PNG image.", name)
+	}
+	text, err := scanQR(img)
+	if err != nil {
+		return "", lanyard.Errorf(lanyard.EINVALID, "%s holds no QR code that can be read.", name)
+	}
+	return text, nil
+}
+
+// scanQR finds and decodes a QR code anywhere in img.
+func scanQR(img image.Image) (string, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
+	result, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+	if err != nil {
+		return "", err
+	}
+	return result.GetText(), nil
+}
