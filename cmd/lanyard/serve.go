@@ -33,7 +33,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	srv := &web.Server{
-		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile,
+		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox,
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:     cfg.SessionTTL,
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),

@@ -75,7 +75,7 @@ func TestAdminOptionsForbiddenToOthers(t *testing.T) {
 	alice := p.loggedIn(t, "alice")
 	path := "/admin/options/" + getProcess
 	for _, tc := range []struct{ method, path string }{
-		{"GET", "/admin/options"}, {"GET", path}, {"POST", path}, {"POST", path + "/restore"},
+		{"GET", "/admin/outbox"}, {"GET", "/admin/options"}, {"GET", path}, {"POST", path}, {"POST", path + "/restore"},
 	} {
 		var resp *http.Response
 		var body string

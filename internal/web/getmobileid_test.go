@@ -147,6 +147,8 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 	if link == "" {
 		t.Fatal("no enrollment link on the activation page")
 	}
+	_, code, _ := appclient.ParseEnrollmentLink(link)
+	p.noSecretOnDisk(t, code)
 	ph := newPhone(t)
 	if err := ph.enroll(t, link); err != nil {
 		t.Fatalf("enroll: %v", err)

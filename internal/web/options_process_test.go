@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -100,8 +103,16 @@ func TestOptionsChangeTheProcess(t *testing.T) {
 		if len(mail.ImagePNG) == 0 || !strings.Contains(mail.HTML, "cid:image") {
 			t.Fatal("the mail has no inline QR code")
 		}
+		p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+		resp, body = p.get(t, p.loggedIn(t, "root"), "/admin/outbox")
+		wantStatus(t, resp, body, http.StatusOK, "alice@example.com", "Activate your mobile ID", "waiting")
+		if strings.Contains(body, "/app/v1/enroll") {
+			t.Fatal("Admin › Outbox shows the activation link")
+		}
 		i := strings.Index(mail.Text, "http://")
 		emailed := strings.Fields(mail.Text[i:])[0]
+		_, code, _ := appclient.ParseEnrollmentLink(emailed)
+		p.noSecretOnDisk(t, code)
 		ph := newPhone(t)
 		if err := ph.enroll(t, emailed); err != nil {
 			t.Fatalf("enroll with the emailed link: %v", err)
@@ -158,5 +169,23 @@ func TestEnrollAttemptsAreLimited(t *testing.T) {
 	}
 	if apiCode(last) != "rate_limited" {
 		t.Fatalf("21st guess: %v", last)
+	}
+}
+
+// noSecretOnDisk fails when secret appears in the SQLite database files.
+func (p *portal) noSecretOnDisk(t *testing.T, secret string) {
+	t.Helper()
+	files, _ := filepath.Glob(p.dsn + "*")
+	if len(files) == 0 {
+		t.Fatal("no database files to search")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(secret)) {
+			t.Fatalf("%s holds a secret in clear", f)
+		}
 	}
 }

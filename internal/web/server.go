@@ -23,6 +23,7 @@ type Server struct {
 	Limiter  lanyard.LoginLimiter
 	Audit    lanyard.AuditService
 	Options  *options.Service
+	Outbox   OutboxLister
 	// MobileIDs runs the mobile ID processes.
 	MobileIDs *mobileid.Service
 	Logger    *slog.Logger
@@ -81,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
 	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
+	mux.Handle("GET /admin/outbox", s.requireRole(lanyard.RoleAdmin, s.handleAdminOutbox))
 	mux.Handle("GET /admin/options", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptions))
 	mux.Handle("GET /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOption))
 	mux.Handle("POST /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionPost))

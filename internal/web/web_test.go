@@ -28,6 +28,7 @@ import (
 // portal is a running portal on a fresh database.
 type portal struct {
 	*httptest.Server
+	dsn    string
 	db     *store.DB
 	users  *store.UserService
 	log    *logBuffer
@@ -69,7 +70,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	}
 	outbox := store.NewOutbox(db, box)
 	srv := &web.Server{
-		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts,
+		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:  db.Ready, SessionTTL: time.Hour,
 		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
@@ -90,7 +91,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &portal{Server: ts, db: db, users: users, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
+	return &portal{Server: ts, dsn: dsn, db: db, users: users, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
 }
 
 // addUser creates a user with the password "password of <username>".
