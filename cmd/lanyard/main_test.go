@@ -92,6 +92,8 @@ func TestHelpAndUsage(t *testing.T) {
 		{"--help"}, {"serve", "--help"}, {"version", "--help"},
 		{"user", "--help"}, {"user", "add", "--help"}, {"user", "import", "--help"}, {"user", "list", "--help"},
 		{"user", "set-state", "--help"}, {"user", "set-role", "--help"},
+		{"options", "--help"}, {"options", "show", "--help"}, {"options", "set", "--help"}, {"options", "test", "--help"},
+		{"ca", "--help"}, {"ca", "export", "--help"},
 	} {
 		code, out, _ := c.run("", args...)
 		if code != 0 || !strings.Contains(out, "Usage: lanyard") {
@@ -197,4 +199,21 @@ func TestUserImport(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCAExport(t *testing.T) {
+	c := newCLI(t, "sqlite")
+	out := c.ok("", "ca", "export")
+	first := c.ok("", "ca", "export")
+	if out != first || strings.Count(out, "-----BEGIN CERTIFICATE-----") != 2 {
+		t.Fatalf("ca export printed\n%s", out)
+	}
+	dir := t.TempDir()
+	chain := filepath.Join(dir, "chain.pem")
+	os.WriteFile(chain, []byte(out), 0o600)
+	// The first certificate is the issuing CA, signed by the second, the root.
+	parts := strings.SplitAfter(out, "-----END CERTIFICATE-----\n")
+	issuing := filepath.Join(dir, "issuing.pem")
+	os.WriteFile(issuing, []byte(parts[0]), 0o600)
+	testenv.Run(t, testenv.OpenSSL(t), "verify", "-CAfile", chain, issuing)
 }
