@@ -1,0 +1,90 @@
+package config_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard/internal/config"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	c := config.Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL() != "http://127.0.0.1:8080" || c.DatabaseDSN() != filepath.Join("lanyard-data", "lanyard.db") {
+		t.Fatalf("base %s, dsn %s", c.BaseURL(), c.DatabaseDSN())
+	}
+}
+
+func TestValidateRefuses(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*config.Config)
+		want string
+	}{
+		{"listen", func(c *config.Config) { c.Listen = "nonsense" }, "--listen"},
+		{"db", func(c *config.Config) { c.DB = "mysql://x" }, "--db"},
+		{"public url", func(c *config.Config) { c.PublicURL = "ftp://x" }, "--public-url"},
+		{"log format", func(c *config.Config) { c.LogFormat = "xml" }, "--log-format"},
+		{"log level", func(c *config.Config) { c.LogLevel = "loud" }, "--log-level"},
+		{"cookie", func(c *config.Config) { c.CookieSecure = "sometimes" }, "--cookie-secure"},
+		{"session", func(c *config.Config) { c.SessionTTL = time.Second }, "--session-ttl"},
+		{"smtp tls", func(c *config.Config) { c.SMTPTLS = "ssl" }, "--smtp-tls"},
+		{"smtp addr", func(c *config.Config) { c.SMTPAddr = "mail" }, "--smtp-addr"},
+		{"mail from", func(c *config.Config) { c.MailFrom = "nobody" }, "--mail-from"},
+		{"ca", func(c *config.Config) { c.CAKeyAlg = "dsa" }, "--ca-key-alg"},
+		{"code ttl", func(c *config.Config) { c.ScreenCodeTTL = 0 }, "code"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			tc.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("err = %v, want one line naming %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lanyard.conf")
+	os.WriteFile(file, []byte("# settings\nlisten = 127.0.0.1:1001\nlog-level = debug\nmail-from = \"a@example.com\"\n"), 0o600)
+	env := map[string]string{"LANYARD_LISTEN": "127.0.0.1:1002", "LANYARD_LOG_FORMAT": "json"}
+	getenv := func(k string) string { return env[k] }
+	parse := func(args ...string) config.Config {
+		c := config.Default()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		config.Register(fs, &c)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		if err := config.Apply(fs, file, getenv); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c := parse("--listen", "127.0.0.1:1003")
+	if c.Listen != "127.0.0.1:1003" || c.LogFormat != "json" || c.LogLevel != "debug" || c.MailFrom != "a@example.com" {
+		t.Fatalf("flag: %+v", c)
+	}
+	if c := parse(); c.Listen != "127.0.0.1:1002" {
+		t.Fatalf("env: %s", c.Listen)
+	}
+	delete(env, "LANYARD_LISTEN")
+	if c := parse(); c.Listen != "127.0.0.1:1001" {
+		t.Fatalf("file: %s", c.Listen)
+	}
+	os.WriteFile(file, []byte("listn = x\n"), 0o600)
+	c2 := config.Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	config.Register(fs, &c2)
+	if err := config.Apply(fs, file, getenv); err == nil || !strings.Contains(err.Error(), `unknown setting "listn"`) {
+		t.Fatalf("unknown setting: %v", err)
+	}
+}

@@ -1,0 +1,73 @@
+package loadgen_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard/internal/loadgen"
+)
+
+func TestValidate(t *testing.T) {
+	ok := loadgen.Config{URL: "http://127.0.0.1:8080", UserPrefix: "benchuser", Users: 4, Password: "pw", Concurrency: 2, Duration: time.Second}
+	for _, tc := range []struct {
+		name string
+		edit func(*loadgen.Config)
+		want string // empty: valid
+	}{
+		{"valid", func(*loadgen.Config) {}, ""},
+		{"localhost with a path", func(c *loadgen.Config) { c.URL = "http://localhost:8080/id/" }, ""},
+		{"IPv6 loopback", func(c *loadgen.Config) { c.URL = "https://[::1]:8443" }, ""},
+		{"another loopback address", func(c *loadgen.Config) { c.URL = "http://127.0.0.2" }, ""},
+		{"remote allowed", func(c *loadgen.Config) { c.URL, c.AllowRemote = "https://id.example.com", true }, ""},
+		{"remote", func(c *loadgen.Config) { c.URL = "https://id.example.com" }, "not a loopback address"},
+		{"name that resolves anywhere", func(c *loadgen.Config) { c.URL = "http://localhost.example.com" }, "not a loopback address"},
+		{"private address", func(c *loadgen.Config) { c.URL = "http://10.0.0.1" }, "not a loopback address"},
+		{"no scheme", func(c *loadgen.Config) { c.URL = "127.0.0.1:8080" }, "want http://"},
+		{"query", func(c *loadgen.Config) { c.URL = "http://127.0.0.1/?a=b" }, "want http://"},
+		{"user in URL", func(c *loadgen.Config) { c.URL = "http://u:p@127.0.0.1" }, "want http://"},
+		{"no URL", func(c *loadgen.Config) { c.URL = "" }, "--url is required"},
+		{"fewer users than workers", func(c *loadgen.Config) { c.Users = 1 }, "must be at least --concurrency"},
+		{"no workers", func(c *loadgen.Config) { c.Concurrency = 0 }, "--concurrency must be at least 1"},
+		{"no duration", func(c *loadgen.Config) { c.Duration = 0 }, "--duration must be positive"},
+		{"negative count", func(c *loadgen.Config) { c.Count = -1 }, "--count must not be negative"},
+		{"no password", func(c *loadgen.Config) { c.Password = "" }, "password is empty"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.edit(&c)
+			err := c.Validate()
+			if tc.want == "" && err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("Validate: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestResult(t *testing.T) {
+	r := &loadgen.Result{
+		Elapsed:  2 * time.Second,
+		Errors:   map[string]int{"other": 1, "enroll: rate_limited": 2},
+		Examples: map[string]string{"other": "x", "enroll: rate_limited": "enroll: rate_limited: too many attempts"},
+	}
+	for i := 1; i <= 100; i++ {
+		r.Latencies = append(r.Latencies, time.Duration(i)*time.Millisecond)
+	}
+	if r.MobileIDs() != 100 || r.PerSecond() != 50 || r.ErrorCount() != 3 {
+		t.Fatalf("%d mobile IDs, %.1f/s, %d errors", r.MobileIDs(), r.PerSecond(), r.ErrorCount())
+	}
+	for p, want := range map[float64]time.Duration{0: 1, 1: 1, 50: 50, 90: 90, 99: 99, 99.5: 100, 100: 100} {
+		if got := r.Percentile(p); got != want*time.Millisecond {
+			t.Errorf("p%v = %v, want %v", p, got, want*time.Millisecond)
+		}
+	}
+	if kinds := strings.Join(r.ErrorKinds(), ","); kinds != "enroll: rate_limited,other" {
+		t.Errorf("kinds %q", kinds)
+	}
+	if (&loadgen.Result{}).Percentile(50) != 0 || (&loadgen.Result{}).PerSecond() != 0 {
+		t.Error("an empty result has latencies")
+	}
+}
