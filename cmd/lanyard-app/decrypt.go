@@ -14,21 +14,11 @@ import (
 func runDecrypt(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("decrypt", "decrypt --in FILE.p7m --out FILE",
 		"Decrypt a CMS EnvelopedData message (DER, PEM or S/MIME, as 'openssl cms -encrypt' writes it) with any\nencryption key in the wallet, recovered and expired ones included.")
-	in := fs.String("in", "", "the encrypted message, `FILE`.p7m")
+	fs.String("in", "", "the encrypted message, `FILE`.p7m")
 	out := fs.String("out", "", "where to write the decrypted content, `FILE`")
-	pos, err := fs.parse(args)
+	message, err := fs.inputFile(args, "the message")
 	if err != nil {
 		return err
-	}
-	if err := fs.want(pos, 0, 0); err != nil {
-		return err
-	}
-	if err := fs.required("in", "out"); err != nil {
-		return err
-	}
-	message, err := os.ReadFile(*in)
-	if err != nil {
-		return fmt.Errorf("read the message: %w", err)
 	}
 	w, err := a.openWallet()
 	if err != nil {

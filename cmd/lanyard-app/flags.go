@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/lanyard-id/lanyard/internal/cli"
 )
 
 // errHelp is returned after --help printed the usage: exit code 0.
@@ -36,25 +39,34 @@ func (a *app) flagSet(name, usage, summary string) *flags {
 // arguments; "--" ends the flags. --help prints the usage and returns
 // errHelp.
 func (f *flags) parse(args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := f.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				f.printHelp()
-				return nil, errHelp
-			}
-			return nil, usageError(f.Name(), err)
-		}
-		args = f.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+	pos, err := cli.Parse(f.FlagSet, args)
+	if errors.Is(err, flag.ErrHelp) {
+		f.printHelp()
+		return nil, errHelp
+	} else if err != nil {
+		return nil, usageError(f.Name(), err)
 	}
+	return pos, nil
+}
+
+// inputFile parses a command that takes only flags, checks that --in and
+// --out were given, and reads the --in file, which is what in names.
+func (f *flags) inputFile(args []string, what string) ([]byte, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.want(pos, 0, 0); err != nil {
+		return nil, err
+	}
+	if err := f.required("in", "out"); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(f.Lookup("in").Value.String())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return b, nil
 }
 
 // printHelp prints the command's usage, summary and flags to stdout.

@@ -12,22 +12,12 @@ import (
 func runSign(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("sign", "sign --in FILE --out FILE.p7s [--profile NAME]",
 		"Sign a file with the signature key of a profile and write a detached CMS SignedData in DER, carrying\nthe signature certificate and its CA chain. Check it with 'openssl cms -verify -binary -inform DER\n-in FILE.p7s -content FILE'.")
-	in := fs.String("in", "", "the `FILE` to sign")
+	fs.String("in", "", "the `FILE` to sign")
 	out := fs.String("out", "", "where to write the signature, `FILE`.p7s")
 	profile := fs.String("profile", "", "sign with the profile `NAME` (default: the first active profile that can sign)")
-	pos, err := fs.parse(args)
+	content, err := fs.inputFile(args, "the file to sign")
 	if err != nil {
 		return err
-	}
-	if err := fs.want(pos, 0, 0); err != nil {
-		return err
-	}
-	if err := fs.required("in", "out"); err != nil {
-		return err
-	}
-	content, err := os.ReadFile(*in)
-	if err != nil {
-		return fmt.Errorf("read the file to sign: %w", err)
 	}
 	w, err := a.openWallet()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/lanyard-id/lanyard"
+	cmdline "github.com/lanyard-id/lanyard/internal/cli"
 	"github.com/lanyard-id/lanyard/internal/config"
 )
 
@@ -32,25 +33,14 @@ func newFlagSet(e env, name, usage string) *flag.FlagSet {
 // parseFlags parses args allowing flags before and after positional
 // arguments, as every lanyard command promises. "--" ends the flags.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, errHelp
-			}
-			return nil, fmt.Errorf("%w: %v (see --help)", errUsage, err)
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		if args[0] == "--" {
-			return append(positional, args[1:]...), nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
+	pos, err := cmdline.Parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.Usage()
+		return nil, errHelp
+	} else if err != nil {
+		return nil, fmt.Errorf("%w: %v (see --help)", errUsage, err)
 	}
+	return pos, nil
 }
 
 // wantArgs checks the number of positional arguments.
