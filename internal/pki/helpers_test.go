@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/pki"
 	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
 // env is a CA on a fresh database with two users.
@@ -33,19 +34,7 @@ type env struct {
 var actor = lanyard.Actor{Username: "operator", Addr: "127.0.0.1"}
 
 // openDB opens and migrates the database at dsn.
-func openDB(tb testing.TB, dsn string) *store.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("open: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return db
-}
+func openDB(tb testing.TB, dsn string) *store.DB { return testenv.OpenDB(tb, dsn) }
 
 // newEnv creates the CA on dsn with cfg (PublicURL and DataDir defaulted).
 func newEnv(tb testing.TB, dsn string, cfg pki.Config) *env {

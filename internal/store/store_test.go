@@ -12,20 +12,8 @@ import (
 // fastHash keeps argon2id cheap in tests; production uses password.Default.
 var fastHash = password.Params{Memory: 1024, Time: 1, Threads: 1}
 
-// openDB opens and migrates a fresh database at dsn.
-func openDB(tb testing.TB, dsn string) *store.DB {
-	tb.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		tb.Fatalf("open: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate: %v", err)
-	}
-	return db
-}
+// openDB opens and migrates the database at dsn.
+func openDB(tb testing.TB, dsn string) *store.DB { return testenv.OpenDB(tb, dsn) }
 
 func TestMigrateTwiceAndReady(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
