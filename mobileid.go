@@ -108,6 +108,8 @@ type MobileIDStore interface {
 	CreateEnrollment(ctx context.Context, actor Actor, e *Enrollment) error
 	FindEnrollment(ctx context.Context, userID int64, publicID string) (*Enrollment, error)
 	FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*Enrollment, error)
+	// FindOpenEnrollments lists a user's processes that have not ended.
+	FindOpenEnrollments(ctx context.Context, userID int64) ([]*Enrollment, error)
 	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string) error
 	// SetActivationCode stores the hash of a new code for the enrollment,
 	// voiding any earlier one, and creates its registered mobile ID if it
@@ -132,6 +134,15 @@ type MobileIDStore interface {
 	// ExpireEnrollments ends enrollments whose code expired, deleting their
 	// registered mobile IDs, and returns how many it ended.
 	ExpireEnrollments(ctx context.Context) (int, error)
+
+	// FailInterrupted ends enrollments whose code was used more than
+	// olderThan ago without the mobile ID becoming active (the server
+	// stopped midway), deleting their registered mobile IDs.
+	FailInterrupted(ctx context.Context, olderThan time.Duration) (int, error)
+	// OrphanedCertificates lists valid certificates issued more than
+	// olderThan ago that no mobile ID holds: issued by an enrollment that
+	// never completed.
+	OrphanedCertificates(ctx context.Context, olderThan time.Duration) ([]string, error)
 
 	CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error
 	// ClaimChallenge consumes a challenge once.

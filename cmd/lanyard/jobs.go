@@ -6,12 +6,15 @@ import (
 )
 
 // runJobs runs the background work of an instance until ctx ends: keys
-// recovered onto new devices, expired activation codes, and the CRL. Every
+// recovered onto new devices, expired activation codes, enrollments a
+// stopped server left half done, and the CRL. Every
 // job is safe to run on several instances at once: each claims its work in
 // the database.
 func (a *app) runJobs(ctx context.Context) {
 	fast := time.NewTicker(2 * time.Second)
 	defer fast.Stop()
+	medium := time.NewTicker(time.Minute)
+	defer medium.Stop()
 	slow := time.NewTicker(time.Hour)
 	defer slow.Stop()
 	for {
@@ -28,6 +31,12 @@ func (a *app) runJobs(ctx context.Context) {
 				a.logger.Error("expire activation codes", "err", err)
 			} else if n > 0 {
 				a.logger.Info("activation codes expired", "count", n)
+			}
+		case <-medium.C:
+			if n, err := a.mobile.CleanUpInterrupted(ctx); err != nil {
+				a.logger.Error("clean up interrupted enrollments", "err", err)
+			} else if n > 0 {
+				a.logger.Warn("cleaned up interrupted enrollments", "count", n)
 			}
 		case <-slow.C:
 			if err := a.ca.RefreshCRL(ctx); err != nil {

@@ -63,7 +63,7 @@ func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, userID int6
 		}
 	}
 	expires := s.now().Add(ttl)
-	if err := s.Store.SetActivationCode(ctx, actor, e, hashCode(code), expires, m); err != nil {
+	if err := s.Store.SetActivationCode(ctx, actor, e, HashCode(code), expires, m); err != nil {
 		return nil, err
 	}
 	a.MobileID, a.ExpiresAt = m, expires

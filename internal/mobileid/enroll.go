@@ -67,7 +67,7 @@ func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult,
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	e, err := s.Store.ClaimActivationCode(ctx, hashCode(req.Code))
+	e, err := s.Store.ClaimActivationCode(ctx, HashCode(req.Code))
 	if err != nil {
 		return nil, err
 	}

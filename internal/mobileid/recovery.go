@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"fmt"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/options"
@@ -95,4 +96,30 @@ func (s *Service) deliveredKeys(ctx context.Context, actor lanyard.Actor, m *lan
 		keys = append(keys, dk)
 	}
 	return keys, nil
+}
+
+// interruptedAfter is how long an enrollment may sit between the use of
+// its code and the activation of its mobile ID before it counts as
+// interrupted; a real enrollment takes well under a second.
+const interruptedAfter = 10 * time.Minute
+
+// CleanUpInterrupted finishes what a stopped server left half done, so that
+// every mobile ID is either whole or not created: enrollments whose code was
+// used but whose mobile ID never became active fail, and certificates that
+// no mobile ID holds are revoked.
+func (s *Service) CleanUpInterrupted(ctx context.Context) (int, error) {
+	n, err := s.Store.FailInterrupted(ctx, interruptedAfter)
+	if err != nil {
+		return 0, err
+	}
+	serials, err := s.Store.OrphanedCertificates(ctx, interruptedAfter)
+	if err != nil {
+		return n, err
+	}
+	for _, serial := range serials {
+		if _, err := s.Certs.RevokeCertificate(ctx, lanyard.SystemActor, serial, lanyard.ReasonCessationOfOperation); err != nil {
+			return n, fmt.Errorf("revoke orphaned certificate %s: %w", serial, err)
+		}
+	}
+	return n + len(serials), nil
 }

@@ -55,9 +55,9 @@ func (s *Service) now() time.Time {
 // newID returns an opaque random identifier (130 bits, base32).
 func newID() string { return rand.Text() }
 
-// hashCode is how activation codes are stored: only their SHA-256. Codes
+// HashCode is how activation codes are stored: only their SHA-256. Codes
 // have 130 random bits, so a plain hash cannot be reversed by guessing.
-func hashCode(code string) []byte {
+func HashCode(code string) []byte {
 	h := sha256.Sum256([]byte(code))
 	return h[:]
 }
