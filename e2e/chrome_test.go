@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -226,4 +227,64 @@ func (b *browser) fillLogin(username, password string) int64 {
 // space normalized, is text.
 func xpathText(path, text string) string {
 	return fmt.Sprintf(`%s[normalize-space()=%q]`, path, text)
+}
+
+// texts returns the visible text of every element the XPath finds, in
+// document order; none is an empty slice.
+func (b *browser) texts(xpath string) []string {
+	b.t.Helper()
+	q, err := json.Marshal(xpath)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	js := fmt.Sprintf(`(() => {
+		const r = document.evaluate(%s, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+		const out = [];
+		for (let i = 0; i < r.snapshotLength; i++) out.push(r.snapshotItem(i).innerText);
+		return out;
+	})()`, q)
+	return step(b, "read "+xpath, chromedp.Evaluate[[]string](js))
+}
+
+// value returns the current value of a form field.
+func (b *browser) value(sel chromedp.ID) string {
+	b.t.Helper()
+	return step(b, "read the value of #"+string(sel), chromedp.Value(sel))
+}
+
+// setValue replaces the value of a form field, as pasting into it does.
+func (b *browser) setValue(sel chromedp.ID, v string) {
+	b.t.Helper()
+	b.do("fill in #"+string(sel), chromedp.SetValue(sel, v))
+}
+
+// notice returns the page's status message, the text of the first
+// role=status paragraph in main.
+func (b *browser) notice() string {
+	b.t.Helper()
+	return b.text(chromedp.Search(`//main//p[@role="status"]`))
+}
+
+// alert returns the page's error message, the text of the first
+// role=alert paragraph in main.
+func (b *browser) alert() string {
+	b.t.Helper()
+	return b.text(chromedp.Search(`//main//p[@role="alert"]`))
+}
+
+// rows returns the cells of every table row the XPath finds, each cell's
+// visible text with white space trimmed.
+func (b *browser) rows(xpath string) [][]string {
+	b.t.Helper()
+	q, err := json.Marshal(xpath)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	js := fmt.Sprintf(`(() => {
+		const r = document.evaluate(%s, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null);
+		const out = [];
+		for (let i = 0; i < r.snapshotLength; i++) out.push(Array.from(r.snapshotItem(i).cells, c => c.innerText.trim()));
+		return out;
+	})()`, q)
+	return step(b, "read the rows "+xpath, chromedp.Evaluate[[][]string](js))
 }

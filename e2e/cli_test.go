@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +21,16 @@ type result struct {
 // environment (nil: childEnv()) and kills it if it runs too long.
 func runLanyard(t testing.TB, env []string, args ...string) result {
 	t.Helper()
+	return runBinary(t, lanyardBin, env, args...)
+}
+
+// runBinary runs one of the programs under test to completion with the
+// given environment (nil: childEnv()) and kills it if it runs too long.
+func runBinary(t testing.TB, bin string, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, lanyardBin, args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	if env == nil {
 		env = childEnv()
 	}
@@ -30,8 +38,11 @@ func runLanyard(t testing.TB, env []string, args ...string) result {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if ee := (*exec.ExitError)(nil); err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run %s: %v", bin, err)
+	}
 	if ctx.Err() != nil {
-		t.Fatalf("lanyard %s did not finish within %s; stderr:\n%s", strings.Join(args, " "), commandTimeout, stderr.String())
+		t.Fatalf("%s %s did not finish within %s; stderr:\n%s", filepath.Base(bin), strings.Join(args, " "), commandTimeout, stderr.String())
 	}
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: exitCode(err)}
 }

@@ -1,12 +1,14 @@
-// Package e2e_test drives the real lanyard program from the outside, as
-// its users do: it starts `lanyard serve` as a process on a random port,
-// administers it with the lanyard commands, and talks to it over HTTP and
-// through a headless Chromium.
+// Package e2e_test drives the real lanyard programs from the outside, as
+// their users do: it starts `lanyard serve` as a process on a random port,
+// administers it with the lanyard commands, talks to it over HTTP and
+// through a headless Chromium, and enrolls phones with lanyard-app.
 //
-// TestMain builds the program once with `go build`. Two environment
+// TestMain builds both programs once with `go build`. Three environment
 // variables change that for a developer's own runs:
 //
-//   - LANYARD_BIN names a lanyard binary built beforehand; nothing is built.
+//   - LANYARD_BIN names a lanyard binary built beforehand; it is not built.
+//   - LANYARD_APP_BIN names a lanyard-app binary built beforehand; it is
+//     not built.
 //   - LANYARD_E2E_BUILDFLAGS holds extra `go build` flags, split at white
 //     space, for example "-race" or "-overlay=/path/overlay.json" to build
 //     while files elsewhere in the tree are being rewritten.
@@ -21,36 +23,56 @@ import (
 	"testing"
 )
 
-// lanyardBin is the path of the program under test.
-var lanyardBin string
+// The paths of the programs under test: the server with its
+// administration commands, and the reference mobile app.
+var lanyardBin, appBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(runTests(m))
 }
 
 func runTests(m *testing.M) int {
-	if bin := os.Getenv("LANYARD_BIN"); bin != "" {
-		abs, err := filepath.Abs(bin)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: LANYARD_BIN: %v\n", err)
-			return 1
-		}
-		lanyardBin = abs
-		return m.Run()
-	}
 	dir, err := os.MkdirTemp("", "lanyard-e2e-bin-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	lanyardBin = filepath.Join(dir, "lanyard")
-	args := []string{"build", "-o", lanyardBin}
-	args = append(args, strings.Fields(os.Getenv("LANYARD_E2E_BUILDFLAGS"))...)
-	args = append(args, "github.com/lanyard-id/lanyard/cmd/lanyard")
-	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go %s: %v\n%s", strings.Join(args, " "), err, out)
-		return 1
+	programs := []struct {
+		bin      *string
+		override string // the variable naming a prebuilt binary
+		pkg      string
+	}{
+		{&lanyardBin, "LANYARD_BIN", "github.com/lanyard-id/lanyard/cmd/lanyard"},
+		{&appBin, "LANYARD_APP_BIN", "github.com/lanyard-id/lanyard/cmd/lanyard-app"},
+	}
+	for _, p := range programs {
+		bin, err := program(dir, p.override, p.pkg)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+			return 1
+		}
+		*p.bin = bin
 	}
 	return m.Run()
+}
+
+// program returns the binary of the package pkg: the absolute path the
+// variable override names, or else a fresh build in dir.
+func program(dir, override, pkg string) (string, error) {
+	if bin := os.Getenv(override); bin != "" {
+		abs, err := filepath.Abs(bin)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", override, err)
+		}
+		return abs, nil
+	}
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	args := []string{"build", "-o", bin}
+	args = append(args, strings.Fields(os.Getenv("LANYARD_E2E_BUILDFLAGS"))...)
+	args = append(args, pkg)
+	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin, nil
 }

@@ -35,8 +35,7 @@ func newFlagSet(e env, name, usage string) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	pos, err := cmdline.Parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
-		return nil, errHelp
+		return nil, errHelp // the flag set printed the usage already
 	} else if err != nil {
 		return nil, fmt.Errorf("%w: %v (see --help)", errUsage, err)
 	}

@@ -96,7 +96,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{"ca", "--help"}, {"ca", "export", "--help"},
 	} {
 		code, out, _ := c.run("", args...)
-		if code != 0 || !strings.Contains(out, "Usage: lanyard") {
+		if code != 0 || strings.Count(out, "Usage: lanyard") != 1 {
 			t.Errorf("%v: exit %d, output %q", args, code, out)
 		}
 	}

@@ -89,12 +89,15 @@ func (d *Driver) Run(ctx context.Context) *Result {
 					return
 				}
 				t0 := time.Now()
-				err := d.getMobileID(ctx, sessions[i%len(sessions)])
+				replaced, err := d.getMobileID(ctx, sessions[i%len(sessions)])
 				if ctx.Err() != nil {
 					return
 				}
 				if err == nil {
 					t.latencies = append(t.latencies, time.Since(t0))
+					if replaced {
+						t.replaced++
+					}
 					inARow = 0
 					continue
 				}

@@ -44,14 +44,15 @@ func fail(step string, p *page, err error) *stepError {
 
 // getMobileID makes one mobile ID for the session's user, as the user and
 // the phone would: the introduction (locking the active mobile ID when
-// there is one), the activation page, the enrollment, and Next.
-func (d *Driver) getMobileID(ctx context.Context, s *session) error {
+// there is one, which it reports), the activation page, the enrollment,
+// and Next.
+func (d *Driver) getMobileID(ctx context.Context, s *session) (replaced bool, _ error) {
 	p, err := s.get(ctx, "/mobile-id/get")
 	if err != nil || p.status != http.StatusOK {
-		return fail("intro", p, err)
+		return false, fail("intro", p, err)
 	}
 	form := url.Values{"action": {"next"}}
-	if strings.Contains(p.body, `name="action" value="lock"`) {
+	if replaced = strings.Contains(p.body, `name="action" value="lock"`); replaced {
 		form.Set("action", "lock")
 	}
 	for _, m := range usageRE.FindAllStringSubmatch(p.body, -1) {
@@ -59,29 +60,29 @@ func (d *Driver) getMobileID(ctx context.Context, s *session) error {
 	}
 	p, err = s.post(ctx, "/mobile-id/get", form)
 	if err != nil || p.status != http.StatusSeeOther {
-		return fail("start", p, err)
+		return replaced, fail("start", p, err)
 	}
 	process, refusal, _ := strings.Cut(p.location, "?")
 	if !strings.HasPrefix(process, "/mobile-id/get/") || refusal != "" {
 		q, _ := url.ParseQuery(refusal)
-		return &stepError{"start", "refused", errors.New(q.Get("error"))}
+		return replaced, &stepError{"start", "refused", errors.New(q.Get("error"))}
 	}
 	p, err = s.get(ctx, process)
 	if err != nil || p.status != http.StatusOK {
-		return fail("activation", p, err)
+		return replaced, fail("activation", p, err)
 	}
 	m := linkRE.FindStringSubmatch(p.body)
 	if m == nil {
-		return &stepError{"activation", "no enrollment link", errors.New("the options must show the QR code and issue no recovery step")}
+		return replaced, &stepError{"activation", "no enrollment link", errors.New("the options must show the QR code and issue no recovery step")}
 	}
 	if err := d.enroll(ctx, html.UnescapeString(m[1])); err != nil {
-		return err
+		return replaced, err
 	}
 	p, err = s.post(ctx, process+"/finish", nil)
 	if err != nil || p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/mobile-id?") {
-		return fail("finish", p, err)
+		return replaced, fail("finish", p, err)
 	}
-	return nil
+	return replaced, nil
 }
 
 // enroll activates the code of link with new keys, as the app does. The

@@ -11,6 +11,7 @@ import (
 // recording needs no lock.
 type tally struct {
 	latencies []time.Duration
+	replaced  int
 	errors    map[string]int
 	examples  map[string]string
 	gaveUp    bool
@@ -34,6 +35,10 @@ type Result struct {
 	Elapsed time.Duration
 	// Latencies are the times of the complete mobile IDs, shortest first.
 	Latencies []time.Duration
+	// Replaced is how many of the mobile IDs locked the user's active one
+	// first, which revokes its certificates: a user's second and later
+	// mobile IDs do, the first does not.
+	Replaced int
 	// Errors counts the failed iterations by kind, "step: reason";
 	// Examples holds the first failure of each kind in full.
 	Errors   map[string]int
@@ -47,6 +52,7 @@ func merge(tallies []tally, elapsed time.Duration) *Result {
 	r := &Result{Elapsed: elapsed, Errors: map[string]int{}, Examples: map[string]string{}}
 	for _, t := range tallies {
 		r.Latencies = append(r.Latencies, t.latencies...)
+		r.Replaced += t.replaced
 		for k, n := range t.errors {
 			r.Errors[k] += n
 		}

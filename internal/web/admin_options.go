@@ -36,7 +36,8 @@ func (s *Server) handleAdminOptions(w http.ResponseWriter, r *http.Request) {
 type optionView struct {
 	Process  string
 	Source   string
-	Version  int // the version shown in the editor
+	Version  int  // the version shown in the editor
+	Edited   bool // the editor holds a submitted, unsaved script
 	Current  int
 	User     string
 	DryRun   []optionValue
@@ -87,11 +88,13 @@ func (s *Server) handleAdminOptionPost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	process := r.PathValue("process")
-	if _, err := s.Options.Current(r.Context(), process); err != nil {
+	cur, err := s.Options.Current(r.Context(), process)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := optionView{Process: process, Source: options.NormalizeSource(r.PostForm.Get("source")), User: truncate(r.PostForm.Get("user"), 200)}
+	v := optionView{Process: process, Source: options.NormalizeSource(r.PostForm.Get("source")), User: truncate(r.PostForm.Get("user"), 200),
+		Current: cur.Version, Edited: true}
 	failed := func(err error) {
 		if lanyard.ErrorCode(err) == lanyard.EINTERNAL {
 			s.serverError(w, r, err)

@@ -35,7 +35,7 @@ func TestAdminOptions(t *testing.T) {
 
 		noQR := strings.ReplaceAll(strings.Replace(options.DefaultGetScript, "show_qr_code = True", "show_qr_code = False", 1), "\n", "\r\n")
 		resp, body = edit("validate", noQR, "")
-		wantStatus(t, resp, body, http.StatusOK, "The script is valid.")
+		wantStatus(t, resp, body, http.StatusOK, "The script is valid.", "your edit, not saved; the current version is 1")
 		resp, body = edit("dryrun", noQR, "alice")
 		wantStatus(t, resp, body, http.StatusOK, "Dry run for alice", "MobileID Alice Example", "alice@example.com")
 		resp, body = edit("dryrun", noQR, "nobody")
