@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/lanyard-id/lanyard/internal/mail"
 )
 
-// runJobs runs the background work of an instance until ctx ends: keys
+// runJobs runs the background work of an instance until ctx ends: mail
+// (when SMTP is configured), keys
 // recovered onto new devices, expired activation codes, enrollments a
 // stopped server left half done, and the CRL. Every
 // job is safe to run on several instances at once: each claims its work in
 // the database.
-func (a *app) runJobs(ctx context.Context) {
+func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	fast := time.NewTicker(2 * time.Second)
 	defer fast.Stop()
 	medium := time.NewTicker(time.Minute)
@@ -22,6 +25,11 @@ func (a *app) runJobs(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-fast.C:
+			if sender != nil {
+				if _, _, err := sender.SendDue(ctx); err != nil {
+					a.logger.Error("deliver mail", "err", err)
+				}
+			}
 			if n, err := a.mobile.RunRecoveries(ctx); err != nil {
 				a.logger.Error("recover keys", "err", err)
 			} else if n > 0 {

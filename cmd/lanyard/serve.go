@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/appapi"
+	"github.com/lanyard-id/lanyard/internal/mail"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/web"
 )
@@ -60,8 +61,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	sender, err := a.mailSender(e)
+	if err != nil {
+		return err
+	}
 	jobsDone := make(chan struct{})
-	go func() { a.runJobs(ctx); close(jobsDone) }()
+	go func() { a.runJobs(ctx, sender); close(jobsDone) }()
 	defer func() { <-jobsDone }()
 	select {
 	case err := <-errc:
@@ -107,4 +112,23 @@ func (a *app) ensureAdmin(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "initial admin password: %s\n", pw)
 	a.logger.Info("created the administrator 'admin' with a one-time password")
 	return nil
+}
+
+// mailSender returns the SMTP sender of the configuration, or nil when no
+// SMTP server is configured: mail then stays in the outbox.
+func (a *app) mailSender(e env) (*mail.Sender, error) {
+	if a.cfg.SMTPAddr == "" {
+		a.logger.Info("no SMTP server configured; mail stays in the outbox (Admin › Outbox)")
+		return nil, nil
+	}
+	var pw string
+	if a.cfg.SMTPPasswordFile != "" {
+		var err error
+		if pw, err = readSecretFile(e, a.cfg.SMTPPasswordFile); err != nil {
+			return nil, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+	}
+	return &mail.Sender{Outbox: a.outbox, Logger: a.logger, Config: mail.Config{
+		Addr: a.cfg.SMTPAddr, TLS: a.cfg.SMTPTLS, User: a.cfg.SMTPUser, Password: pw, From: a.cfg.MailFrom,
+	}}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
@@ -92,4 +93,76 @@ func (o *Outbox) ListMail(ctx context.Context, limit int) ([]*lanyard.OutboxMess
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}
 	return msgs, nil
+}
+
+// DueMail is a mail claimed for one delivery attempt.
+type DueMail struct {
+	ID       int64
+	Attempts int
+	Mail     *lanyard.Mail
+}
+
+// ClaimDueMail claims up to limit mails that are due, for lease: another
+// instance will not take them until the lease ends, so on a cluster each
+// mail is sent by one instance. A crash during delivery leaves the mail to
+// be retried when the lease ends: nothing accepted is lost.
+func (o *Outbox) ClaimDueMail(ctx context.Context, lease time.Duration, limit int) ([]DueMail, error) {
+	var ids []int64
+	err := o.db.inTx(ctx, func(tx *Tx) error {
+		due, err := queryAll(ctx, tx, `SELECT id FROM outbox WHERE sent_at = 0 AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+			[]any{encodeTime(tx.now), limit}, func(s scanner) (int64, error) {
+				var id int64
+				return id, s.Scan(&id)
+			})
+		if err != nil {
+			return err
+		}
+		for _, id := range due {
+			res, err := tx.exec(ctx, `UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND sent_at = 0 AND next_attempt_at <= ?`,
+				encodeTime(tx.now.Add(lease)), id, encodeTime(tx.now))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				ids = append(ids, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim due mail: %w", err)
+	}
+	var out []DueMail
+	for _, id := range ids {
+		msg, m, err := o.FindMail(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, DueMail{ID: id, Attempts: msg.Attempts, Mail: m})
+	}
+	return out, nil
+}
+
+// MarkMailSent records a delivered mail.
+func (o *Outbox) MarkMailSent(ctx context.Context, id int64) error {
+	return o.db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `UPDATE outbox SET sent_at = ?, attempts = attempts + 1, last_error = '' WHERE id = ?`, encodeTime(tx.now), id)
+		return err
+	})
+}
+
+// MarkMailFailed records a failed attempt and when to try again.
+func (o *Outbox) MarkMailFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error {
+	return o.db.inTx(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?`,
+			truncateText(reason, 500), encodeTime(retryAt), id)
+		return err
+	})
+}
+
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
