@@ -158,4 +158,3 @@ func (s *Sender) message(m *lanyard.Mail) (*gomail.Msg, error) {
 	}
 	return msg, nil
 }
-
