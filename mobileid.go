@@ -110,11 +110,13 @@ type MobileIDStore interface {
 	FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*Enrollment, error)
 	// FindOpenEnrollments lists a user's processes that have not ended.
 	FindOpenEnrollments(ctx context.Context, userID int64) ([]*Enrollment, error)
-	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string) error
+	// UpdateEnrollment saves a process's step and choices; mails are queued
+	// in the same transaction, as are those of every method below.
+	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string, mails ...Mail) error
 	// SetActivationCode stores the hash of a new code for the enrollment,
 	// voiding any earlier one, and creates its registered mobile ID if it
 	// has none yet.
-	SetActivationCode(ctx context.Context, actor Actor, e *Enrollment, codeHash []byte, expires time.Time, m *MobileID) error
+	SetActivationCode(ctx context.Context, actor Actor, e *Enrollment, codeHash []byte, expires time.Time, m *MobileID, mails ...Mail) error
 	// ClaimActivationCode consumes a code: exactly one caller gets the
 	// enrollment; later callers get ENOTFOUND, expired codes EEXPIRED.
 	ClaimActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
@@ -126,7 +128,7 @@ type MobileIDStore interface {
 	FindMobileIDs(ctx context.Context, userID int64) ([]*MobileID, error)
 	// ActivateMobileID records the device, the certificates and the new
 	// state active, and finishes the enrollment, in one transaction.
-	ActivateMobileID(ctx context.Context, actor Actor, m *MobileID, e *Enrollment) error
+	ActivateMobileID(ctx context.Context, actor Actor, m *MobileID, e *Enrollment, mails ...Mail) error
 	SetMobileIDState(ctx context.Context, actor Actor, m *MobileID, state MobileIDState, detail string) error
 	AddRecoveredCertificates(ctx context.Context, actor Actor, m *MobileID, serials []string) error
 	// PendingRecoveries lists active mobile IDs with recovery pending.

@@ -63,18 +63,22 @@ func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, userID int6
 		}
 	}
 	expires := s.now().Add(ttl)
-	if err := s.Store.SetActivationCode(ctx, actor, e, HashCode(code), expires, m); err != nil {
+	link := s.EnrollmentLink(code)
+	var mails []lanyard.Mail
+	if e.ByEmail {
+		cm, err := codeMail(u, link, expires)
+		if err != nil {
+			return nil, err
+		}
+		mails = append(mails, cm)
+	}
+	if err := s.Store.SetActivationCode(ctx, actor, e, HashCode(code), expires, m, mails...); err != nil {
 		return nil, err
 	}
 	a.MobileID, a.ExpiresAt = m, expires
-	link := s.EnrollmentLink(code)
-	if e.ByEmail {
-		if err := s.mailCode(ctx, actor, u, link, expires); err != nil {
-			return nil, err
-		}
-		return a, nil
+	if !e.ByEmail {
+		a.Link = link
 	}
-	a.Link = link
 	return a, nil
 }
 

@@ -138,10 +138,9 @@ func (s *Service) enroll(ctx context.Context, actor lanyard.Actor, e *lanyard.En
 	for _, c := range res.Certificates {
 		m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: c.Serial, Usage: c.Usage})
 	}
-	if err := s.Store.ActivateMobileID(ctx, actor, m, e); err != nil {
+	if err := s.Store.ActivateMobileID(ctx, actor, m, e, mailsIf(o.NotifyUser, createdMail(u, m))...); err != nil {
 		return res, err
 	}
-	s.notifyCreated(ctx, actor, u, o.NotifyUser, m)
 	return res, nil
 }
 
@@ -184,23 +183,20 @@ func (s *Service) failEnrollment(ctx context.Context, actor lanyard.Actor, e *la
 			}
 		}
 	}
-	e.Step = lanyard.StepFailed
-	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_fail", lanyard.ErrorMessage(cause)); err != nil {
-		s.Logger.Error("record failed enrollment", "process", e.PublicID, "err", err)
-	}
 	if lanyard.ErrorCode(cause) == lanyard.EINTERNAL {
 		s.Logger.Error("enrollment failed", "process", e.PublicID, "err", cause)
-	}
-	u, err := s.Users.FindUserByID(ctx, e.UserID)
-	if err != nil {
-		return
 	}
 	notify := true
 	if o, err := decodeOptions(e); err == nil {
 		notify = o.NotifyUser
 	}
-	if notify {
-		s.notifyFailed(ctx, actor, u, lanyard.ErrorMessage(cause))
+	var mails []lanyard.Mail
+	if u, err := s.Users.FindUserByID(ctx, e.UserID); err == nil {
+		mails = mailsIf(notify, failedMail(u, lanyard.ErrorMessage(cause)))
+	}
+	e.Step = lanyard.StepFailed
+	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_fail", lanyard.ErrorMessage(cause), mails...); err != nil {
+		s.Logger.Error("record failed enrollment", "process", e.PublicID, "err", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package mobileid
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -19,11 +18,11 @@ func QRCode(link string) ([]byte, error) {
 	return png, nil
 }
 
-// mailCode queues the QR code and link of an activation by email.
-func (s *Service) mailCode(ctx context.Context, actor lanyard.Actor, u *lanyard.User, link string, expires time.Time) error {
+// codeMail is the mail with the QR code and link of an activation.
+func codeMail(u *lanyard.User, link string, expires time.Time) (lanyard.Mail, error) {
 	png, err := QRCode(link)
 	if err != nil {
-		return err
+		return lanyard.Mail{}, err
 	}
 	text := fmt.Sprintf("Hello %s,\n\nscan the attached QR code with the mobile app to activate your mobile ID,\n"+
 		"or open this link on your phone:\n\n%s\n\nThe code works once and expires at %s.\n"+
@@ -33,33 +32,29 @@ func (s *Service) mailCode(ctx context.Context, actor lanyard.Actor, u *lanyard.
 		`<p><img src="cid:image" alt="QR code" width="320" height="320"></p><p>or open this link on your phone: <a href="%s">%s</a></p>`+
 		`<p>The code works once and expires at %s.</p>`,
 		htmlEscape(u.CommonName), htmlEscape(link), htmlEscape(link), expires.Format("2006-01-02 15:04 UTC"))
-	return s.Mail.QueueMail(ctx, actor, lanyard.Mail{
-		To: u.Email, Subject: "Activate your mobile ID", Text: text, HTML: html, ImagePNG: png, Kind: "qr_code",
-	})
+	return lanyard.Mail{To: u.Email, Subject: "Activate your mobile ID", Text: text, HTML: html, ImagePNG: png, Kind: "qr_code"}, nil
 }
 
-// notifyCreated tells the user their mobile ID is active, if the options say so.
-func (s *Service) notifyCreated(ctx context.Context, actor lanyard.Actor, u *lanyard.User, notify bool, m *lanyard.MobileID) {
-	if !notify {
-		return
-	}
+// createdMail tells the user their mobile ID is active.
+func createdMail(u *lanyard.User, m *lanyard.MobileID) lanyard.Mail {
 	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID %q is now active on the device %q.\n"+
 		"If this was not you, lock it in Self-Service at once and tell your administrator.\n", u.CommonName, m.ProfileName, m.DeviceName)
-	s.queue(ctx, actor, lanyard.Mail{To: u.Email, Subject: "Your mobile ID is active", Text: text, Kind: "created"})
+	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID is active", Text: text, Kind: "created"}
 }
 
-// notifyFailed tells the user a creation failed, and why.
-func (s *Service) notifyFailed(ctx context.Context, actor lanyard.Actor, u *lanyard.User, reason string) {
+// failedMail tells the user a creation failed, and why.
+func failedMail(u *lanyard.User, reason string) lanyard.Mail {
 	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID could not be created:\n\n%s\n\nPlease try again or ask your administrator.\n", u.CommonName, reason)
-	s.queue(ctx, actor, lanyard.Mail{To: u.Email, Subject: "Your mobile ID could not be created", Text: text, Kind: "failed"})
+	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID could not be created", Text: text, Kind: "failed"}
 }
 
-// queue queues a notification; a failure is logged, since the change it
-// reports has happened already.
-func (s *Service) queue(ctx context.Context, actor lanyard.Actor, m lanyard.Mail) {
-	if err := s.Mail.QueueMail(ctx, actor, m); err != nil {
-		s.Logger.Error("queue notification", "kind", m.Kind, "err", err)
+// mailsIf returns the mail when notify is set, for the variadic mails of
+// the store's methods.
+func mailsIf(notify bool, m lanyard.Mail) []lanyard.Mail {
+	if !notify {
+		return nil
 	}
+	return []lanyard.Mail{m}
 }
 
 func htmlEscape(s string) string {

@@ -83,7 +83,11 @@ func (s *Service) processOptions(ctx context.Context, actor lanyard.Actor, proce
 	o, err := s.Options.MobileID(ctx, process, u)
 	if err != nil {
 		if lanyard.ErrorCode(err) == lanyard.EINVALID {
-			s.notifyFailed(ctx, actor, u, "The options of the process could not be evaluated: "+lanyard.ErrorMessage(err))
+			// No change to report it with: the mail is queued on its own.
+			m := failedMail(u, "The options of the process could not be evaluated: "+lanyard.ErrorMessage(err))
+			if err := s.Mail.QueueMail(ctx, actor, m); err != nil {
+				s.Logger.Error("queue notification", "kind", m.Kind, "err", err)
+			}
 			return o, lanyard.Errorf(lanyard.EINVALID, "The mobile ID cannot be created because its options failed: %s Ask your administrator.", lanyard.ErrorMessage(err))
 		}
 		return o, err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
@@ -33,6 +34,9 @@ type DB struct {
 	sql     *sql.DB
 	dialect Dialect
 	dsn     string
+
+	// mailBox seals mail bodies; set by NewOutbox.
+	mailBox *secret.Box
 
 	// Now returns the current time; tests replace it to control time.
 	// Every transaction reads it once, so one change has one timestamp.

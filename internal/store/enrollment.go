@@ -80,7 +80,7 @@ func (db *DB) FindEnrollment(ctx context.Context, userID int64, publicID string)
 // UpdateEnrollment saves the step and choices of a process. When the
 // process ends (cancelled, failed), its code is voided and a registered
 // mobile ID waiting for it is deleted, in the same transaction.
-func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string) error {
+func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		e.UpdatedAt = tx.now
 		q := `UPDATE enrollments SET step = ?, usages = ?, recover_serials = ?, updated_at = ? WHERE id = ?`
@@ -94,13 +94,16 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 		if _, err := tx.exec(ctx, q, string(e.Step), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","), encodeTime(tx.now), e.ID); err != nil {
 			return fmt.Errorf("update enrollment: %w", err)
 		}
+		if err := tx.queueMails(ctx, actor, mails...); err != nil {
+			return err
+		}
 		return tx.insertAudit(ctx, actor, action, e.Process, fmt.Sprintf("process %s: %s", e.PublicID, detail))
 	})
 }
 
 // SetActivationCode stores a new code hash, voiding the earlier one, and
 // creates the registered mobile ID m when the process has none.
-func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID) error {
+func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		if e.MobileID == 0 {
 			if err := tx.insertMobileID(ctx, m); err != nil {
@@ -116,6 +119,9 @@ func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lan
 			string(e.Step), codeHash, encodeTime(expires), e.MobileID, boolInt(e.ByEmail), encodeTime(tx.now), e.ID)
 		if err != nil {
 			return fmt.Errorf("store activation code: %w", err)
+		}
+		if err := tx.queueMails(ctx, actor, mails...); err != nil {
+			return err
 		}
 		return tx.insertAudit(ctx, actor, "mobileid.code_issue", e.Process,
 			fmt.Sprintf("process %s: activation code issued, expires %s, by email %t", e.PublicID, expires.Format(time.RFC3339), e.ByEmail))

@@ -103,7 +103,7 @@ func (db *DB) FindMobileIDs(ctx context.Context, userID int64) ([]*lanyard.Mobil
 }
 
 // ActivateMobileID records what the app enrolled and makes m active.
-func (db *DB) ActivateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment) error {
+func (db *DB) ActivateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
 			WHERE id = ? AND state = ?`,
@@ -123,6 +123,9 @@ func (db *DB) ActivateMobileID(ctx context.Context, actor lanyard.Actor, m *lany
 			}
 		}
 		m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
+		if err := tx.queueMails(ctx, actor, mails...); err != nil {
+			return err
+		}
 		return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,
 			fmt.Sprintf("process %s: active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
 	})

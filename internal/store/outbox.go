@@ -20,8 +20,13 @@ type Outbox struct {
 	box *secret.Box
 }
 
-// NewOutbox returns the outbox of db sealing bodies with box.
-func NewOutbox(db *DB, box *secret.Box) *Outbox { return &Outbox{db: db, box: box} }
+// NewOutbox returns the outbox of db sealing bodies with box. From then on
+// every store method that reports a change by mail queues it in the
+// transaction of the change.
+func NewOutbox(db *DB, box *secret.Box) *Outbox {
+	db.mailBox = box
+	return &Outbox{db: db, box: box}
+}
 
 // mailBody is what is sealed: everything of a mail but its envelope.
 type mailBody struct {
@@ -30,26 +35,39 @@ type mailBody struct {
 	ImagePNG []byte `json:"image_png,omitempty"`
 }
 
-// QueueMail stores a mail for delivery.
+// QueueMail stores a mail for delivery on its own, for mail that reports
+// no change of its own.
 func (o *Outbox) QueueMail(ctx context.Context, actor lanyard.Actor, m lanyard.Mail) error {
-	body, err := json.Marshal(mailBody{Text: m.Text, HTML: m.HTML, ImagePNG: m.ImagePNG})
-	if err != nil {
-		return fmt.Errorf("encode mail: %w", err)
+	return o.db.inTx(ctx, func(tx *Tx) error { return tx.queueMails(ctx, actor, m) })
+}
+
+// queueMails stores mails in tx, so they are queued exactly when the
+// change they report commits.
+func (tx *Tx) queueMails(ctx context.Context, actor lanyard.Actor, mails ...lanyard.Mail) error {
+	if len(mails) > 0 && tx.db.mailBox == nil {
+		return fmt.Errorf("queue mail: the outbox is not open")
 	}
-	return o.db.inTx(ctx, func(tx *Tx) error {
+	for _, m := range mails {
+		body, err := json.Marshal(mailBody{Text: m.Text, HTML: m.HTML, ImagePNG: m.ImagePNG})
+		if err != nil {
+			return fmt.Errorf("encode mail: %w", err)
+		}
 		var id int64
 		// The row is inserted first so the seal can be bound to its ID.
-		err := tx.queryRow(ctx, `INSERT INTO outbox (to_addr, subject, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		err = tx.queryRow(ctx, `INSERT INTO outbox (to_addr, subject, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			m.To, m.Subject, m.Kind, []byte{}, encodeTime(tx.now)).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("queue mail: %w", err)
 		}
-		sealed := o.box.Seal(body, "outbox "+strconv.FormatInt(id, 10))
+		sealed := tx.db.mailBox.Seal(body, "outbox "+strconv.FormatInt(id, 10))
 		if _, err := tx.exec(ctx, `UPDATE outbox SET body = ? WHERE id = ?`, sealed, id); err != nil {
 			return fmt.Errorf("seal mail: %w", err)
 		}
-		return tx.insertAudit(ctx, actor, "mail.queue", m.To, fmt.Sprintf("%s: %s", m.Kind, m.Subject))
-	})
+		if err := tx.insertAudit(ctx, actor, "mail.queue", m.To, fmt.Sprintf("%s: %s", m.Kind, m.Subject)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FindMail returns a queued mail with its body opened.
