@@ -29,11 +29,17 @@ type Intro struct {
 
 // Intro evaluates the options for the user and gathers what step one says.
 func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, userID int64) (*Intro, error) {
+	return s.intro(ctx, actor, GetProcess, userID)
+}
+
+// intro gathers what a process starts from: the active user, the options
+// of the process for them, their mobile ID and their archived keys.
+func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string, userID int64) (*Intro, error) {
 	u, err := s.activeUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.processOptions(ctx, actor, GetProcess, u)
+	o, err := s.processOptions(ctx, actor, process, u)
 	if err != nil {
 		return nil, err
 	}
@@ -98,40 +104,45 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, userID int64, 
 			return nil, lanyard.Errorf(lanyard.EINVALID, "Choose at least one certificate.")
 		}
 	}
+	e := &lanyard.Enrollment{Process: GetProcess, Step: lanyard.StepActivation, Usages: usages, ByEmail: !in.Options.ShowQRCode}
+	if in.Options.EncryptionRecovery == options.RecoveryManual && len(in.Archived) > 0 {
+		e.Step = lanyard.StepRecovery
+	}
+	if err := s.openProcess(ctx, actor, in, e, req.LockExisting); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// openProcess creates the enrollment e for the user of in: it locks the
+// user's active mobile ID first (only when lockExisting confirms it), and
+// replaces the user's open processes, so that a process started again
+// (Back, a second tab, an operator's supply) never leaves two mobile IDs
+// waiting for the app.
+func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intro, e *lanyard.Enrollment, lockExisting bool) error {
 	if in.Existing != nil {
-		if !req.LockExisting {
-			return nil, lanyard.Errorf(lanyard.ECONFLICT, "You already have an active mobile ID. Lock it to get a new one.")
+		if !lockExisting {
+			return lanyard.Errorf(lanyard.ECONFLICT, "%s already has an active mobile ID. Lock it to get a new one.", in.User.CommonName)
 		}
-		if err := s.Lock(ctx, actor, in.User.ID, in.Existing.PublicID); err != nil {
-			return nil, err
+		if err := s.lock(ctx, actor, in.Existing, "locked for a new mobile ID"); err != nil {
+			return err
 		}
 	}
-	// A process started again (Back, a second tab) replaces the earlier
-	// one, so that one user never has two mobile IDs waiting for the app.
 	open, err := s.Store.FindOpenEnrollments(ctx, in.User.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, old := range open {
 		if err := s.Cancel(ctx, actor, in.User.ID, old.PublicID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	opts, err := json.Marshal(in.Options)
 	if err != nil {
-		return nil, fmt.Errorf("encode options: %w", err)
+		return fmt.Errorf("encode options: %w", err)
 	}
-	e := &lanyard.Enrollment{
-		PublicID: newID(), UserID: in.User.ID, Process: GetProcess, Step: lanyard.StepActivation,
-		Options: opts, Usages: usages, ByEmail: !in.Options.ShowQRCode,
-	}
-	if in.Options.EncryptionRecovery == options.RecoveryManual && len(in.Archived) > 0 {
-		e.Step = lanyard.StepRecovery
-	}
-	if err := s.Store.CreateEnrollment(ctx, actor, e); err != nil {
-		return nil, err
-	}
-	return e, nil
+	e.PublicID, e.UserID, e.Options = newID(), in.User.ID, opts
+	return s.Store.CreateEnrollment(ctx, actor, e)
 }
 
 // Process returns a user's process, checking that the user is still active.
@@ -157,19 +168,9 @@ func (s *Service) ChooseRecovery(ctx context.Context, actor lanyard.Actor, userI
 	if e.Step != lanyard.StepRecovery {
 		return e, nil // a repeated or late submit changes nothing
 	}
-	archived, err := s.Certs.FindArchivedCertificates(ctx, userID)
+	chosen, err := s.archivedSerials(ctx, userID, serials)
 	if err != nil {
 		return nil, err
-	}
-	var chosen []string
-	for _, serial := range serials {
-		ok := slices.ContainsFunc(archived, func(c *lanyard.Certificate) bool { return c.Serial == serial })
-		if !ok {
-			return nil, lanyard.Errorf(lanyard.EINVALID, "The certificate %q is not one of your archived encryption certificates.", truncate(serial, 64))
-		}
-		if !slices.Contains(chosen, serial) {
-			chosen = append(chosen, serial)
-		}
 	}
 	e.RecoverSerials, e.Step = chosen, lanyard.StepActivation
 	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_recovery", fmt.Sprintf("%d certificates chosen for recovery", len(chosen))); err != nil {
@@ -183,4 +184,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// archivedSerials checks that every serial is one of the user's archived
+// encryption certificates and returns them without repeats.
+func (s *Service) archivedSerials(ctx context.Context, userID int64, serials []string) ([]string, error) {
+	archived, err := s.Certs.FindArchivedCertificates(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var chosen []string
+	for _, serial := range serials {
+		ok := slices.ContainsFunc(archived, func(c *lanyard.Certificate) bool { return c.Serial == serial })
+		if !ok {
+			return nil, lanyard.Errorf(lanyard.EINVALID, "The certificate %q is not one of the archived encryption certificates.", truncate(serial, 64))
+		}
+		if !slices.Contains(chosen, serial) {
+			chosen = append(chosen, serial)
+		}
+	}
+	return chosen, nil
 }

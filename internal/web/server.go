@@ -77,6 +77,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /mobile-id/get/{process}/finish", s.requireUser(s.handleGetFinish))
 	mux.Handle("POST /mobile-id/get/{process}/cancel", s.requireUser(s.handleGetCancel))
 
+	mux.Handle("GET /operator", s.requireOperator(s.handleOperator))
+	mux.Handle("GET /operator/users/{username}", s.requireOperator(s.handleOperatorUser))
+	mux.Handle("POST /operator/users/{username}/supply", s.requireOperator(s.handleOperatorSupply))
+	mux.Handle("POST /operator/users/{username}/state", s.requireOperator(s.handleOperatorState))
+	mux.Handle("POST /operator/users/{username}/mobile-ids/{id}/lock", s.requireOperator(s.handleOperatorLock))
+
 	mux.Handle("GET /admin", s.requireRole(lanyard.RoleAdmin, s.handleAdmin))
 	mux.Handle("GET /admin/users", s.requireRole(lanyard.RoleAdmin, s.handleAdminUsers))
 	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))

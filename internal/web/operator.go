@@ -1,0 +1,150 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/mobileid"
+)
+
+// The Operator area: find users, see and lock their mobile IDs, change
+// their state, and supply a mobile ID (MobileIDProcSupplyMobileIDForUser),
+// whose QR code always goes to the user by email.
+
+// requireOperator lets operators and administrators through.
+func (s *Server) requireOperator(h http.HandlerFunc) http.Handler {
+	return s.requireUser(func(w http.ResponseWriter, r *http.Request) {
+		u := currentUser(r)
+		if !u.HasRole(lanyard.RoleOperator) && !u.HasRole(lanyard.RoleAdmin) {
+			s.renderError(w, r, http.StatusForbidden, "This page is for users with the operator role.")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := adminUsersView{Query: truncate(q.Get("q"), 200), State: q.Get("state"), States: lanyard.UserStates}
+	f := lanyard.UserFilter{Query: v.Query, Limit: 200}
+	if st := lanyard.UserState(v.State); st.Valid() {
+		f.State = st
+	}
+	users, err := s.Users.FindUsers(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v.Users = users
+	s.render(w, r, http.StatusOK, "operator", view{Title: "Operator", Nav: "operator", Data: v})
+}
+
+type operatorUserView struct {
+	Target    *lanyard.User
+	MobileIDs []mobileid.View
+	Supply    *mobileid.Intro // nil when the user cannot get a mobile ID now
+	Refusal   string          // why not
+	States    []lanyard.UserState
+}
+
+func (s *Server) handleOperatorUser(w http.ResponseWriter, r *http.Request) {
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	views, err := s.MobileIDs.Current(r.Context(), target.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := operatorUserView{Target: target, MobileIDs: views, States: lanyard.UserStates}
+	v.Supply, err = s.MobileIDs.SupplyIntro(r.Context(), actor(r), target.ID)
+	if code := lanyard.ErrorCode(err); code == lanyard.EUSERSTATE || code == lanyard.EINVALID {
+		v.Refusal = lanyard.ErrorMessage(err)
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	s.render(w, r, http.StatusOK, "operator_user", view{Title: target.CommonName, Nav: "operator",
+		Notice: q.Get("notice"), Error: q.Get("error"), Data: v})
+}
+
+// backToUser redirects to the operator's page of a user with a message.
+func backToUser(w http.ResponseWriter, r *http.Request, username, key, msg string) {
+	http.Redirect(w, r, "/operator/users/"+url.PathEscape(username)+"?"+key+"="+url.QueryEscape(msg), http.StatusSeeOther)
+}
+
+func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req := mobileid.SupplyRequest{LockExisting: r.PostForm.Get("lock") == "yes", RecoverSerials: r.PostForm["serial"]}
+	a, err := s.MobileIDs.Supply(r.Context(), actor(r), target.ID, req)
+	switch lanyard.ErrorCode(err) {
+	case "":
+		backToUser(w, r, target.Username, "notice", "A mobile ID was supplied: the QR code was sent to "+target.Email+
+			"; it expires at "+a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")+".")
+	case lanyard.EINVALID, lanyard.ECONFLICT, lanyard.EUSERSTATE:
+		backToUser(w, r, target.Username, "error", lanyard.ErrorMessage(err))
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Operators manage users, not administrators.
+	if target.HasRole(lanyard.RoleAdmin) && !currentUser(r).HasRole(lanyard.RoleAdmin) {
+		s.renderError(w, r, http.StatusForbidden, "Only administrators change the state of an administrator.")
+		return
+	}
+	u, err := s.MobileIDs.SetUserState(r.Context(), actor(r), target.Username, lanyard.UserState(r.PostForm.Get("state")))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	backToUser(w, r, u.Username, "notice", u.Username+" is now "+string(u.State)+".")
+}
+
+func (s *Server) handleOperatorLock(w http.ResponseWriter, r *http.Request) {
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	views, err := s.MobileIDs.Current(r.Context(), target.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(views, func(v mobileid.View) bool { return v.MobileID.PublicID == id }) {
+		s.renderError(w, r, http.StatusNotFound, "The user has no such mobile ID.")
+		return
+	}
+	if err := s.MobileIDs.Lock(r.Context(), actor(r), target.ID, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	backToUser(w, r, target.Username, "notice", "The mobile ID is locked and its certificates are revoked.")
+}
