@@ -73,7 +73,7 @@ func (d *Driver) getMobileID(ctx context.Context, s *session) (replaced bool, _ 
 	}
 	m := linkRE.FindStringSubmatch(p.body)
 	if m == nil {
-		return replaced, &stepError{"activation", "no enrollment link", errors.New("the options must show the QR code and issue no recovery step")}
+		return replaced, &stepError{"activation", "no enrollment link", errors.New("the page shows no link: the options must show the QR code on screen, with no recovery step")}
 	}
 	if err := d.enroll(ctx, html.UnescapeString(m[1])); err != nil {
 		return replaced, err

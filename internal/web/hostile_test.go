@@ -45,6 +45,11 @@ func TestHostileFormInput(t *testing.T) {
 			{root, "GET", "/admin/users", []string{"q", "state"}},
 			{root, "GET", "/admin/audit", []string{"action", "subject", "before"}},
 			{p.browser(t), "GET", "/login", []string{"next"}},
+			{root, "GET", "/operator", []string{"q", "state"}},
+			{root, "POST", "/operator/users/alice/state", []string{"state"}},
+			{root, "POST", "/operator/users/alice/supply", []string{"serial"}},
+			{alice, "POST", "/mobile-id/get", []string{"action", "usage"}},
+			{alice, "POST", "/mobile-id/" + hostile["sql"] + "/lock", []string{"x"}},
 		}
 		for _, f := range forms {
 			for _, field := range f.fields {

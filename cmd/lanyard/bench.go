@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard/internal/loadgen"
+)
+
+const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P]"
+
+const benchHelp = `Each worker logs in as its users, then makes mobile IDs one after the other:
+the Get Mobile ID pages, the enrollment through the app API with new keys, and
+Next. The users <user-prefix>1 to <user-prefix>N must exist, be active and share
+the password; 'lanyard user import' creates them (see docs/performance.md).
+Use a server whose data may be thrown away: every mobile ID stays in it.`
+
+// runBench measures complete mobile IDs per second on a running server,
+// through its pages and its app API, as users with phones would make them.
+// It needs users <prefix>1 to <prefix>N with one password; `lanyard user
+// import` creates them (see docs/performance.md).
+func runBench(ctx context.Context, e env, args []string) error {
+	cfg := loadgen.Config{UserPrefix: "benchuser", Concurrency: 1, Duration: 10 * time.Second}
+	var pwFile string
+	fs := newFlagSet(e, "bench", benchUsage)
+	fs.StringVar(&cfg.URL, "url", "", "base URL of the running server (required; loopback only unless --allow-remote)")
+	fs.IntVar(&cfg.Users, "users", 0, "number of users <user-prefix>1 to <user-prefix>N (required, at least --concurrency)")
+	fs.StringVar(&pwFile, "password-file", "", "file holding the users' password; - reads stdin (required)")
+	fs.StringVar(&cfg.UserPrefix, "user-prefix", cfg.UserPrefix, "prefix of the usernames")
+	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "number of workers, each making one mobile ID at a time")
+	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "stop starting mobile IDs after this long")
+	fs.IntVar(&cfg.Count, "count", 0, "stop after starting this many mobile IDs (0: no limit; --duration still applies)")
+	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a URL whose host is not a loopback address")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\n%s\n\nFlags:\n", benchUsage, benchHelp)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, 0, 0, benchUsage); err != nil {
+		return err
+	}
+	if pwFile == "" {
+		return fmt.Errorf("%w: --password-file is required (see --help)", errUsage)
+	}
+	if cfg.Password, err = readSecretFile(e, pwFile); err != nil {
+		return err
+	}
+	if cfg.Password == "" {
+		return fmt.Errorf("the password file %s is empty", pwFile)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	d, err := loadgen.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "target:     %s, %d users, concurrency %d, for %s", cfg.URL, cfg.Users, cfg.Concurrency, cfg.Duration)
+	if cfg.Count > 0 {
+		fmt.Fprintf(e.stdout, " or %d mobile IDs", cfg.Count)
+	}
+	fmt.Fprintf(e.stdout, "\nmachine:    %s/%s, %d CPUs, %s\nlogins:     %d in %s\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), cfg.Users, d.LoginTime.Round(time.Millisecond))
+	r := d.Run(ctx)
+	printBenchResult(e.stdout, r)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("interrupted after %d mobile IDs", r.MobileIDs())
+	case r.ErrorCount() > 0:
+		return fmt.Errorf("%d of %d mobile IDs failed; the first of each kind is shown above", r.ErrorCount(), r.ErrorCount()+r.MobileIDs())
+	}
+	return nil
+}
+
+func printBenchResult(w io.Writer, r *loadgen.Result) {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(w, "mobile IDs: %d in %s = %.2f/s (%d replaced an active one)\n",
+		r.MobileIDs(), r.Elapsed.Round(time.Millisecond), r.PerSecond(), r.Replaced)
+	fmt.Fprintf(w, "latency:    p50 %s, p90 %s, p99 %s, max %s\n",
+		ms(r.Percentile(50)), ms(r.Percentile(90)), ms(r.Percentile(99)), ms(r.Percentile(100)))
+	fmt.Fprintf(w, "errors:     %d\n", r.ErrorCount())
+	for _, k := range r.ErrorKinds() {
+		fmt.Fprintf(w, "  %5d  %s (first: %s)\n", r.Errors[k], k, strings.Join(strings.Fields(r.Examples[k]), " "))
+	}
+	if r.GaveUp > 0 {
+		fmt.Fprintf(w, "stopped:    %d workers after %d failures in a row\n", r.GaveUp, loadgen.MaxErrorsInARow)
+	}
+}

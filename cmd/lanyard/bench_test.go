@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard/internal/loadgen"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+const benchPassword = "bench password 1234"
+
+var benchUsers = flag.Int("users", 0, "BenchmarkMobileID: spread the mobile IDs over this many users, so that later ones replace earlier ones; 0: one user per mobile ID")
+
+// startServer runs `lanyard serve` in-process on a free loopback port over
+// a fresh database of engine, after `lanyard user import` made the users
+// benchuser1 to benchuser<users>, and returns its URL and the password
+// file of the users.
+func startServer(tb testing.TB, engine string, users int) (url, pwFile string) {
+	tb.Helper()
+	tb.Setenv("LANYARD_INSECURE_FAST_HASH", "1")
+	dir := tb.TempDir()
+	db := []string{"--data", dir}
+	if engine == "postgres" {
+		db = append(db, "--db", testenv.DSN(tb, engine))
+	}
+	var csv strings.Builder
+	csv.WriteString("username,email,common_name,state,roles,password\n")
+	for i := 1; i <= users; i++ {
+		fmt.Fprintf(&csv, "benchuser%d,benchuser%d@bench.invalid,Bench User %d,active,user,%s\n", i, i, i, benchPassword)
+	}
+	csvFile, pwFile := filepath.Join(dir, "users.csv"), filepath.Join(dir, "password")
+	for name, content := range map[string]string{csvFile: csv.String(), pwFile: benchPassword + "\n"} {
+		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var out lockedBuffer
+	if code := run(context.Background(), append([]string{"user", "import", csvFile}, db...), nil, &out, &out); code != 0 {
+		tb.Fatalf("user import: exit %d: %s", code, out.String())
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--listen", addr, "--log-level", "warn"}, db...), nil, &out, &out)
+	}()
+	tb.Cleanup(func() { cancel(); <-done })
+	url = "http://" + addr
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return url, pwFile
+			}
+		}
+		select {
+		case code := <-done:
+			done <- code
+			tb.Fatalf("serve exited with %d: %s", code, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("serve is not ready after 20 s: %s", out.String())
+		}
+	}
+}
+
+func TestBench(t *testing.T) {
+	url, pw := startServer(t, "sqlite", 3)
+	c := &cli{t: t}
+	// One worker takes the users in turn: each gets its first mobile ID.
+	out := c.ok("", "bench", "--url", url, "--users", "3", "--count", "3", "--password-file", pw)
+	for _, want := range []string{"mobile IDs: 3 in ", "(0 replaced an active one)", "errors:     0\n", "latency:    p50 ", "concurrency 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	// Now every user has one, so each new one locks the active one first.
+	out = c.ok("", "bench", "--url", url, "--users", "3", "--concurrency", "3", "--count", "3", "--password-file", pw)
+	if !strings.Contains(out, "mobile IDs: 3 in ") || !strings.Contains(out, "(3 replaced an active one)") {
+		t.Errorf("second run:\n%s", out)
+	}
+
+	c.fails(2, "not a loopback address", "bench", "--url", "http://192.0.2.1:8080", "--users", "1", "--password-file", pw)
+	c.fails(2, "--password-file is required", "bench", "--url", url, "--users", "1")
+	c.fails(2, "must be at least --concurrency", "bench", "--url", url, "--users", "1", "--concurrency", "2", "--password-file", pw)
+	c.fails(2, "usage: lanyard bench", "bench", "extra", "--url", url, "--users", "1", "--password-file", pw)
+	c.fails(1, "wrong username or password", "bench", "--url", url, "--users", "1", "--user-prefix", "nobody", "--password-file", pw)
+}
+
+// BenchmarkMobileID makes b.N complete mobile IDs on an in-process server
+// with 4 workers, as `lanyard bench` does: logins outside the timer, then
+// the pages, the enrollment and Next. By default there are as many users
+// as mobile IDs, so each is a user's first and the cost per mobile ID does
+// not grow with b.N. With -users N, later mobile IDs replace earlier ones,
+// and each replacement revokes two certificates and grows the CRL.
+func BenchmarkMobileID(b *testing.B) {
+	for _, engine := range testenv.Engines {
+		b.Run(engine, func(b *testing.B) {
+			const workers = 4
+			users := max(b.N, workers)
+			if *benchUsers > 0 {
+				users = max(*benchUsers, workers)
+			}
+			url, pwFile := startServer(b, engine, users)
+			pw, _ := os.ReadFile(pwFile)
+			d, err := loadgen.New(b.Context(), loadgen.Config{
+				URL: url, UserPrefix: "benchuser", Users: users, Password: strings.TrimSpace(string(pw)),
+				Concurrency: workers, Duration: time.Hour, Count: b.N,
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			r := d.Run(b.Context())
+			b.StopTimer()
+			for _, k := range r.ErrorKinds() {
+				b.Errorf("%d failed: %s", r.Errors[k], r.Examples[k])
+			}
+			b.ReportMetric(r.PerSecond(), "mobileids/s")
+			b.ReportMetric(float64(r.Percentile(50))/1e6, "p50-ms")
+			b.ReportMetric(float64(r.Percentile(99))/1e6, "p99-ms")
+		})
+	}
+}
+
+// lockedBuffer is an output that the in-process server and the test
+// share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
