@@ -88,6 +88,7 @@ type CA struct {
 	chainPEM    []byte
 	responder   *responder
 	crlMu       sync.Mutex // one CRL at a time per instance; the database orders instances
+	crl         crlSchedule
 }
 
 var _ lanyard.CertificateService = (*CA)(nil)
@@ -127,7 +128,7 @@ func Open(ctx context.Context, st Store, cfg Config) (*CA, error) {
 // load turns a CA record into a working CA.
 func load(ctx context.Context, st Store, cfg Config, kek []byte, rec *CARecord) (*CA, error) {
 	if rec.Backend != cfg.Backend.Name() {
-		return nil, fmt.Errorf("the CA keys are in the %s key backend, but %s is configured", rec.Backend, cfg.Backend.Name())
+		return nil, &BackendMismatchError{Stored: rec.Backend, Configured: cfg.Backend.Name()}
 	}
 	ca := &CA{store: st, cfg: cfg}
 	var err error

@@ -60,6 +60,7 @@ func (ca *CA) RefreshCRL(ctx context.Context) error {
 		} else if err != nil {
 			return fmt.Errorf("publish CRL: %w", err)
 		}
+		ca.crl.published()
 		return nil
 	}
 }
@@ -79,6 +80,9 @@ func (ca *CA) refreshCRLIfStale(ctx context.Context) error {
 // CRL returns the latest CRL, as GET /pki/crl serves it, making one if
 // none exists yet.
 func (ca *CA) CRL(ctx context.Context) (*CRLRecord, error) {
+	if err := ca.flushCRL(ctx); err != nil {
+		return nil, err
+	}
 	crl, err := ca.store.LatestCRL(ctx)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
 		if err := ca.RefreshCRL(ctx); err != nil {

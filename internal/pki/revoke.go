@@ -3,7 +3,6 @@ package pki
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -56,9 +55,7 @@ func (ca *CA) changeStatus(ctx context.Context, actor lanyard.Actor, serial, act
 		return nil, err
 	}
 	if changed {
-		if err := ca.RefreshCRL(ctx); err != nil {
-			slog.Error("publish CRL after a status change", "serial", serial, "action", action, "err", err)
-		}
+		ca.statusChanged(ctx)
 	}
 	return cert, nil
 }

@@ -1,0 +1,47 @@
+package pki_test
+
+import (
+	"context"
+	"crypto/x509"
+	"testing"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/pki"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// TestCRLBurstSharesOneCRL revokes many certificates at once: they share a
+// few CRLs instead of one each, and the CRL served right after lists them
+// all.
+func TestCRLBurstSharesOneCRL(t *testing.T) {
+	e := newEnv(t, testenv.DSN(t, "sqlite"), pki.Config{})
+	ctx := context.Background()
+	var serials []string
+	for range 12 {
+		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
+		serials = append(serials, c.Serial)
+	}
+	before, err := e.st.LatestCRL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range serials {
+		if _, err := e.ca.RevokeCertificate(ctx, lanyard.CLIActor, s, lanyard.ReasonKeyCompromise); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crl, err := e.ca.CRL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made := crl.Number - before.Number; made < 1 || made > 3 {
+		t.Fatalf("%d CRLs published for a burst of 12 revocations", made)
+	}
+	rl, err := x509.ParseRevocationList(crl.DER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl.RevokedCertificateEntries) != len(serials) {
+		t.Fatalf("the CRL served after the burst lists %d of %d", len(rl.RevokedCertificateEntries), len(serials))
+	}
+}
