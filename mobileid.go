@@ -124,8 +124,9 @@ type MobileIDStore interface {
 	FindMobileID(ctx context.Context, id int64) (*MobileID, error)
 	FindMobileIDByPublicID(ctx context.Context, publicID string) (*MobileID, error)
 	FindMobileIDBySerial(ctx context.Context, serial string) (*MobileID, error)
-	// FindMobileIDs lists a user's mobile IDs that are not deleted, newest first.
-	FindMobileIDs(ctx context.Context, userID int64) ([]*MobileID, error)
+	// FindMobileIDs lists a user's live mobile IDs (registered, active,
+	// inactive) and the newest locked ones up to lockedLimit, newest first.
+	FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) ([]*MobileID, error)
 	// ActivateMobileID records the device, the certificates and the new
 	// state active, and finishes the enrollment, in one transaction.
 	ActivateMobileID(ctx context.Context, actor Actor, m *MobileID, e *Enrollment, mails ...Mail) error

@@ -52,7 +52,7 @@ func (s *Service) SetUserState(ctx context.Context, actor lanyard.Actor, usernam
 	if err != nil {
 		return nil, err
 	}
-	ms, err := s.Store.FindMobileIDs(ctx, u.ID)
+	ms, err := s.Store.FindMobileIDs(ctx, u.ID, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -116,10 +116,13 @@ type CertificateView struct {
 	Recovered bool
 }
 
-// Current returns the user's mobile IDs that are not deleted, newest
-// first, with their certificates.
+// LockedShown is how many locked mobile IDs the pages show as history.
+const LockedShown = 5
+
+// Current returns the user's live mobile IDs and the newest locked ones,
+// newest first, with their certificates.
 func (s *Service) Current(ctx context.Context, userID int64) ([]View, error) {
-	ms, err := s.Store.FindMobileIDs(ctx, userID)
+	ms, err := s.Store.FindMobileIDs(ctx, userID, LockedShown)
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 		return nil, err
 	}
 	in := &Intro{User: u, Options: o, Usages: optionUsages(o)}
-	ms, err := s.Store.FindMobileIDs(ctx, u.ID)
+	ms, err := s.Store.FindMobileIDs(ctx, u.ID, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -87,10 +87,14 @@ func (db *DB) FindMobileIDBySerial(ctx context.Context, serial string) (*lanyard
 	return findMobileID(ctx, db, `id = (SELECT mobile_id FROM mobile_id_certificates WHERE serial = ? AND recovered = 0 LIMIT 1)`, serial)
 }
 
-// FindMobileIDs lists a user's mobile IDs that are not deleted, newest first.
-func (db *DB) FindMobileIDs(ctx context.Context, userID int64) ([]*lanyard.MobileID, error) {
-	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND state <> ? ORDER BY id DESC`,
-		[]any{userID, string(lanyard.MobileIDDeleted)}, scanMobileID)
+// FindMobileIDs lists a user's live mobile IDs and the newest locked ones
+// up to lockedLimit, newest first. Locked mobile IDs pile up over the years
+// and matter only as history, so callers ask for as many as they show.
+func (db *DB) FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) ([]*lanyard.MobileID, error) {
+	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND (state IN (?, ?, ?)
+		OR id IN (SELECT id FROM mobile_ids WHERE user_id = ? AND state = ? ORDER BY id DESC LIMIT ?)) ORDER BY id DESC`,
+		[]any{userID, string(lanyard.MobileIDRegistered), string(lanyard.MobileIDActive), string(lanyard.MobileIDInactive),
+			userID, string(lanyard.MobileIDLocked), lockedLimit}, scanMobileID)
 	if err != nil {
 		return nil, fmt.Errorf("find mobile IDs: %w", err)
 	}

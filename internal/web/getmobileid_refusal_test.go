@@ -88,7 +88,7 @@ func TestGetMobileIDRefusals(t *testing.T) {
 			if err := newPhone(t).enroll(t, third); err != nil {
 				t.Fatalf("enroll with the current code: %v", err)
 			}
-			ms, _ := p.db.FindMobileIDs(t.Context(), alice.ID)
+			ms, _ := p.db.FindMobileIDs(t.Context(), alice.ID, 100)
 			waiting := 0
 			for _, m := range ms {
 				if m.State == lanyard.MobileIDRegistered || m.State == lanyard.MobileIDActive {

@@ -181,7 +181,7 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 	// Back and resubmit: the finished process changes nothing.
 	resp, body = p.post(t, alice, path+"/finish", nil)
 	wantStatus(t, resp, body, http.StatusSeeOther)
-	if ms, _ := p.db.FindMobileIDs(t.Context(), 1); len(ms) != 1 {
+	if ms, _ := p.db.FindMobileIDs(t.Context(), 1, 100); len(ms) != 1 {
 		t.Fatalf("%d mobile IDs after a repeated Next", len(ms))
 	}
 

@@ -40,7 +40,7 @@ func TestInterruptedEnrollmentIsUndone(t *testing.T) {
 		if n, err := p.mobile.CleanUpInterrupted(t.Context()); err != nil || n != 2 {
 			t.Fatalf("clean-up: %d, %v", n, err)
 		}
-		ms, _ := p.db.FindMobileIDs(t.Context(), alice.ID)
+		ms, _ := p.db.FindMobileIDs(t.Context(), alice.ID, 100)
 		if len(ms) != 0 {
 			t.Fatalf("%d mobile IDs left, state %s", len(ms), ms[0].State)
 		}

@@ -122,7 +122,7 @@ func TestOperatorAreaForOperatorsOnly(t *testing.T) {
 		resp, body = p.post(t, alice, path, url.Values{"state": {"locked"}})
 		wantStatus(t, resp, body, http.StatusForbidden)
 	}
-	if ms, _ := p.db.FindMobileIDs(t.Context(), 1); len(ms) != 0 {
+	if ms, _ := p.db.FindMobileIDs(t.Context(), 1, 100); len(ms) != 0 {
 		t.Fatal("a plain user supplied a mobile ID")
 	}
 }
