@@ -150,4 +150,30 @@ type MobileIDStore interface {
 	CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error
 	// ClaimChallenge consumes a challenge once.
 	ClaimChallenge(ctx context.Context, publicID string) ([]byte, error)
+
+	ReminderStore
+}
+
+// ExpiringMobileID is an active mobile ID of an active user with the time
+// it expires: the earliest end of validity of the certificates issued to
+// it (recovered ones do not count).
+type ExpiringMobileID struct {
+	MobileID  *MobileID // without its certificates
+	User      *User
+	ExpiresAt time.Time
+	// Sent lists the kinds of the reminders recorded for it already.
+	Sent []string
+}
+
+// ReminderStore remembers what Lanyard told users about their mobile IDs,
+// so that each reminder goes out once across restarts and instances.
+type ReminderStore interface {
+	// ExpiringMobileIDs lists the active mobile IDs of active users that
+	// expire after from and no later than to, soonest first.
+	ExpiringMobileIDs(ctx context.Context, from, to time.Time) ([]*ExpiringMobileID, error)
+	// RecordReminder claims the reminder kind of m, such as "before:30",
+	// and in the same transaction queues its mails and writes the audit
+	// event action with detail. It returns false, changing nothing, when
+	// the reminder was recorded already.
+	RecordReminder(ctx context.Context, actor Actor, m *MobileID, kind, action, detail string, mails ...Mail) (bool, error)
 }

@@ -46,6 +46,11 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			} else if n > 0 {
 				a.logger.Warn("cleaned up interrupted enrollments", "count", n)
 			}
+			if n, err := a.mobile.SendExpiryReminders(ctx); err != nil {
+				a.logger.Error("send expiry reminders", "err", err)
+			} else if n > 0 {
+				a.logger.Info("queued expiry reminders", "count", n)
+			}
 		case <-slow.C:
 			if err := a.ca.RefreshCRL(ctx); err != nil {
 				a.logger.Error("refresh CRL", "err", err)

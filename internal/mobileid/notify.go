@@ -60,3 +60,23 @@ func mailsIf(notify bool, m lanyard.Mail) []lanyard.Mail {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }
+
+// expiringMail reminds the user that their mobile ID m expires at expires,
+// daysLeft calendar days from today, and tells them how to get a new one in
+// Self-Service at portal.
+func expiringMail(u *lanyard.User, m *lanyard.MobileID, expires time.Time, daysLeft int, portal string) lanyard.Mail {
+	when := fmt.Sprintf("in %d days", daysLeft)
+	switch daysLeft {
+	case 0:
+		when = "today"
+	case 1:
+		when = "tomorrow"
+	}
+	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID %q on the device %q expires %s, at %s.\n"+
+		"From then on its certificates are no longer valid, and you cannot sign or log in with it.\n\n"+
+		"Get a new mobile ID before then: log in to Self-Service at\n\n%s\n\n"+
+		"choose Get Mobile ID and follow the steps. Self-Service offers to lock this mobile ID\n"+
+		"when you do; the new one on your phone then takes its place.\n",
+		u.CommonName, m.ProfileName, m.DeviceName, when, expires.UTC().Format("2006-01-02 15:04 UTC"), portal)
+	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID expires " + when, Text: text, Kind: "expiring"}
+}
