@@ -8,11 +8,10 @@ import (
 )
 
 // runJobs runs the background work of an instance until ctx ends: mail
-// (when SMTP is configured), keys
-// recovered onto new devices, expired activation codes, enrollments a
-// stopped server left half done, and the CRL. Every
-// job is safe to run on several instances at once: each claims its work in
-// the database.
+// (when SMTP is configured), keys recovered onto new devices, expired
+// activation codes, enrollments a stopped server left half done, expiry
+// reminders, and the CRL. Every job is safe to run on several instances at
+// once: each claims its work in the database.
 func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	fast := time.NewTicker(2 * time.Second)
 	defer fast.Stop()
