@@ -21,20 +21,27 @@ type adminUsersView struct {
 	Roles  []lanyard.Role
 }
 
-func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+// searchUsers runs the user search of the Admin and Operator pages from
+// the query's q and state.
+func (s *Server) searchUsers(r *http.Request, limit int) (adminUsersView, error) {
 	q := r.URL.Query()
 	v := adminUsersView{Query: truncate(q.Get("q"), 200), State: q.Get("state"), States: lanyard.UserStates, Roles: lanyard.Roles}
-	f := lanyard.UserFilter{Query: v.Query, Limit: 500}
+	f := lanyard.UserFilter{Query: v.Query, Limit: limit}
 	if st := lanyard.UserState(v.State); st.Valid() {
 		f.State = st
 	}
-	users, err := s.Users.FindUsers(r.Context(), f)
+	var err error
+	v.Users, err = s.Users.FindUsers(r.Context(), f)
+	return v, err
+}
+
+func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+	v, err := s.searchUsers(r, 500)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Users = users
-	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Notice: q.Get("notice"), Data: v})
+	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Notice: r.URL.Query().Get("notice"), Data: v})
 }
 
 func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {

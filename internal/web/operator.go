@@ -26,19 +26,28 @@ func (s *Server) requireOperator(h http.HandlerFunc) http.Handler {
 }
 
 func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	v := adminUsersView{Query: truncate(q.Get("q"), 200), State: q.Get("state"), States: lanyard.UserStates}
-	f := lanyard.UserFilter{Query: v.Query, Limit: 200}
-	if st := lanyard.UserState(v.State); st.Valid() {
-		f.State = st
-	}
-	users, err := s.Users.FindUsers(r.Context(), f)
+	v, err := s.searchUsers(r, 200)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v.Users = users
 	s.render(w, r, http.StatusOK, "operator", view{Title: "Operator", Nav: "operator", Data: v})
+}
+
+// targetUser reads the form of an operator's POST and finds the user it is
+// about; on failure it has answered already.
+func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (*lanyard.User, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return nil, false
+	}
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return target, true
 }
 
 type operatorUserView struct {
@@ -79,14 +88,8 @@ func backToUser(w http.ResponseWriter, r *http.Request, username, key, msg strin
 }
 
 func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
-		return
-	}
-	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
-	if err != nil {
-		s.fail(w, r, err)
+	target, ok := s.targetUser(w, r)
+	if !ok {
 		return
 	}
 	req := mobileid.SupplyRequest{LockExisting: r.PostForm.Get("lock") == "yes", RecoverSerials: r.PostForm["serial"]}
@@ -103,14 +106,8 @@ func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
-		return
-	}
-	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
-	if err != nil {
-		s.fail(w, r, err)
+	target, ok := s.targetUser(w, r)
+	if !ok {
 		return
 	}
 	// Operators manage users, not administrators.
@@ -127,9 +124,8 @@ func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOperatorLock(w http.ResponseWriter, r *http.Request) {
-	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
-	if err != nil {
-		s.fail(w, r, err)
+	target, ok := s.targetUser(w, r)
+	if !ok {
 		return
 	}
 	id := r.PathValue("id")

@@ -28,6 +28,10 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04 UTC")
 	},
 	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+	// searchForm bundles what the shared user search form needs.
+	"searchForm": func(action, label string, data adminUsersView) map[string]any {
+		return map[string]any{"Action": action, "Label": label, "Data": data}
+	},
 	"join": func(roles []lanyard.Role) string {
 		s := make([]string, len(roles))
 		for i, r := range roles {
@@ -45,10 +49,10 @@ func mustParsePages() pages {
 	}
 	for _, n := range names {
 		name := strings.TrimSuffix(path.Base(n), ".html")
-		if name == "layout" {
+		if name == "layout" || name == "partials" {
 			continue
 		}
-		p[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", n))
+		p[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/partials.html", n))
 	}
 	return p
 }
