@@ -18,7 +18,6 @@ import (
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/pki"
-	"github.com/lanyard-id/lanyard/internal/secret"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
@@ -75,11 +74,10 @@ func (e *env) instance(t *testing.T, db *store.DB) (*mobileid.Service, *store.Ou
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := secret.New(master, "outbox")
+	outbox, err := store.OpenOutbox(db, master)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := store.NewOutbox(db, box)
 	return &mobileid.Service{
 		Store: db, Users: e.users, Certs: e.ca, CA: e.ca, Options: e.opts, Mail: outbox,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),

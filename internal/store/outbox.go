@@ -20,6 +20,16 @@ type Outbox struct {
 	box *secret.Box
 }
 
+// OpenOutbox returns the outbox of db with its key derived from the
+// master key.
+func OpenOutbox(db *DB, master []byte) (*Outbox, error) {
+	box, err := secret.New(master, "outbox")
+	if err != nil {
+		return nil, fmt.Errorf("outbox key: %w", err)
+	}
+	return NewOutbox(db, box), nil
+}
+
 // NewOutbox returns the outbox of db sealing bodies with box. From then on
 // every store method that reports a change by mail queues it in the
 // transaction of the change.

@@ -19,7 +19,6 @@ import (
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/pki"
-	"github.com/lanyard-id/lanyard/internal/secret"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 	"github.com/lanyard-id/lanyard/internal/web"
@@ -64,11 +63,10 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := secret.New(master, "outbox")
+	outbox, err := store.OpenOutbox(db, master)
 	if err != nil {
 		t.Fatal(err)
 	}
-	outbox := store.NewOutbox(db, box)
 	srv := &web.Server{
 		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
