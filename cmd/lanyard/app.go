@@ -12,7 +12,6 @@ import (
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/pki"
-	"github.com/lanyard-id/lanyard/internal/secret"
 	"github.com/lanyard-id/lanyard/internal/store"
 )
 
@@ -28,6 +27,7 @@ type app struct {
 	ca       *pki.CA
 	outbox   *store.Outbox
 	mobile   *mobileid.Service
+	caKeys   io.Closer // the PKCS#11 key backend, when the CA keys are in a token
 }
 
 // passwordParams is the argon2id cost; tests lower it through the
@@ -62,7 +62,7 @@ func openApp(ctx context.Context, e env, cfg config.Config, logOut io.Writer) (*
 		sessions: store.NewSessionService(db),
 	}
 	if err := a.openServices(ctx); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -75,9 +75,17 @@ func (a *app) openServices(ctx context.Context) error {
 	if err := a.options.EnsureDefaults(ctx); err != nil {
 		return err
 	}
+	var keys pki.KeyBackend // nil: the software backend
+	if a.cfg.CABackend == "pkcs11" {
+		b, err := a.openPKCS11()
+		if err != nil {
+			return err
+		}
+		keys = b
+	}
 	ca, err := pki.Open(ctx, store.NewPKIStore(a.db), pki.Config{
 		PublicURL: a.cfg.BaseURL(), KeyAlgorithm: pki.KeyAlgorithm(a.cfg.CAKeyAlg),
-		MasterKeyFile: a.cfg.MasterKeyFile, DataDir: a.cfg.DataDir,
+		MasterKeyFile: a.cfg.MasterKeyFile, DataDir: a.cfg.DataDir, Backend: keys,
 	})
 	if err != nil {
 		return err
@@ -86,11 +94,11 @@ func (a *app) openServices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	box, err := secret.New(master, "outbox")
+	outbox, err := store.OpenOutbox(a.db, master)
 	if err != nil {
 		return err
 	}
-	a.ca, a.outbox = ca, store.NewOutbox(a.db, box)
+	a.ca, a.outbox = ca, outbox
 	a.mobile = &mobileid.Service{
 		Store: a.db, Users: a.users, Certs: ca, CA: ca, Options: a.options, Mail: a.outbox, Logger: a.logger,
 		BaseURL: a.cfg.BaseURL(), ScreenCodeTTL: a.cfg.ScreenCodeTTL, EmailCodeTTL: a.cfg.EmailCodeTTL,
@@ -98,7 +106,26 @@ func (a *app) openServices(ctx context.Context) error {
 	return nil
 }
 
-func (a *app) Close() error { return a.db.Close() }
+// openPKCS11 opens the token of --ca-backend pkcs11; Close releases it.
+func (a *app) openPKCS11() (*pki.PKCS11Backend, error) {
+	pin, err := a.cfg.PKCS11PIN()
+	if err != nil {
+		return nil, err
+	}
+	b, err := pki.NewPKCS11Backend(pki.PKCS11Config{Module: a.cfg.PKCS11Module, TokenLabel: a.cfg.PKCS11Token, PIN: pin})
+	if err != nil {
+		return nil, err
+	}
+	a.caKeys = b
+	return b, nil
+}
+
+func (a *app) Close() error {
+	if a.caKeys != nil {
+		a.caKeys.Close()
+	}
+	return a.db.Close()
+}
 
 func newLogger(cfg config.Config, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,7 +38,11 @@ type Config struct {
 	EmailCodeTTL  time.Duration // lifetime of an activation code sent by email
 
 	MasterKeyFile string // 32-byte key that protects keys at rest; default DataDir/master.key
-	CAKeyAlg      string // ecdsa-p256 or rsa-3072
+	CAKeyAlg      string // ecdsa-p256, ecdsa-p384 or rsa-3072
+	CABackend     string // where the CA keys live: software (sealed in the database) or pkcs11
+	PKCS11Module  string // path of the PKCS#11 library of the token
+	PKCS11Token   string // label of the token that holds the CA keys
+	PKCS11PINFile string // file holding the token's user PIN
 
 	SMTPAddr         string
 	SMTPTLS          string // none, starttls or tls
@@ -60,6 +65,7 @@ func Default() Config {
 		LoginWindow:     15 * time.Minute,
 		ShutdownTimeout: 15 * time.Second,
 		CAKeyAlg:        "ecdsa-p256",
+		CABackend:       "software",
 		ScreenCodeTTL:   15 * time.Minute,
 		EmailCodeTTL:    72 * time.Hour,
 		SMTPTLS:         "starttls",
@@ -90,6 +96,20 @@ func (c Config) MasterKeyPath() string {
 		return c.MasterKeyFile
 	}
 	return filepath.Join(c.DataDir, "master.key")
+}
+
+// PKCS11PIN reads the user PIN of the token from PKCS11PINFile; a trailing
+// newline, as echo and editors leave, is not part of it.
+func (c Config) PKCS11PIN() (string, error) {
+	b, err := os.ReadFile(c.PKCS11PINFile)
+	if err != nil {
+		return "", fmt.Errorf("--pkcs11-pin-file: %w", err)
+	}
+	pin := strings.TrimRight(string(b), "\r\n")
+	if pin == "" {
+		return "", fmt.Errorf("--pkcs11-pin-file %s is empty", c.PKCS11PINFile)
+	}
+	return pin, nil
 }
 
 // Validate checks every setting and how they fit together, and names the
@@ -132,8 +152,17 @@ func (c Config) Validate() error {
 	if c.ScreenCodeTTL < time.Minute || c.ScreenCodeTTL > 24*time.Hour || c.EmailCodeTTL < time.Minute || c.EmailCodeTTL > 30*24*time.Hour {
 		return fmt.Errorf("activation code lifetimes: --screen-code-ttl between 1m and 24h, --email-code-ttl between 1m and 720h")
 	}
-	if c.CAKeyAlg != "ecdsa-p256" && c.CAKeyAlg != "rsa-3072" {
-		return fmt.Errorf("--ca-key-alg %q: want ecdsa-p256 or rsa-3072", c.CAKeyAlg)
+	if c.CAKeyAlg != "ecdsa-p256" && c.CAKeyAlg != "ecdsa-p384" && c.CAKeyAlg != "rsa-3072" {
+		return fmt.Errorf("--ca-key-alg %q: want ecdsa-p256, ecdsa-p384 or rsa-3072", c.CAKeyAlg)
+	}
+	switch c.CABackend {
+	case "software":
+	case "pkcs11":
+		if c.PKCS11Module == "" || c.PKCS11Token == "" || c.PKCS11PINFile == "" {
+			return fmt.Errorf("--ca-backend pkcs11 needs --pkcs11-module, --pkcs11-token and --pkcs11-pin-file")
+		}
+	default:
+		return fmt.Errorf("--ca-backend %q: want software or pkcs11", c.CABackend)
 	}
 	switch c.SMTPTLS {
 	case "none", "starttls", "tls":

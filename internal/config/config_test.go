@@ -38,6 +38,8 @@ func TestValidateRefuses(t *testing.T) {
 		{"smtp addr", func(c *config.Config) { c.SMTPAddr = "mail" }, "--smtp-addr"},
 		{"mail from", func(c *config.Config) { c.MailFrom = "nobody" }, "--mail-from"},
 		{"ca", func(c *config.Config) { c.CAKeyAlg = "dsa" }, "--ca-key-alg"},
+		{"ca backend", func(c *config.Config) { c.CABackend = "tpm" }, "--ca-backend"},
+		{"pkcs11 settings", func(c *config.Config) { c.CABackend, c.PKCS11Module, c.PKCS11Token = "pkcs11", "/lib/p11.so", "ca" }, "--pkcs11-pin-file"},
 		{"code ttl", func(c *config.Config) { c.ScreenCodeTTL = 0 }, "code"},
 	}
 	for _, tc := range cases {
@@ -86,5 +88,34 @@ func TestPrecedence(t *testing.T) {
 	config.Register(fs, &c2)
 	if err := config.Apply(fs, file, getenv); err == nil || !strings.Contains(err.Error(), `unknown setting "listn"`) {
 		t.Fatalf("unknown setting: %v", err)
+	}
+}
+
+func TestPKCS11Settings(t *testing.T) {
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	os.WriteFile(pinFile, []byte("5678\n"), 0o600)
+	c := config.Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	config.Register(fs, &c)
+	if err := fs.Parse([]string{"--ca-backend", "pkcs11", "--pkcs11-module", "/usr/lib/softhsm/libsofthsm2.so",
+		"--pkcs11-token", "lanyard", "--pkcs11-pin-file", pinFile}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if pin, err := c.PKCS11PIN(); err != nil || pin != "5678" {
+		t.Fatalf("PIN %q, %v", pin, err)
+	}
+	os.WriteFile(pinFile, []byte("\n"), 0o600)
+	if _, err := c.PKCS11PIN(); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty PIN file: %v", err)
+	}
+	c.PKCS11PINFile = filepath.Join(t.TempDir(), "missing")
+	if _, err := c.PKCS11PIN(); err == nil || !strings.Contains(err.Error(), "--pkcs11-pin-file") {
+		t.Fatalf("missing PIN file: %v", err)
+	}
+	if d := config.Default(); d.CABackend != "software" {
+		t.Fatalf("default backend %q", d.CABackend)
 	}
 }

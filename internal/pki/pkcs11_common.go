@@ -2,6 +2,17 @@ package pki
 
 import "fmt"
 
+// PKCS11Config names the token that holds the CA keys.
+type PKCS11Config struct {
+	// Module is the path of the token vendor's PKCS#11 library, e.g.
+	// /usr/lib/softhsm/libsofthsm2.so for SoftHSM2.
+	Module string
+	// TokenLabel selects the token by its label.
+	TokenLabel string
+	// PIN is the token's user PIN.
+	PIN string
+}
+
 // BackendMismatchError is returned when the CA in the database keeps its
 // keys in another key backend than the configured one, say in a PKCS#11
 // token while the server starts with the software backend. Nothing is
