@@ -14,6 +14,7 @@ import (
 	"github.com/lanyard-id/lanyard/internal/mail"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/web"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -33,14 +34,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
+	registry := prometheus.NewRegistry()
 	srv := &web.Server{
-		Users: a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox,
+		Registry: registry,
+		Users:    a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:     cfg.SessionTTL,
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
 		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
 	}
-	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute}
+	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry}
 	srv.Mount = func(mux *http.ServeMux) {
 		a.ca.RegisterRoutes(mux)
 		api.RegisterRoutes(mux)
@@ -64,6 +67,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	sender, err := a.mailSender(e)
 	if err != nil {
 		return err
+	}
+	if sender != nil {
+		sender.Delivered = mail.NewDeliveredCounter(registry)
 	}
 	jobsDone := make(chan struct{})
 	go func() { a.runJobs(ctx, sender); close(jobsDone) }()

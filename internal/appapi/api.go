@@ -18,6 +18,7 @@ import (
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // API is the app API's HTTP side.
@@ -29,10 +30,20 @@ type API struct {
 	// EnrollWindow are allowed before further attempts get 429.
 	EnrollLimit  int
 	EnrollWindow time.Duration
+	// Registry, when set, gets the app API's metrics.
+	Registry *prometheus.Registry
+
+	enrollments *prometheus.CounterVec
 }
 
 // RegisterRoutes adds the app API's routes to mux.
 func (a *API) RegisterRoutes(mux *http.ServeMux) {
+	a.enrollments = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lanyard_enrollments_total", Help: "Enrollments by the app, by result: ok or the error code.",
+	}, []string{"result"})
+	if a.Registry != nil {
+		_ = a.Registry.Register(a.enrollments)
+	}
 	mux.HandleFunc("POST "+appclient.PathEnroll, a.handleEnroll)
 	mux.HandleFunc("GET "+appclient.PathSync, a.handleSync)
 	mux.HandleFunc("POST "+appclient.PathChallenge, a.handleChallenge)

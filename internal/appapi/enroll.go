@@ -38,6 +38,11 @@ func (a *API) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		in.CSRs[lanyard.UsageAuthentication] = req.CSRs.Authentication
 	}
 	res, err := a.MobileIDs.Enroll(r.Context(), in)
+	result := lanyard.ErrorCode(err)
+	if result == "" {
+		result = "ok"
+	}
+	a.enrollments.WithLabelValues(result).Inc()
 	if err != nil {
 		// Guessing codes is what the limit is for; count what looks like it.
 		if c := lanyard.ErrorCode(err); c == lanyard.ENOTFOUND || c == lanyard.EEXPIRED || c == lanyard.EINVALID {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Outbox is what the sender needs of the outbox.
@@ -45,6 +46,24 @@ type Sender struct {
 	Logger *slog.Logger
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Delivered counts attempts by result (sent, failed); nil counts nothing.
+	Delivered *prometheus.CounterVec
+}
+
+// NewDeliveredCounter returns the counter of delivery attempts, registered
+// in reg.
+func NewDeliveredCounter(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "lanyard_mail_attempts_total", Help: "SMTP delivery attempts by result: sent or failed.",
+	}, []string{"result"})
+	_ = reg.Register(c)
+	return c
+}
+
+func (s *Sender) count(result string) {
+	if s.Delivered != nil {
+		s.Delivered.WithLabelValues(result).Inc()
+	}
 }
 
 // lease is how long a claimed mail is left to one sender.
@@ -78,6 +97,7 @@ func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
 		}
 		if err != nil {
 			failed++
+			s.count("failed")
 			retry := s.now().Add(Backoff(d.Attempts))
 			s.Logger.Warn("mail not delivered; will retry", "mail", d.ID, "kind", d.Mail.Kind, "attempt", d.Attempts+1, "retry_at", retry, "err", err)
 			if err := s.Outbox.MarkMailFailed(ctx, d.ID, err.Error(), retry); err != nil {
@@ -86,6 +106,7 @@ func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
 			continue
 		}
 		sent++
+		s.count("sent")
 		if err := s.Outbox.MarkMailSent(ctx, d.ID); err != nil {
 			return sent, failed, err
 		}

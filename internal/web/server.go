@@ -34,6 +34,8 @@ type Server struct {
 	// Mount registers extra routes, such as the CA's /pki/ and the app
 	// API's /app/v1/ routes, on the portal's mux.
 	Mount func(mux *http.ServeMux)
+	// Stats, when set, adds the database's counts to /metrics.
+	Stats lanyard.StatsService
 	// Registry collects the Prometheus metrics served at /metrics.
 	Registry *prometheus.Registry
 
@@ -54,6 +56,9 @@ func (s *Server) Handler() http.Handler {
 		s.Registry = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.Registry)
+	if s.Stats != nil {
+		_ = s.Registry.Register(newStatsCollector(s.Stats))
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler()))

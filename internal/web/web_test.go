@@ -22,6 +22,7 @@ import (
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 	"github.com/lanyard-id/lanyard/internal/web"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // portal is a running portal on a fresh database.
@@ -68,7 +69,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 		t.Fatal(err)
 	}
 	srv := &web.Server{
-		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox,
+		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:  db.Ready, SessionTTL: time.Hour,
 		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
@@ -78,7 +79,8 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 		Store: db, Users: users, Certs: ca, CA: ca, Options: opts, Mail: outbox, Logger: srv.Logger,
 		BaseURL: "http://" + ts.Listener.Addr().String(), ScreenCodeTTL: 15 * time.Minute, EmailCodeTTL: 72 * time.Hour,
 	}
-	api := &appapi.API{MobileIDs: srv.MobileIDs, Limiter: sessions, Logger: srv.Logger, EnrollLimit: 20, EnrollWindow: time.Minute}
+	srv.Registry = prometheus.NewRegistry()
+	api := &appapi.API{MobileIDs: srv.MobileIDs, Limiter: sessions, Logger: srv.Logger, EnrollLimit: 20, EnrollWindow: time.Minute, Registry: srv.Registry}
 	srv.Mount = func(mux *http.ServeMux) {
 		ca.RegisterRoutes(mux)
 		api.RegisterRoutes(mux)
