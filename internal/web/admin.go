@@ -19,6 +19,7 @@ type adminUsersView struct {
 	Users  []*lanyard.User
 	States []lanyard.UserState
 	Roles  []lanyard.Role
+	New    newUserForm
 }
 
 // searchUsers runs the user search of the Admin and Operator pages from

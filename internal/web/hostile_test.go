@@ -46,6 +46,7 @@ func TestHostileFormInput(t *testing.T) {
 			{root, "GET", "/admin/audit", []string{"action", "subject", "before"}},
 			{p.browser(t), "GET", "/login", []string{"next"}},
 			{root, "GET", "/operator", []string{"q", "state"}},
+			{root, "POST", "/admin/users", []string{"username", "email", "name", "state", "role"}},
 			{root, "POST", "/operator/users/alice/state", []string{"state"}},
 			{root, "POST", "/operator/users/alice/supply", []string{"serial"}},
 			{alice, "POST", "/mobile-id/get", []string{"action", "usage"}},

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/password"
+)
+
+// oneTimeView shows a one-time password once, on the answer to the POST
+// that made it: it is never put in a URL, a log or the database in clear.
+type oneTimeView struct {
+	User     *lanyard.User
+	Password string
+	Created  bool
+}
+
+// handleAdminUserAdd creates a user with a one-time password, which the
+// user must change at the first login.
+func (s *Server) handleAdminUserAdd(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return
+	}
+	f := r.PostForm
+	u := &lanyard.User{
+		Username: f.Get("username"), Email: f.Get("email"), CommonName: f.Get("name"),
+		State: lanyard.UserState(f.Get("state")), MustChangePassword: true,
+	}
+	for _, role := range f["role"] {
+		u.Roles = append(u.Roles, lanyard.Role(role))
+	}
+	pw := password.Generate(20)
+	err := s.Users.CreateUser(r.Context(), actor(r), u, pw)
+	switch lanyard.ErrorCode(err) {
+	case "":
+	case lanyard.EINVALID, lanyard.ECONFLICT:
+		v, serr := s.searchUsers(r, 500)
+		if serr != nil {
+			s.fail(w, r, serr)
+			return
+		}
+		v.New = newUserForm{Username: truncate(f.Get("username"), 64), Email: truncate(f.Get("email"), 254), Name: truncate(f.Get("name"), 64)}
+		s.render(w, r, statusOf(err), "admin_users", view{Title: "Users", Nav: "admin", Error: lanyard.ErrorMessage(err), Data: v})
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_onetime", view{Title: "One-time password", Nav: "admin", Data: oneTimeView{User: u, Password: pw, Created: true}})
+}
+
+// handleAdminUserPassword gives a user a new one-time password, as when
+// they forgot theirs; their sessions end.
+func (s *Server) handleAdminUserPassword(w http.ResponseWriter, r *http.Request) {
+	u, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pw := password.Generate(20)
+	if err := s.Users.SetPassword(r.Context(), actor(r), u.Username, pw, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Sessions.DeleteUserSessions(r.Context(), u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_onetime", view{Title: "One-time password", Nav: "admin", Data: oneTimeView{User: u, Password: pw}})
+}
+
+// newUserForm keeps what was typed into the add-user form when it is
+// refused, so nothing needs typing again.
+type newUserForm struct{ Username, Email, Name string }
