@@ -21,6 +21,24 @@ func (s *Service) Lock(ctx context.Context, actor lanyard.Actor, userID int64, p
 	return s.lock(ctx, actor, m, "locked by the user")
 }
 
+// Delete removes one of the user's mobile IDs from their lists. A mobile
+// ID that is not locked yet is locked first, so no certificate of a
+// deleted mobile ID stays valid; the record stays for the audit trail, and
+// encryption keys stay archived.
+func (s *Service) Delete(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) error {
+	m, err := s.Store.FindMobileIDByPublicID(ctx, publicID)
+	if err != nil {
+		return err
+	}
+	if m.UserID != userID || m.State == lanyard.MobileIDDeleted {
+		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mobile ID.")
+	}
+	if err := s.lock(ctx, actor, m, "locked to be deleted"); err != nil {
+		return err
+	}
+	return s.Store.SetMobileIDState(ctx, actor, m, lanyard.MobileIDDeleted, "deleted")
+}
+
 // lock makes m locked and revokes its signature and authentication
 // certificates. Encryption certificates are revoked too, but their keys
 // stay archived for recovery. It is safe to repeat.

@@ -156,7 +156,8 @@ func (db *DB) SetMobileIDState(ctx context.Context, actor lanyard.Actor, m *lany
 		if cur.State == state {
 			return nil
 		}
-		if cur.State == lanyard.MobileIDLocked || cur.State == lanyard.MobileIDDeleted {
+		// Locked is final except for deletion; deleted is final.
+		if cur.State == lanyard.MobileIDDeleted || (cur.State == lanyard.MobileIDLocked && state != lanyard.MobileIDDeleted) {
 			return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is %s; its state cannot change.", cur.State)
 		}
 		_, err = tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), m.ID)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -124,6 +125,17 @@ func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleOperatorLock(w http.ResponseWriter, r *http.Request) {
+	s.operatorMobileIDAction(w, r, s.MobileIDs.Lock, "The mobile ID is locked and its certificates are revoked.")
+}
+
+func (s *Server) handleOperatorDelete(w http.ResponseWriter, r *http.Request) {
+	s.operatorMobileIDAction(w, r, s.MobileIDs.Delete, "The mobile ID is deleted; its certificates are revoked.")
+}
+
+// operatorMobileIDAction runs act on a mobile ID of the user named in the
+// path, refusing one that is not theirs.
+func (s *Server) operatorMobileIDAction(w http.ResponseWriter, r *http.Request,
+	act func(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) error, done string) {
 	target, ok := s.targetUser(w, r)
 	if !ok {
 		return
@@ -138,9 +150,9 @@ func (s *Server) handleOperatorLock(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "The user has no such mobile ID.")
 		return
 	}
-	if err := s.MobileIDs.Lock(r.Context(), actor(r), target.ID, id); err != nil {
+	if err := act(r.Context(), actor(r), target.ID, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	backToUser(w, r, target.Username, "notice", "The mobile ID is locked and its certificates are revoked.")
+	backToUser(w, r, target.Username, "notice", done)
 }

@@ -92,6 +92,15 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		if st, _ := p.ocspStatus(t, second.resp.Certificates[0].Certificate); st != ocsp.Revoked {
 			t.Fatal("the locked mobile ID's certificate is not revoked")
 		}
+		// Delete: gone from the lists, and gone for a second delete.
+		resp, body = p.post(t, op, "/operator/users/alice/mobile-ids/"+second.resp.MobileID+"/delete", nil)
+		wantStatus(t, resp, body, http.StatusSeeOther)
+		resp, body = p.get(t, op, "/operator/users/alice")
+		if strings.Contains(body, second.resp.MobileID) {
+			t.Fatal("a deleted mobile ID is still listed")
+		}
+		resp, body = p.post(t, op, "/operator/users/alice/mobile-ids/"+second.resp.MobileID+"/delete", nil)
+		wantStatus(t, resp, body, http.StatusNotFound)
 		// A mobile ID of another user through alice's page: not found.
 		resp, body = p.post(t, op, "/operator/users/root/mobile-ids/"+second.resp.MobileID+"/lock", nil)
 		wantStatus(t, resp, body, http.StatusNotFound)

@@ -87,6 +87,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /operator/users/{username}/supply", s.requireOperator(s.handleOperatorSupply))
 	mux.Handle("POST /operator/users/{username}/state", s.requireOperator(s.handleOperatorState))
 	mux.Handle("POST /operator/users/{username}/mobile-ids/{id}/lock", s.requireOperator(s.handleOperatorLock))
+	mux.Handle("POST /operator/users/{username}/mobile-ids/{id}/delete", s.requireOperator(s.handleOperatorDelete))
 
 	mux.Handle("GET /admin", s.requireRole(lanyard.RoleAdmin, s.handleAdmin))
 	mux.Handle("GET /admin/users", s.requireRole(lanyard.RoleAdmin, s.handleAdminUsers))
