@@ -66,6 +66,12 @@ func TestNoSecretInDatabaseOrLogs(t *testing.T) {
 			if r.status != http.StatusOK || !strings.Contains(r.body, "Your password has been changed.") {
 				t.Fatalf("change the admin's password: status %d, want 200 and \"Your password has been changed.\"; body:\n%s", r.status, r.body)
 			}
+			// A changed password ends the other sessions and renews this one.
+			if renewed := r.sessionCookie(); renewed != nil {
+				admin = renewed
+			} else {
+				t.Fatal("the password change set no new session cookie")
+			}
 			audit := fetch(t, nil, s.url+"/admin/audit", nil, admin)
 			if audit.status != http.StatusOK {
 				t.Fatalf("GET /admin/audit: status %d, want 200", audit.status)

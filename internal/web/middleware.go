@@ -84,10 +84,14 @@ func (s *Server) requireRole(role lanyard.Role, h http.HandlerFunc) http.Handler
 }
 
 // securityHeaders sets headers that keep pages out of frames, block inline
-// script and keep pages out of caches.
-func securityHeaders(next http.Handler) http.Handler {
+// script and keep pages out of caches; served over HTTPS (secure cookies),
+// it also tells browsers to use nothing else.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if s.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -12,7 +14,8 @@ func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 
 // handlePassword changes the user's own password. The current password is
 // asked for even when it is one-time, so a stolen session cannot take the
-// account over.
+// account over; wrong guesses count against the same limit as logins. A
+// changed password ends every other session of the user.
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -24,8 +27,23 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "password", view{Title: "Change password", Nav: "password", Error: msg})
 	}
 	current, next, repeat := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("repeat")
+	userKey, addrKey := "user:"+u.Username, "addr:"+clientAddr(r)
+	wait, err := s.loginWait(r.Context(), userKey, addrKey)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		page(http.StatusTooManyRequests, "Too many wrong passwords. Try again in "+humanDuration(wait)+".")
+		return
+	}
 	if _, err := s.Users.Authenticate(r.Context(), u.Username, current); err != nil {
 		if lanyard.ErrorCode(err) == lanyard.EINTERNAL {
+			s.serverError(w, r, err)
+			return
+		}
+		if err := s.Limiter.RecordLoginFailure(r.Context(), userKey, addrKey); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
@@ -48,6 +66,17 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Other sessions end: whoever else held one needs the new password.
+	if err := s.Sessions.DeleteUserSessions(r.Context(), u.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	token, err := s.Sessions.CreateSession(r.Context(), u.ID, clientAddr(r), s.SessionTTL)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.setSessionCookie(w, token, s.SessionTTL)
 	u.MustChangePassword = false
 	s.render(w, r, http.StatusOK, "password", view{Title: "Change password", Nav: "password", Notice: "Your password has been changed."})
 }

@@ -109,5 +109,5 @@ func (s *Server) Handler() http.Handler {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
-	return s.observe(mux, s.recoverPanics(securityHeaders(csrf.Handler(s.loadSession(mux)))))
+	return s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(s.loadSession(mux)))))
 }
