@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
@@ -57,6 +59,11 @@ func (a *API) handleChallenge(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Challenges cost a row each until they expire: a client gets at most
+	// challengeLimit a minute.
+	if !a.allow(w, r, "challenge:"+clientAddr(r), challengeLimit, time.Minute, "Too many challenges from this address; try again later.") {
+		return
+	}
 	id, challenge, expires, err := a.MobileIDs.Challenge(r.Context())
 	if err != nil {
 		a.renderError(w, r, err)
@@ -68,6 +75,9 @@ func (a *API) handleChallenge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) handleVerify(w http.ResponseWriter, r *http.Request) {
+	if !a.waitOK(w, r, "verify:"+clientAddr(r), a.EnrollLimit, a.EnrollWindow, "Too many failed verifications from this address; try again later.") {
+		return
+	}
 	var req appclient.VerifyRequest
 	if err := decode(w, r, &req); err != nil {
 		a.renderError(w, r, err)
@@ -79,6 +89,9 @@ func (a *API) handleVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	who, err := a.MobileIDs.VerifyChallenge(r.Context(), req.ChallengeID, req.Certificate, req.Signature)
 	if err != nil {
+		if err := a.Limiter.RecordLoginFailure(r.Context(), "verify:"+clientAddr(r)); err != nil {
+			a.Logger.Error("record verification failure", "err", err)
+		}
 		a.renderError(w, r, err)
 		return
 	}
@@ -86,4 +99,36 @@ func (a *API) handleVerify(w http.ResponseWriter, r *http.Request) {
 		Username: who.User.Username, UserID: who.MobileID.ProfileUser, CommonName: who.User.CommonName,
 		MobileID: who.MobileID.PublicID, ProfileName: who.MobileID.ProfileName,
 	})
+}
+
+// challengeLimit is how many challenges one address may ask for a minute.
+const challengeLimit = 120
+
+// allow counts one use of key and refuses the request once key was used
+// limit times within window.
+func (a *API) allow(w http.ResponseWriter, r *http.Request, key string, limit int, window time.Duration, msg string) bool {
+	if !a.waitOK(w, r, key, limit, window, msg) {
+		return false
+	}
+	if err := a.Limiter.RecordLoginFailure(r.Context(), key); err != nil {
+		a.renderError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// waitOK refuses the request with 429 and Retry-After while key is over
+// its limit.
+func (a *API) waitOK(w http.ResponseWriter, r *http.Request, key string, limit int, window time.Duration, msg string) bool {
+	wait, err := a.Limiter.LoginAllowed(r.Context(), key, limit, window)
+	if err != nil {
+		a.renderError(w, r, err)
+		return false
+	}
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		a.renderError(w, r, lanyard.Errorf(lanyard.ERATELIMITED, "%s", msg))
+		return false
+	}
+	return true
 }

@@ -2,8 +2,6 @@ package appapi
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
@@ -12,14 +10,7 @@ import (
 
 func (a *API) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	key := "enroll:" + clientAddr(r)
-	wait, err := a.Limiter.LoginAllowed(r.Context(), key, a.EnrollLimit, a.EnrollWindow)
-	if err != nil {
-		a.renderError(w, r, err)
-		return
-	}
-	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
-		a.renderError(w, r, lanyard.Errorf(lanyard.ERATELIMITED, "Too many failed enrollments from this address; try again later."))
+	if !a.waitOK(w, r, key, a.EnrollLimit, a.EnrollWindow, "Too many failed enrollments from this address; try again later.") {
 		return
 	}
 	var req appclient.EnrollRequest

@@ -189,3 +189,21 @@ func (p *portal) noSecretOnDisk(t *testing.T, secret string) {
 		}
 	}
 }
+
+func TestChallengesAndVerificationsAreLimited(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	c := &appclient.Client{BaseURL: p.URL}
+	var last error
+	for range 121 {
+		_, last = c.Challenge(t.Context())
+	}
+	if apiCode(last) != "rate_limited" {
+		t.Fatalf("121st challenge in a minute: %v", last)
+	}
+	for range 21 {
+		_, last = c.Verify(t.Context(), appclient.VerifyRequest{ChallengeID: "nope", Certificate: []byte{1}, Signature: []byte{1}})
+	}
+	if apiCode(last) != "rate_limited" {
+		t.Fatalf("21st failed verification: %v", last)
+	}
+}
