@@ -1,10 +1,12 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/userimport"
 )
 
 // oneTimeView shows a one-time password once, on the answer to the POST
@@ -74,3 +76,40 @@ func (s *Server) handleAdminUserPassword(w http.ResponseWriter, r *http.Request)
 // newUserForm keeps what was typed into the add-user form when it is
 // refused, so nothing needs typing again.
 type newUserForm struct{ Username, Email, Name string }
+
+// maxImportBytes bounds an uploaded user file; larger ones go through the
+// lanyard command.
+const maxImportBytes = 5 << 20
+
+// handleAdminUserImport imports users from an uploaded CSV file, all or
+// none, as `lanyard user import` does. Imported users get the passwords of
+// the file, or none (they cannot log in until an administrator gives them
+// a one-time password).
+func (s *Server) handleAdminUserImport(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxImportBytes+maxFormBytes)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		s.importResult(w, r, http.StatusBadRequest, "", "Choose a CSV file of at most 5 MB to import.")
+		return
+	}
+	defer file.Close()
+	n, err := userimport.Import(r.Context(), s.Users, actor(r), file)
+	if code := lanyard.ErrorCode(err); code == lanyard.EINVALID || code == lanyard.ECONFLICT {
+		s.importResult(w, r, http.StatusBadRequest, "", lanyard.ErrorMessage(err))
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.importResult(w, r, http.StatusOK, fmt.Sprintf("Imported %d users.", n), "")
+}
+
+// importResult shows the users page with the outcome of an import.
+func (s *Server) importResult(w http.ResponseWriter, r *http.Request, status int, notice, errMsg string) {
+	v, err := s.searchUsers(r, 500)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, status, "admin_users", view{Title: "Users", Nav: "admin", Notice: notice, Error: errMsg, Data: v})
+}

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -78,4 +80,45 @@ func TestAddUserForAdminsOnly(t *testing.T) {
 	if _, err := p.users.FindUserByUsername(t.Context(), "eve"); lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
 		t.Fatal("an operator created a user")
 	}
+}
+
+// upload posts a CSV file to the import form, as a browser does.
+func (p *portal) upload(t *testing.T, c *http.Client, csv string) (*http.Response, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "users.csv")
+	fw.Write([]byte(csv))
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/admin/users/import", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", p.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return do(t, c, req)
+}
+
+func TestAdminImportsUsers(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	root := p.loggedIn(t, "root")
+	header := "username,email,common_name,state,roles,password\n"
+	resp, body := p.upload(t, root, header+"erin,erin@example.com,Erin Example,active,user;operator,erin's password\nfrank,frank@example.com,Frank,registered,user,\n")
+	wantStatus(t, resp, body, http.StatusOK, "Imported 2 users.", "erin@example.com", "frank@example.com")
+	if resp, _ := p.login(t, p.browser(t), "erin", "erin's password"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("an imported user cannot log in")
+	}
+	resp, body = p.upload(t, root, header+"gina,gina@example.com,Gina,active,user,\nhank,not-an-email,Hank,active,user,\nerin,erin2@example.com,Erin Two,active,user,\n")
+	wantStatus(t, resp, body, http.StatusBadRequest, "nothing imported", "line 3: The email address is not valid")
+	if _, err := p.users.FindUserByUsername(t.Context(), "gina"); lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
+		t.Fatal("a failed import created gina")
+	}
+	resp, body = p.upload(t, root, header+"ivan,ivan@example.com,Ivan,active,user,\nerin,erin2@example.com,Erin Two,active,user,\n")
+	wantStatus(t, resp, body, http.StatusBadRequest, "line 3: A user named &#34;erin&#34; exists already")
+	resp, body = p.upload(t, root, "not a csv header\n")
+	wantStatus(t, resp, body, http.StatusBadRequest, "the header must be")
+	req, _ := http.NewRequest(http.MethodPost, p.URL+"/admin/users/import", strings.NewReader("x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", p.URL)
+	resp, body = do(t, root, req)
+	wantStatus(t, resp, body, http.StatusBadRequest, "Choose a CSV file")
 }

@@ -92,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /admin", s.requireRole(lanyard.RoleAdmin, s.handleAdmin))
 	mux.Handle("GET /admin/users", s.requireRole(lanyard.RoleAdmin, s.handleAdminUsers))
 	mux.Handle("POST /admin/users", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserAdd))
+	mux.Handle("POST /admin/users/import", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserImport))
 	mux.Handle("POST /admin/users/{username}/password", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserPassword))
 	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
