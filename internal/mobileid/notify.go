@@ -39,13 +39,13 @@ func codeMail(u *lanyard.User, link string, expires time.Time) (lanyard.Mail, er
 func createdMail(u *lanyard.User, m *lanyard.MobileID) lanyard.Mail {
 	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID %q is now active on the device %q.\n"+
 		"If this was not you, lock it in Self-Service at once and tell your administrator.\n", u.CommonName, m.ProfileName, m.DeviceName)
-	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID is active", Text: text, Kind: "created"}
+	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID is active", Text: text, HTML: textToHTML(text), Kind: "created"}
 }
 
 // failedMail tells the user a creation failed, and why.
 func failedMail(u *lanyard.User, reason string) lanyard.Mail {
 	text := fmt.Sprintf("Hello %s,\n\nyour mobile ID could not be created:\n\n%s\n\nPlease try again or ask your administrator.\n", u.CommonName, reason)
-	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID could not be created", Text: text, Kind: "failed"}
+	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID could not be created", Text: text, HTML: textToHTML(text), Kind: "failed"}
 }
 
 // mailsIf returns the mail when notify is set, for the variadic mails of
@@ -55,6 +55,16 @@ func mailsIf(notify bool, m lanyard.Mail) []lanyard.Mail {
 		return nil
 	}
 	return []lanyard.Mail{m}
+}
+
+// textToHTML gives a plain-text mail its HTML alternative: paragraphs at
+// blank lines, line breaks kept, everything escaped.
+func textToHTML(text string) string {
+	var b strings.Builder
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		b.WriteString("<p>" + strings.ReplaceAll(htmlEscape(para), "\n", "<br>") + "</p>")
+	}
+	return b.String()
 }
 
 func htmlEscape(s string) string {
@@ -78,5 +88,5 @@ func expiringMail(u *lanyard.User, m *lanyard.MobileID, expires time.Time, daysL
 		"choose Get Mobile ID and follow the steps. Self-Service offers to lock this mobile ID\n"+
 		"when you do; the new one on your phone then takes its place.\n",
 		u.CommonName, m.ProfileName, m.DeviceName, when, expires.UTC().Format("2006-01-02 15:04 UTC"), portal)
-	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID expires " + when, Text: text, Kind: "expiring"}
+	return lanyard.Mail{To: u.Email, Subject: "Your mobile ID expires " + when, Text: text, HTML: textToHTML(text), Kind: "expiring"}
 }
