@@ -14,11 +14,7 @@ import (
 // and B's OCSP responder vouches for certificates both share. Then the
 // lock on B is seen by A's OCSP responder at once.
 func TestClusterGetMobileID(t *testing.T) {
-	in := newInstance(t, "postgres")
-	a := startServer(t, in)
-	b := startServer(t, in)
-	a.waitReady()
-	b.waitReady()
+	in, a, b := startCluster(t)
 	pw := "alice-" + randomText()
 	addUser(t, in, "alice", pw)
 	ck := mustLogin(t, a.url, "alice", pw)

@@ -13,13 +13,7 @@ import (
 // one cluster: a login on one is valid on the other, and a logout on one
 // ends it on both.
 func TestClusterSharedSession(t *testing.T) {
-	in := newInstance(t, "postgres")
-	// Both start at once on an empty schema, so both migrate and both
-	// look for the administrator at the same time.
-	a := startServer(t, in)
-	b := startServer(t, in)
-	a.waitReady()
-	b.waitReady()
+	in, a, b := startCluster(t)
 
 	pw := "alice-" + randomText()
 	addUser(t, in, "alice", pw)
@@ -88,4 +82,17 @@ func TestClusterSharedSession(t *testing.T) {
 		t.Errorf("the two instances printed %d admin password lines, want exactly 1\nA stdout: %q\nB stdout: %q",
 			len(lines), a.stdout, b.stdout)
 	}
+}
+
+// startCluster starts two serve processes on one fresh PostgreSQL schema.
+// Both start at once on the empty schema, so both migrate and both look
+// for the administrator at the same time.
+func startCluster(t *testing.T) (instance, *server, *server) {
+	t.Helper()
+	in := newInstance(t, "postgres")
+	a := startServer(t, in)
+	b := startServer(t, in)
+	a.waitReady()
+	b.waitReady()
+	return in, a, b
 }

@@ -138,13 +138,7 @@ func TestBrowserGetMobileID(t *testing.T) {
 // once she locks the mobile ID, authentication fails and OCSP says the
 // certificates are revoked.
 func TestAppSignDecryptAuthenticate(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
-	enableEncryptionCertificates(t, in)
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
-	ck := mustLogin(t, s.url, "alice", pw)
+	s, ck := aliceWithEncryption(t)
 	phone := newPhone(t)
 	getMobileIDOverHTTP(t, s, ck, "next", phone)
 	wallet := phone.profile(aliceProfile)
@@ -209,13 +203,7 @@ func TestAppSignDecryptAuthenticate(t *testing.T) {
 // encryption key in the background, so a message encrypted to the old
 // certificate opens on the new phone.
 func TestAppRecoveryOnNewPhone(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
-	enableEncryptionCertificates(t, in)
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
-	ck := mustLogin(t, s.url, "alice", pw)
+	s, ck := aliceWithEncryption(t)
 	rp := newRelyingParty(t, s)
 	dir := t.TempDir()
 
@@ -393,4 +381,17 @@ func checkCertRow(t *testing.T, usage string, row []string, c appCert) {
 	if d := cert.NotBefore.AddDate(2, 0, 0).Sub(cert.NotAfter); d < 0 || d > time.Second {
 		t.Errorf("the %s certificate is valid from %s until %s, want 2 years", usage, cert.NotBefore, cert.NotAfter)
 	}
+}
+
+// aliceWithEncryption starts a server whose "Get mobile ID" issues
+// encryption certificates too, adds alice and logs her in.
+func aliceWithEncryption(t *testing.T) (*server, *http.Cookie) {
+	t.Helper()
+	in := newInstance(t, "sqlite")
+	s := startServer(t, in)
+	s.waitReady()
+	enableEncryptionCertificates(t, in)
+	pw := "alice-" + randomText()
+	addUser(t, in, "alice", pw)
+	return s, mustLogin(t, s.url, "alice", pw)
 }

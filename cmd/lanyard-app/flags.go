@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/lanyard-id/lanyard/internal/cli"
+	"github.com/lanyard-id/lanyard/internal/wallet"
 )
 
 // errHelp is returned after --help printed the usage: exit code 0.
@@ -103,4 +104,16 @@ func usageError(command string, err error) error {
 		return fmt.Errorf("%w: %v (see 'lanyard-app --help')", errUsage, err)
 	}
 	return fmt.Errorf("%w: %v (see 'lanyard-app %s --help')", errUsage, err, command)
+}
+
+// openWallet parses a command that takes only flags and opens the wallet.
+func (f *flags) openWallet(args []string) (*wallet.Wallet, error) {
+	pos, err := f.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.want(pos, 0, 0); err != nil {
+		return nil, err
+	}
+	return f.a.openWallet()
 }

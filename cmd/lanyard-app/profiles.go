@@ -14,14 +14,7 @@ import (
 func runProfiles(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("profiles", "profiles [--json]", "List the profiles in the wallet with their certificates.")
 	asJSON := fs.Bool("json", false, "print a JSON array of profiles, certificates in PEM")
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := fs.want(pos, 0, 0); err != nil {
-		return err
-	}
-	w, err := a.openWallet()
+	w, err := fs.openWallet(args)
 	if err != nil {
 		return err
 	}

@@ -14,14 +14,7 @@ func runSync(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("sync", "sync [--profile NAME]",
 		"Fetch the state of each active profile's mobile ID and the encryption keys the server delivered to it,\nrecovered ones included, and print how many keys were new.")
 	profile := fs.String("profile", "", "sync only the profile `NAME` (profile name or ID), whatever its state")
-	pos, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := fs.want(pos, 0, 0); err != nil {
-		return err
-	}
-	w, err := a.openWallet()
+	w, err := fs.openWallet(args)
 	if err != nil {
 		return err
 	}
