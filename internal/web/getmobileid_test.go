@@ -149,6 +149,10 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 	}
 	_, code, _ := appclient.ParseEnrollmentLink(link)
 	p.noSecretOnDisk(t, code)
+	// A phone's browser opening the link is told to use the app, and the
+	// code stays good.
+	resp, body = p.get(t, p.browser(t), strings.TrimPrefix(link, p.URL))
+	wantStatus(t, resp, body, http.StatusOK, "Open this in the mobile app")
 	ph := newPhone(t)
 	if err := ph.enroll(t, link); err != nil {
 		t.Fatalf("enroll: %v", err)

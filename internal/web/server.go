@@ -106,6 +106,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Mount != nil {
 		s.Mount(mux)
 	}
+	mux.HandleFunc("GET /app/v1/enroll", s.handleEnrollLanding)
 	mux.HandleFunc("/", s.handleNotFound)
 
 	csrf := http.NewCrossOriginProtection()
