@@ -68,12 +68,20 @@ func openApp(ctx context.Context, e env, cfg config.Config, logOut io.Writer) (*
 	return a, nil
 }
 
-// openServices opens the CA (creating it on the first start), the outbox
-// and the processes over them.
+// openServices opens what every command uses besides the database: the
+// option scripts, whose defaults the first use stores.
 func (a *app) openServices(ctx context.Context) error {
 	a.options = &options.Service{Store: a.db, Users: a.users, Engine: options.New(options.Config{})}
-	if err := a.options.EnsureDefaults(ctx); err != nil {
-		return err
+	return a.options.EnsureDefaults(ctx)
+}
+
+// openCA opens the CA (creating it on the first start), the outbox and the
+// mobile ID processes over them. Only the commands that touch certificates
+// or mail open them, so managing users and options needs no CA keys, and no
+// HSM, at hand.
+func (a *app) openCA(ctx context.Context) error {
+	if a.ca != nil {
+		return nil
 	}
 	var keys pki.KeyBackend // nil: the software backend
 	if a.cfg.CABackend == "pkcs11" {

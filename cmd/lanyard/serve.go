@@ -30,6 +30,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.openCA(ctx); err != nil {
+		return err
+	}
 	if err := a.ensureAdmin(ctx, e); err != nil {
 		return err
 	}

@@ -130,6 +130,10 @@ func printUsersJSON(e env, users []*lanyard.User) error {
 func runUserSetState(ctx context.Context, e env, args []string) error {
 	const usage = "user set-state USERNAME STATE"
 	return adminCommand(ctx, e, "user set-state", usage, args, 2, 2, nil, func(a *app, pos []string) error {
+		// The state carries into the user's certificates: hold, release, revoke.
+		if err := a.openCA(ctx); err != nil {
+			return err
+		}
 		u, err := a.mobile.SetUserState(ctx, lanyard.CLIActor, pos[0], lanyard.UserState(pos[1]))
 		if err != nil {
 			return err
