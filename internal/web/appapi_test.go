@@ -43,7 +43,9 @@ func TestAppAPIRefusesBadRequests(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
-			var e struct{ Error struct{ Code, Message string } }
+			var e struct {
+				Error struct{ Code, Message string }
+			}
 			if err := json.Unmarshal(b, &e); err != nil || resp.Header.Get("Content-Type") != "application/json" {
 				t.Fatalf("not a JSON error (%s): %s", resp.Header.Get("Content-Type"), b)
 			}
