@@ -117,6 +117,10 @@ type MobileIDStore interface {
 	// voiding any earlier one, and creates its registered mobile ID if it
 	// has none yet.
 	SetActivationCode(ctx context.Context, actor Actor, e *Enrollment, codeHash []byte, expires time.Time, m *MobileID, mails ...Mail) error
+	// PeekActivationCode finds the enrollment of a valid code without
+	// using it up: ENOTFOUND for an unknown or used code, EEXPIRED for an
+	// expired one.
+	PeekActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
 	// ClaimActivationCode consumes a code: exactly one caller gets the
 	// enrollment; later callers get ENOTFOUND, expired codes EEXPIRED.
 	ClaimActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)

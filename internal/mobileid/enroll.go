@@ -59,12 +59,21 @@ type EnrollResult struct {
 }
 
 // Enroll activates a registered mobile ID with the app's keys: it checks
-// the requests, consumes the code (one winner among racing apps), checks
-// the user is still active, issues the certificates and makes the mobile
-// ID active. Whatever fails after the code is consumed fails the process,
-// revokes what was issued and tells the user.
+// the requests against the code's user (a refused request leaves the code
+// good, so an app can retry with proper ones), consumes the code (one
+// winner among racing apps), checks the user is still active, issues the
+// certificates and makes the mobile ID active. Whatever fails after the
+// code is consumed fails the process, revokes what was issued and tells
+// the user.
 func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult, error) {
 	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	peek, err := s.Store.PeekActivationCode(ctx, HashCode(req.Code))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkRequests(ctx, peek, req); err != nil {
 		return nil, err
 	}
 	e, err := s.Store.ClaimActivationCode(ctx, HashCode(req.Code))
@@ -96,22 +105,6 @@ func (s *Service) enroll(ctx context.Context, actor lanyard.Actor, e *lanyard.En
 		return res, err
 	}
 	res.MobileID = m
-	// Every request is checked before anything is issued.
-	for _, usage := range []lanyard.CertificateUsage{lanyard.UsageSignature, lanyard.UsageAuthentication} {
-		if !slices.Contains(e.Usages, usage) {
-			continue
-		}
-		csr, ok := req.CSRs[usage]
-		if !ok {
-			return res, lanyard.Errorf(lanyard.EINVALID, "The %s certificate request is missing.", usage)
-		}
-		if _, err := pki.ParseCSR(csr, u); err != nil {
-			return res, err
-		}
-	}
-	if err := distinctKeys(req.CSRs); err != nil {
-		return res, err
-	}
 	transport, _ := ecdh.X25519().NewPublicKey(req.TransportKey)
 	for _, usage := range e.Usages {
 		if usage == lanyard.UsageEncryption {
@@ -211,4 +204,27 @@ func sealFor(transport *ecdh.PublicKey, cert *lanyard.Certificate, key any, reco
 		return DeliveredKey{}, fmt.Errorf("seal key %s: %w", cert.Serial, err)
 	}
 	return DeliveredKey{Certificate: cert, Recovered: recovered, SealedKey: sealed}, nil
+}
+
+// checkRequests checks the app's certificate requests against the code's
+// user and process before the code is used: proof of possession, key
+// policy, the user's email and no key used twice.
+func (s *Service) checkRequests(ctx context.Context, e *lanyard.Enrollment, req EnrollRequest) error {
+	u, err := s.Users.FindUserByID(ctx, e.UserID)
+	if err != nil {
+		return err
+	}
+	for _, usage := range []lanyard.CertificateUsage{lanyard.UsageSignature, lanyard.UsageAuthentication} {
+		if !slices.Contains(e.Usages, usage) {
+			continue
+		}
+		csr, ok := req.CSRs[usage]
+		if !ok {
+			return lanyard.Errorf(lanyard.EINVALID, "The %s certificate request is missing.", usage)
+		}
+		if _, err := pki.ParseCSR(csr, u); err != nil {
+			return err
+		}
+	}
+	return distinctKeys(req.CSRs)
 }

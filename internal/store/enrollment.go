@@ -128,6 +128,20 @@ func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lan
 	})
 }
 
+// PeekActivationCode finds the enrollment of a valid code.
+func (db *DB) PeekActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
+	e, err := scanEnrollment(db.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash = ?`, codeHash))
+	if errNoRows(err) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+	} else if err != nil {
+		return nil, fmt.Errorf("find activation code: %w", err)
+	}
+	if !db.Now().Before(e.CodeExpiresAt) {
+		return nil, lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
+	}
+	return e, nil
+}
+
 // ClaimActivationCode consumes a code. The conditional update makes two
 // apps racing with one code end with exactly one winner.
 func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {

@@ -150,6 +150,22 @@ func TestGetMobileIDRefusals(t *testing.T) {
 				})
 			}
 		})
+		t.Run("a refused request leaves the code good", func(t *testing.T) {
+			path, link := p.startGet(t, ac, nil)
+			_, code, _ := appclient.ParseEnrollmentLink(link)
+			ph := newPhone(t)
+			bad := ph.request(t, code)
+			bad.CSRs.Signature = csr(t, ph.sig, "bob@example.com")
+			if _, err := (&appclient.Client{BaseURL: p.URL}).Enroll(t.Context(), bad); apiCode(err) != "invalid" {
+				t.Fatalf("a request naming bob: %v", err)
+			}
+			if err := ph.enroll(t, link); err != nil {
+				t.Fatalf("the proper request after a refused one: %v", err)
+			}
+			p.post(t, ac, path+"/finish", nil)
+			views, _ := p.mobile.Current(t.Context(), alice.ID)
+			p.mobile.Lock(t.Context(), lanyard.CLIActor, alice.ID, views[0].MobileID.PublicID)
+		})
 		t.Run("two apps race with one code", func(t *testing.T) {
 			path, link := p.startGet(t, ac, nil)
 			var wg sync.WaitGroup
