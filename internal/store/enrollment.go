@@ -181,11 +181,20 @@ func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		n = 0
 		for _, e := range expired {
-			if _, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, step = CASE WHEN step = ? THEN ? ELSE step END, updated_at = ? WHERE id = ?`,
-				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID); err != nil {
+			// The condition makes the update a claim: when instances of a
+			// cluster run the job together, each process ends once.
+			res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, step = CASE WHEN step = ? THEN ? ELSE step END, updated_at = ?
+				WHERE id = ? AND code_hash IS NOT NULL`,
+				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID)
+			if err != nil {
 				return err
 			}
+			if rows, _ := res.RowsAffected(); rows != 1 {
+				continue
+			}
+			n++
 			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
 				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
 				return err
@@ -194,7 +203,6 @@ func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 				return err
 			}
 		}
-		n = len(expired)
 		return nil
 	})
 	if err != nil {

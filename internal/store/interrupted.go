@@ -21,10 +21,18 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 		if err != nil {
 			return err
 		}
+		n = 0
 		for _, e := range stuck {
-			if _, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, updated_at = ? WHERE id = ?`, string(lanyard.StepFailed), encodeTime(tx.now), e.ID); err != nil {
+			// A claim, as in ExpireEnrollments: each process fails once.
+			res, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, updated_at = ? WHERE id = ? AND step IN (?, ?)`,
+				string(lanyard.StepFailed), encodeTime(tx.now), e.ID, string(lanyard.StepActivation), string(lanyard.StepFinished))
+			if err != nil {
 				return err
 			}
+			if rows, _ := res.RowsAffected(); rows != 1 {
+				continue
+			}
+			n++
 			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
 				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
 				return err
@@ -34,7 +42,6 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 				return err
 			}
 		}
-		n = len(stuck)
 		return nil
 	})
 	if err != nil {

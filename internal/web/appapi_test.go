@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -86,4 +88,36 @@ func TestUnusedCodesExpire(t *testing.T) {
 		resp, body := p.get(t, p.loggedIn(t, "alice"), path)
 		wantStatus(t, resp, body, http.StatusConflict, "has ended")
 	})
+}
+
+// TestExpiryJobRunsOnceOnACluster runs the expiry job on two instances at
+// once: the process ends once, with one audit event.
+func TestExpiryJobRunsOnceOnACluster(t *testing.T) {
+	dsn := testenv.DSN(t, "postgres")
+	p := newPortal(t, dsn)
+	other := testenv.OpenDB(t, dsn)
+	p.addUser(t, "alice", lanyard.UserActive)
+	p.startGet(t, p.loggedIn(t, "alice"), nil)
+	later := func() time.Time { return time.Now().Add(16 * time.Minute) }
+	p.db.Now, other.Now = later, later
+	defer func() { p.db.Now = time.Now }()
+	var wg sync.WaitGroup
+	counts := make([]int, 2)
+	for i, db := range []*store.DB{p.db, other} {
+		wg.Go(func() {
+			n, err := db.ExpireEnrollments(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = n
+		})
+	}
+	wg.Wait()
+	if counts[0]+counts[1] != 1 {
+		t.Fatalf("the process ended %d times", counts[0]+counts[1])
+	}
+	events, _ := p.db.FindAuditEvents(t.Context(), lanyard.AuditFilter{Action: "mobileid.code_expire"})
+	if len(events) != 1 {
+		t.Fatalf("%d expiry audit events", len(events))
+	}
 }
