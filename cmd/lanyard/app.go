@@ -129,6 +129,9 @@ func (a *app) openPKCS11() (*pki.PKCS11Backend, error) {
 }
 
 func (a *app) Close() error {
+	if a.ca != nil {
+		a.ca.Close()
+	}
 	if a.caKeys != nil {
 		a.caKeys.Close()
 	}

@@ -137,6 +137,19 @@ func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intr
 			return err
 		}
 	}
+	// A mobile ID still waiting for the app from a finished process (an
+	// earlier supply, a Next before scanning) gives way to the new one.
+	waiting, err := s.Store.FindMobileIDs(ctx, in.User.ID, 0)
+	if err != nil {
+		return err
+	}
+	for _, m := range waiting {
+		if m.State == lanyard.MobileIDRegistered {
+			if err := s.Delete(ctx, actor, in.User.ID, m.PublicID); err != nil {
+				return err
+			}
+		}
+	}
 	opts, err := json.Marshal(in.Options)
 	if err != nil {
 		return fmt.Errorf("encode options: %w", err)

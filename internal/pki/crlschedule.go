@@ -21,6 +21,25 @@ type crlSchedule struct {
 	dirty     bool      // a status changed after the last CRL of this instance
 	scheduled bool      // a timer will publish it
 	last      time.Time // when this instance last published a CRL
+	timer     *time.Timer
+	closed    bool
+}
+
+// Close publishes the CRL this instance owes and stops scheduling more, as
+// a server that shuts down does. Call it before the database closes.
+func (ca *CA) Close() {
+	s := &ca.crl
+	s.mu.Lock()
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ca.flushCRL(ctx); err != nil {
+		slog.Error("publish CRL at shutdown", "err", err)
+	}
 }
 
 func (s *crlSchedule) published() {
@@ -38,18 +57,18 @@ func (ca *CA) statusChanged(ctx context.Context) {
 	s.mu.Lock()
 	s.dirty = true
 	wait := crlMinInterval - time.Since(s.last)
-	if s.scheduled {
+	if s.scheduled || s.closed {
 		s.mu.Unlock()
 		return
 	}
 	if wait > 0 {
 		s.scheduled = true
-		s.mu.Unlock()
-		time.AfterFunc(wait, func() {
+		s.timer = time.AfterFunc(wait, func() {
 			if err := ca.flushCRL(context.WithoutCancel(ctx)); err != nil {
 				slog.Error("publish CRL after status changes", "err", err)
 			}
 		})
+		s.mu.Unlock()
 		return
 	}
 	s.mu.Unlock()

@@ -45,3 +45,27 @@ func TestCRLBurstSharesOneCRL(t *testing.T) {
 		t.Fatalf("the CRL served after the burst lists %d of %d", len(rl.RevokedCertificateEntries), len(serials))
 	}
 }
+
+// TestClosePublishesWhatIsOwed revokes twice in a row, so the second
+// revocation waits for a scheduled CRL, and closes the CA before that:
+// the CRL in the database lists both.
+func TestClosePublishesWhatIsOwed(t *testing.T) {
+	e := newEnv(t, testenv.DSN(t, "sqlite"), pki.Config{})
+	ctx := context.Background()
+	a, _ := e.issue(t, e.alice, lanyard.UsageSignature)
+	b, _ := e.issue(t, e.alice, lanyard.UsageSignature)
+	for _, c := range []*lanyard.Certificate{a, b} {
+		if _, err := e.ca.RevokeCertificate(ctx, lanyard.CLIActor, c.Serial, lanyard.ReasonKeyCompromise); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ca.Close()
+	latest, err := e.st.LatestCRL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, _ := x509.ParseRevocationList(latest.DER)
+	if len(rl.RevokedCertificateEntries) != 2 {
+		t.Fatalf("the CRL after Close lists %d of 2 revocations", len(rl.RevokedCertificateEntries))
+	}
+}

@@ -48,6 +48,18 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		wantStatus(t, resp, body, http.StatusSeeOther)
 		resp, body = p.get(t, op, resp.Header.Get("Location"))
 		wantStatus(t, resp, body, http.StatusOK, "the QR code was sent to alice@example.com", "registered", "waiting for the app")
+		// A second supply replaces the one still waiting for the app.
+		firstLink := p.lastLink(t, alice.Email)
+		resp, _ = p.post(t, op, "/operator/users/alice/supply", nil)
+		if !strings.Contains(resp.Header.Get("Location"), "notice=") {
+			t.Fatalf("second supply: %s", resp.Header.Get("Location"))
+		}
+		if err := newPhone(t).enroll(t, firstLink); apiCode(err) == "" {
+			t.Fatal("the replaced supply's code still enrolls")
+		}
+		if ms, _ := p.db.FindMobileIDs(t.Context(), alice.ID, 0); len(ms) != 1 {
+			t.Fatalf("%d mobile IDs waiting after a second supply", len(ms))
+		}
 		ph := newPhone(t)
 		if err := ph.enroll(t, p.lastLink(t, alice.Email)); err != nil {
 			t.Fatalf("enroll from the supplied mail: %v", err)
@@ -109,7 +121,7 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		wantStatus(t, resp, body, http.StatusForbidden)
 
 		events, _ := p.db.FindAuditEvents(t.Context(), lanyard.AuditFilter{Action: "mobileid.supply"})
-		if len(events) != 2 || events[0].Actor != "olga" {
+		if len(events) != 3 || events[0].Actor != "olga" {
 			t.Fatalf("supply audit: %d events", len(events))
 		}
 	})

@@ -60,6 +60,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(ca.Close)
 	master, err := pki.LoadMasterKey("", dataDir)
 	if err != nil {
 		t.Fatal(err)
