@@ -40,7 +40,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
-		{"user", "manage users: add, import, list, set-state, set-role", runUser},
+		{"user", "manage users: add, import, list, set-state, set-role, set-password", runUser},
 		{"options", "show, set and test the option scripts of the processes", runOptions},
 		{"bench", "measure mobile IDs per second on a running server", runBench},
 		{"ca", "export the CA chain", runCA},

@@ -91,7 +91,7 @@ func TestHelpAndUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"--help"}, {"serve", "--help"}, {"version", "--help"},
 		{"user", "--help"}, {"user", "add", "--help"}, {"user", "import", "--help"}, {"user", "list", "--help"},
-		{"user", "set-state", "--help"}, {"user", "set-role", "--help"},
+		{"user", "set-state", "--help"}, {"user", "set-role", "--help"}, {"user", "set-password", "--help"},
 		{"options", "--help"}, {"options", "show", "--help"}, {"options", "set", "--help"}, {"options", "test", "--help"},
 		{"ca", "--help"}, {"ca", "export", "--help"},
 	} {
@@ -148,6 +148,10 @@ func TestUserCommands(t *testing.T) {
 			if out := c.ok("", "user", "list"); !strings.Contains(out, "alice@example.com") || !strings.Contains(out, "USERNAME") {
 				t.Fatalf("table: %q", out)
 			}
+			c.ok("a brand new password\n", "user", "set-password", "alice", "--password-file", "-")
+			c.fails(1, "at least 8", "user", "set-password", "alice", "--password-file", writeFile(t, "short", "short\n"))
+			c.fails(1, "No such user", "user", "set-password", "nobody", "--password-file", writeFile(t, "pw2", "long enough password\n"))
+			c.fails(2, "--password-file is required", "user", "set-password", "alice")
 		})
 	}
 }

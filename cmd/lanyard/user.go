@@ -14,7 +14,7 @@ import (
 func runUser(ctx context.Context, e env, args []string) error {
 	return runSubcommand(ctx, e, "user", args, map[string]func(context.Context, env, []string) error{
 		"add": runUserAdd, "import": runUserImport, "list": runUserList,
-		"set-state": runUserSetState, "set-role": runUserSetRole,
+		"set-state": runUserSetState, "set-role": runUserSetRole, "set-password": runUserSetPassword,
 	})
 }
 
@@ -166,4 +166,38 @@ func joinRoles(roles []lanyard.Role) string {
 	}
 	slices.Sort(s)
 	return strings.Join(s, ",")
+}
+
+// runUserSetPassword sets a user's password from a file, one-time unless
+// --keep is given, and ends the user's sessions: the way back in for an
+// administrator who lost theirs.
+func runUserSetPassword(ctx context.Context, e env, args []string) error {
+	const usage = "user set-password USERNAME --password-file F [--keep]"
+	var pwFile string
+	var keep bool
+	setup := func(fs flagSet) {
+		fs.StringVar(&pwFile, "password-file", "", "file holding the new password; - reads stdin (required)")
+		fs.BoolVar(&keep, "keep", false, "the user keeps the password (default: they must change it at the next login)")
+	}
+	return adminCommand(ctx, e, "user set-password", usage, args, 1, 1, setup, func(a *app, pos []string) error {
+		if pwFile == "" {
+			return fmt.Errorf("%w: --password-file is required; usage: lanyard %s", errUsage, usage)
+		}
+		pw, err := readSecretFile(e, pwFile)
+		if err != nil {
+			return err
+		}
+		if err := a.users.SetPassword(ctx, lanyard.CLIActor, pos[0], pw, !keep); err != nil {
+			return err
+		}
+		u, err := a.users.FindUserByUsername(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		if err := a.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "password of %s set\n", u.Username)
+		return nil
+	})
 }

@@ -83,9 +83,10 @@ func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
 }
 
 type adminAuditView struct {
-	Events []*lanyard.AuditEvent
-	Action string
-	Next   int64
+	Events  []*lanyard.AuditEvent
+	Action  string
+	Subject string
+	Next    int64
 }
 
 func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +98,7 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := adminAuditView{Events: events, Action: f.Action}
+	v := adminAuditView{Events: events, Action: f.Action, Subject: f.Subject}
 	if len(events) == f.Limit {
 		v.Next = events[len(events)-1].ID
 	}

@@ -186,6 +186,11 @@ func TestAdminOnlyForAdmins(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusBadRequest, "cannot take the admin role from yourself")
 	resp, body = p.get(t, root, "/admin/audit")
 	wantStatus(t, resp, body, http.StatusOK, "user.set_state", "active -&gt; inactive")
+	resp, body = p.get(t, root, "/admin/audit?subject=root")
+	wantStatus(t, resp, body, http.StatusOK, "session.login", `value="root"`)
+	if strings.Contains(body, "active -&gt; inactive") {
+		t.Fatal("the subject filter shows alice's events")
+	}
 }
 
 func TestOneTimePasswordMustBeChanged(t *testing.T) {
