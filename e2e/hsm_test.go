@@ -10,8 +10,6 @@ import (
 	"encoding/pem"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,14 +20,6 @@ import (
 	"golang.org/x/crypto/ocsp"
 	_ "modernc.org/sqlite" // the "sqlite" driver, to read the SQLite file
 )
-
-// softHSMModules are where distributions put the SoftHSM2 module.
-var softHSMModules = []string{
-	"/usr/lib/softhsm/libsofthsm2.so",
-	"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-	"/usr/lib64/pkcs11/libsofthsm2.so",
-	"/usr/local/lib/softhsm/libsofthsm2.so",
-}
 
 // hsmToken is a SoftHSM2 token of the test's own, set up as the README
 // tells an operator to: a softhsm2.conf in a folder of its own, a token
@@ -48,31 +38,10 @@ type hsmToken struct {
 // It skips the test (fails it in CI) without SoftHSM2.
 func newHSMToken(t *testing.T) hsmToken {
 	t.Helper()
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		testenv.Unavailable(t, "SoftHSM2 (package softhsm2): %v", err)
-	}
-	module := ""
-	for _, p := range softHSMModules {
-		if _, err := os.Stat(p); err == nil {
-			module = p
-			break
-		}
-	}
-	if module == "" {
-		testenv.Unavailable(t, "SoftHSM2 module not found in %v", softHSMModules)
-	}
-	dir := filepath.Join(t.TempDir(), "hsm")
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.MkdirAll(tokens, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := writeFile(t, dir, "softhsm2.conf", "directories.tokendir = "+tokens+"\nobjectstore.backend = file\nlog.level = ERROR\n")
-	t.Setenv("SOFTHSM2_CONF", conf)
-	tk := hsmToken{module: module, label: "lanyard-ca", pin: "5678"}
-	testenv.Run(t, util, "--init-token", "--free", "--label", tk.label, "--so-pin", "1234", "--pin", tk.pin)
+	tk := hsmToken{label: "lanyard-ca", pin: "5678"}
+	tk.module = testenv.SoftHSMToken(t, tk.label, tk.pin)
 	// The file ends with a newline, as `echo 5678 > hsm/pin` writes it.
-	tk.pinFile = writeFile(t, dir, "pin", tk.pin+"\n")
+	tk.pinFile = writeFile(t, t.TempDir(), "pin", tk.pin+"\n")
 	return tk
 }
 

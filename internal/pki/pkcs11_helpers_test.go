@@ -6,9 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,46 +14,11 @@ import (
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
-// softHSMModules are where distributions put the SoftHSM2 module.
-var softHSMModules = []string{
-	"/usr/lib/softhsm/libsofthsm2.so",
-	"/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-	"/usr/lib64/pkcs11/libsofthsm2.so",
-	"/usr/local/lib/softhsm/libsofthsm2.so",
-}
-
-// newSoftHSM initialises a fresh SoftHSM2 token labelled lanyard-test in a
-// temporary folder and points the process at it through SOFTHSM2_CONF.
-// SoftHSM2 reads that file when the module is initialised, so every
-// backend of the previous test must be closed by then; cleanups see to it.
+// newSoftHSM initialises a fresh SoftHSM2 token labelled lanyard-test and
+// returns the backend settings that reach it.
 func newSoftHSM(t *testing.T) pki.PKCS11Config {
 	t.Helper()
-	util, err := exec.LookPath("softhsm2-util")
-	if err != nil {
-		testenv.Unavailable(t, "SoftHSM2 (package softhsm2): %v", err)
-	}
-	module := ""
-	for _, p := range softHSMModules {
-		if _, err := os.Stat(p); err == nil {
-			module = p
-			break
-		}
-	}
-	if module == "" {
-		testenv.Unavailable(t, "SoftHSM2 module not found in %v", softHSMModules)
-	}
-	dir := t.TempDir()
-	tokens := filepath.Join(dir, "tokens")
-	if err := os.Mkdir(tokens, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(dir, "softhsm2.conf")
-	text := "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n"
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("SOFTHSM2_CONF", conf)
-	testenv.Run(t, util, "--init-token", "--free", "--label", "lanyard-test", "--so-pin", "1234", "--pin", "5678")
+	module := testenv.SoftHSMToken(t, "lanyard-test", "5678")
 	return pki.PKCS11Config{Module: module, TokenLabel: "lanyard-test", PIN: "5678"}
 }
 
