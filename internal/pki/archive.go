@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/secret"
 )
 
 // The key archive is an envelope of three layers, all AES-256-GCM:
@@ -37,11 +38,11 @@ func (ca *CA) sealArchive(userID int64, serial string, key *rsa.PrivateKey) (*Ar
 	dataKey := make([]byte, 32)
 	rand.Read(dataKey)
 	defer clear(dataKey)
-	ciphertext, err := seal(dataKey, der, archiveAD("key", serial, userID))
+	ciphertext, err := secret.Seal(dataKey, der, archiveAD("key", serial, userID))
 	if err != nil {
 		return nil, err
 	}
-	wrapped, err := seal(ca.recoveryKey, dataKey, archiveAD("data key", serial, userID))
+	wrapped, err := secret.Seal(ca.recoveryKey, dataKey, archiveAD("data key", serial, userID))
 	if err != nil {
 		return nil, err
 	}
@@ -53,12 +54,12 @@ func (ca *CA) sealArchive(userID int64, serial string, key *rsa.PrivateKey) (*Ar
 
 // openArchive decrypts an archive record.
 func (ca *CA) openArchive(k *ArchivedKey) (*rsa.PrivateKey, error) {
-	dataKey, err := unseal(ca.recoveryKey, k.WrappedKey, archiveAD("data key", k.Serial, k.UserID))
+	dataKey, err := secret.Open(ca.recoveryKey, k.WrappedKey, archiveAD("data key", k.Serial, k.UserID))
 	if err != nil {
 		return nil, fmt.Errorf("unwrap data key of %s: %w", k.Serial, err)
 	}
 	defer clear(dataKey)
-	der, err := unseal(dataKey, k.Ciphertext, archiveAD("key", k.Serial, k.UserID))
+	der, err := secret.Open(dataKey, k.Ciphertext, archiveAD("key", k.Serial, k.UserID))
 	if err != nil {
 		return nil, fmt.Errorf("decrypt archived key of %s: %w", k.Serial, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/secret"
 )
 
 // Config says how to create or load the CA.
@@ -138,7 +139,7 @@ func load(ctx context.Context, st Store, cfg Config, kek []byte, rec *CARecord) 
 	if ca.issuer, err = x509.ParseCertificate(rec.IssuingCert); err != nil {
 		return nil, fmt.Errorf("parse issuing CA certificate: %w", err)
 	}
-	if ca.recoveryKey, err = unseal(kek, rec.RecoveryKey, recoveryKeyAD); errors.Is(err, errUnseal) {
+	if ca.recoveryKey, err = secret.Open(kek, rec.RecoveryKey, recoveryKeyAD); errors.Is(err, secret.ErrOpen) {
 		return nil, ErrMasterKeyMismatch
 	} else if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/secret"
 )
 
 // CA lifetimes: the issuing CA outlives every certificate it issues with the
@@ -50,7 +51,7 @@ func createCA(ctx context.Context, st Store, cfg Config, kek []byte) (*CARecord,
 	}
 	krk := make([]byte, 32)
 	rand.Read(krk)
-	sealedKRK, err := seal(kek, krk, recoveryKeyAD)
+	sealedKRK, err := secret.Seal(kek, krk, recoveryKeyAD)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+
+	"github.com/lanyard-id/lanyard/internal/secret"
 )
 
 // SoftwareBackend keeps CA keys in the database as PKCS#8, sealed with
@@ -42,7 +44,7 @@ func (b *SoftwareBackend) CreateKey(ctx context.Context, label string, alg KeyAl
 	if err != nil {
 		return nil, fmt.Errorf("encode key %s: %w", label, err)
 	}
-	sealed, err := seal(b.kek, der, keyAD(label))
+	sealed, err := secret.Seal(b.kek, der, keyAD(label))
 	clear(der)
 	if err != nil {
 		return nil, err
@@ -60,8 +62,8 @@ func (b *SoftwareBackend) LoadKey(ctx context.Context, label string) (crypto.Sig
 	if err != nil {
 		return nil, wrapKeyErr("find", label, err)
 	}
-	der, err := unseal(b.kek, rec.Sealed, keyAD(label))
-	if errors.Is(err, errUnseal) {
+	der, err := secret.Open(b.kek, rec.Sealed, keyAD(label))
+	if errors.Is(err, secret.ErrOpen) {
 		return nil, ErrMasterKeyMismatch
 	} else if err != nil {
 		return nil, err

@@ -13,7 +13,10 @@ func TestBox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed := box.Seal([]byte("activation link"), "mail 1")
+	sealed, err := box.Seal([]byte("activation link"), "mail 1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if bytes.Contains(sealed, []byte("activation link")) {
 		t.Fatal("plaintext visible in the sealed value")
 	}

@@ -69,7 +69,10 @@ func (tx *Tx) queueMails(ctx context.Context, actor lanyard.Actor, mails ...lany
 		if err != nil {
 			return fmt.Errorf("queue mail: %w", err)
 		}
-		sealed := tx.db.mailBox.Seal(body, "outbox "+strconv.FormatInt(id, 10))
+		sealed, err := tx.db.mailBox.Seal(body, "outbox "+strconv.FormatInt(id, 10))
+		if err != nil {
+			return fmt.Errorf("seal mail: %w", err)
+		}
 		if _, err := tx.exec(ctx, `UPDATE outbox SET body = ? WHERE id = ?`, sealed, id); err != nil {
 			return fmt.Errorf("seal mail: %w", err)
 		}
