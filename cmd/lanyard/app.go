@@ -91,14 +91,16 @@ func (a *app) openCA(ctx context.Context) error {
 		}
 		keys = b
 	}
-	ca, err := pki.Open(ctx, store.NewPKIStore(a.db), pki.Config{
-		PublicURL: a.cfg.BaseURL(), KeyAlgorithm: pki.KeyAlgorithm(a.cfg.CAKeyAlg),
-		MasterKeyFile: a.cfg.MasterKeyFile, DataDir: a.cfg.DataDir, Backend: keys,
-	})
+	// The master key is read once: the CA unseals its keys with it and the
+	// outbox derives its own key from it.
+	master, err := pki.LoadMasterKey(a.cfg.MasterKeyFile, a.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	master, err := pki.LoadMasterKey(a.cfg.MasterKeyFile, a.cfg.DataDir)
+	ca, err := pki.Open(ctx, store.NewPKIStore(a.db), pki.Config{
+		PublicURL: a.cfg.BaseURL(), KeyAlgorithm: pki.KeyAlgorithm(a.cfg.CAKeyAlg),
+		MasterKey: master, Backend: keys,
+	})
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	// DataDir, created on the first start.
 	MasterKeyFile string
 	DataDir       string
+	// MasterKey, when set, is the key-encryption key itself, read by the
+	// caller with LoadMasterKey for the other keys it derives from it;
+	// MasterKeyFile and DataDir are not read then.
+	MasterKey []byte
 	// Backend keeps the CA keys; nil means the software backend.
 	Backend KeyBackend
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate
@@ -102,9 +106,11 @@ func Open(ctx context.Context, st Store, cfg Config) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	kek, err := loadMasterKey(cfg.MasterKeyFile, cfg.DataDir)
-	if err != nil {
-		return nil, err
+	kek := cfg.MasterKey
+	if kek == nil {
+		if kek, err = loadMasterKey(cfg.MasterKeyFile, cfg.DataDir); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Backend == nil {
 		cfg.Backend = NewSoftwareBackend(st, kek)
