@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -64,13 +63,4 @@ func (db *DB) OrphanedCertificates(ctx context.Context, olderThan time.Duration)
 		return nil, fmt.Errorf("find orphaned certificates: %w", err)
 	}
 	return serials, nil
-}
-
-// prefixed qualifies each column of a column list with a table alias.
-func prefixed(alias, columns string) string {
-	cs := strings.Split(columns, ",")
-	for i, c := range cs {
-		cs[i] = alias + strings.TrimSpace(c)
-	}
-	return strings.Join(cs, ", ")
 }

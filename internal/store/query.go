@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 )
 
 // conn is what reading helpers need: a transaction, or the database itself
@@ -45,4 +46,13 @@ func queryAll[T any](ctx context.Context, c conn, q string, args []any, scan fun
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// prefixed qualifies each column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	cs := strings.Split(columns, ",")
+	for i, c := range cs {
+		cs[i] = alias + strings.TrimSpace(c)
+	}
+	return strings.Join(cs, ", ")
 }

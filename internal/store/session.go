@@ -54,22 +54,21 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	if token == "" || len(token) > 128 {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	}
+	// One query on every request: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
-	err := s.db.queryRow(ctx, `SELECT id, user_id, created_at, expires_at, last_seen, addr FROM sessions WHERE token_hash = ?`,
-		hashToken(token)).Scan(&sess.ID, &sess.UserID, &created, &expires, &seen, &sess.Addr)
+	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashToken(token)),
+		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr}})
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("find session: %w", err)
 	}
+	sess.UserID = u.ID
 	sess.CreatedAt, sess.ExpiresAt, sess.LastSeen = decodeTime(created), decodeTime(expires), decodeTime(seen)
 	if !s.db.Now().Before(sess.ExpiresAt) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session has expired. Please log in again.")
-	}
-	u, err := findUser(ctx, s.db, `id = ?`, sess.UserID)
-	if err != nil {
-		return nil, nil, err
 	}
 	if u.State != lanyard.UserActive {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
