@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -139,7 +140,13 @@ func runOptionsTest(ctx context.Context, e env, args []string) error {
 // readScript reads a script file, or stdin for "-".
 func readScript(e env, path string) (string, error) {
 	if path == "-" {
-		return readSecretFile(e, "-")
+		// Read whole: the options engine refuses a script over its limit,
+		// and a script keeps its last newline like one read from a file.
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
+		if err != nil {
+			return "", fmt.Errorf("read script: %w", err)
+		}
+		return string(b), nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
