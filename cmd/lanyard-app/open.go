@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
-	"strings"
 
 	"github.com/lanyard-id/lanyard/appclient"
+	"github.com/lanyard-id/lanyard/internal/cli"
 	"github.com/lanyard-id/lanyard/internal/wallet"
 )
 
@@ -23,21 +21,7 @@ func (a *app) pin() (string, error) {
 		}
 		return "", fmt.Errorf("%w: no PIN: give --pin-file FILE or set %s", errUsage, pinEnv)
 	}
-	var b []byte
-	var err error
-	if a.pinFile == "-" {
-		b, err = io.ReadAll(io.LimitReader(a.stdin, 4<<10))
-	} else {
-		b, err = os.ReadFile(a.pinFile)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read the PIN file: %w", err)
-	}
-	pin := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-	if pin == "" {
-		return "", fmt.Errorf("the PIN file %s is empty", a.pinFile)
-	}
-	return pin, nil
+	return cli.ReadSecret(a.stdin, a.pinFile, "PIN file")
 }
 
 // openWallet opens the wallet with the PIN.

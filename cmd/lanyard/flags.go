@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/lanyard-id/lanyard"
@@ -92,20 +91,9 @@ func oneLine(err error) string {
 	return strings.Join(strings.Fields(msg), " ")
 }
 
-// readSecretFile reads a password from a file, or from stdin for "-",
-// without its trailing newline.
+// readSecretFile reads a password from a file, or from stdin for "-".
 func readSecretFile(e env, path string) (string, error) {
-	var b []byte
-	var err error
-	if path == "-" {
-		b, err = io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-	} else {
-		b, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read password file: %w", err)
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
+	return cmdline.ReadSecret(e.stdin, path, "password file")
 }
 
 // multiFlag collects a flag that may repeat.

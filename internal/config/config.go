@@ -8,11 +8,11 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/lanyard-id/lanyard/internal/cli"
 	"github.com/lanyard-id/lanyard/internal/store"
 )
 
@@ -101,15 +101,7 @@ func (c Config) MasterKeyPath() string {
 // PKCS11PIN reads the user PIN of the token from PKCS11PINFile; a trailing
 // newline, as echo and editors leave, is not part of it.
 func (c Config) PKCS11PIN() (string, error) {
-	b, err := os.ReadFile(c.PKCS11PINFile)
-	if err != nil {
-		return "", fmt.Errorf("--pkcs11-pin-file: %w", err)
-	}
-	pin := strings.TrimRight(string(b), "\r\n")
-	if pin == "" {
-		return "", fmt.Errorf("--pkcs11-pin-file %s is empty", c.PKCS11PINFile)
-	}
-	return pin, nil
+	return cli.ReadSecret(nil, c.PKCS11PINFile, "--pkcs11-pin-file")
 }
 
 // Validate checks every setting and how they fit together, and names the
