@@ -47,8 +47,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
 	}
 	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry}
+	srv.PKI = a.ca.Handler()
 	srv.Mount = func(mux *http.ServeMux) {
-		a.ca.RegisterRoutes(mux)
 		api.RegisterRoutes(mux)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

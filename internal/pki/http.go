@@ -17,17 +17,14 @@ const ocspCacheSeconds = 300
 
 const ocspGETPrefix = "/pki/ocsp/"
 
-// RegisterRoutes adds the relying-party endpoints to mux:
+// routes adds the relying-party endpoints to mux:
 //
 //	GET  /pki/ca.pem           the chain, issuing CA first (PEM)
 //	GET  /pki/ca.cer           the issuing CA certificate (DER), for AIA
 //	GET  /pki/crl              the latest complete CRL (DER)
 //	GET  /pki/ocsp/{request}   OCSP, base64 request in the path (RFC 6960 A.1)
 //	POST /pki/ocsp             OCSP, DER request in the body
-//
-// A ServeMux redirects paths with "//", which a base64 OCSP request may
-// contain; Handler avoids that by taking OCSP GETs before the mux.
-func (ca *CA) RegisterRoutes(mux *http.ServeMux) {
+func (ca *CA) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /pki/ca.pem", ca.serveChain)
 	mux.HandleFunc("GET /pki/ca.cer", ca.serveIssuer)
 	mux.HandleFunc("GET /pki/crl", ca.serveCRL)
@@ -35,10 +32,13 @@ func (ca *CA) RegisterRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /pki/ocsp", ca.serveOCSPPost)
 }
 
-// Handler returns a handler serving the routes of RegisterRoutes.
+// Handler returns the handler of the relying-party endpoints under /pki/.
+// A ServeMux redirects paths with "//", which a base64 OCSP request may
+// contain, so OCSP GETs are taken before any mux: servers put this handler
+// in front of their own mux, not on it.
 func (ca *CA) Handler() http.Handler {
 	mux := http.NewServeMux()
-	ca.RegisterRoutes(mux)
+	ca.routes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.EscapedPath(), ocspGETPrefix) {
 			ca.serveOCSPGet(w, r)

@@ -121,3 +121,16 @@ func TestExpiryJobRunsOnceOnACluster(t *testing.T) {
 		t.Fatalf("%d expiry audit events", len(events))
 	}
 }
+
+// TestOCSPGetWithDoubleSlash sends an OCSP GET whose base64 holds "//", as
+// any request may: the portal hands it to the responder unchanged instead
+// of redirecting it to a cleaned, different path.
+func TestOCSPGetWithDoubleSlash(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	resp, body := p.get(t, p.browser(t), "/pki/ocsp/MEowSDBGMEQw//AB+x")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/ocsp-response" {
+		t.Fatalf("OCSP GET with //: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	resp, body = p.get(t, p.browser(t), "/metrics")
+	wantStatus(t, resp, body, http.StatusOK, `route="/pki/"`)
+}

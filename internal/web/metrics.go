@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,7 +74,10 @@ func (s *Server) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 		if sw.code == 0 {
 			sw.code = http.StatusOK
 		}
-		if route == "" || route == "/" {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/pki/") && s.PKI != nil:
+			route = "/pki/"
+		case route == "" || route == "/":
 			route = "unmatched"
 		}
 		d := time.Since(start)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -31,9 +32,13 @@ type Server struct {
 	// Ready reports whether the instance can serve: the database answers
 	// and its schema is current.
 	Ready func(ctx context.Context) error
-	// Mount registers extra routes, such as the CA's /pki/ and the app
-	// API's /app/v1/ routes, on the portal's mux.
+	// Mount registers extra routes, such as the app API's /app/v1/ routes,
+	// on the portal's mux.
 	Mount func(mux *http.ServeMux)
+	// PKI serves everything under /pki/ (the CA's relying-party endpoints)
+	// ahead of the portal's mux, which would redirect the "//" an OCSP GET
+	// request may hold.
+	PKI http.Handler
 	// Stats, when set, adds the database's counts to /metrics.
 	Stats lanyard.StatsService
 	// Registry collects the Prometheus metrics served at /metrics.
@@ -111,5 +116,16 @@ func (s *Server) Handler() http.Handler {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.handleCrossOrigin))
-	return s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(s.loadSession(mux)))))
+	var routes http.Handler = s.loadSession(mux)
+	if s.PKI != nil {
+		pages := routes
+		routes = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/pki/") {
+				s.PKI.ServeHTTP(w, r)
+				return
+			}
+			pages.ServeHTTP(w, r)
+		})
+	}
+	return s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(routes))))
 }

@@ -82,8 +82,8 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	}
 	srv.Registry = prometheus.NewRegistry()
 	api := &appapi.API{MobileIDs: srv.MobileIDs, Limiter: sessions, Logger: srv.Logger, EnrollLimit: 20, EnrollWindow: time.Minute, Registry: srv.Registry}
+	srv.PKI = ca.Handler()
 	srv.Mount = func(mux *http.ServeMux) {
-		ca.RegisterRoutes(mux)
 		api.RegisterRoutes(mux)
 	}
 	for _, f := range edit {
