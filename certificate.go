@@ -8,6 +8,11 @@ import (
 	"time"
 )
 
+// MaxValidityYears bounds the validity of a mobile ID's certificates, as
+// the options may set it. A certificate never outlives the issuing CA: one
+// issued late in the CA's life ends with it.
+const MaxValidityYears = 10
+
 // CertificateUsage is what a certificate of a mobile ID is for. Each usage
 // has one certificate profile in the CA.
 type CertificateUsage string

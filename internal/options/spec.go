@@ -1,6 +1,10 @@
 package options
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/lanyard-id/lanyard"
+)
 
 // spec describes the script of one process: the names it must set and
 // how its values become a Result.
@@ -57,7 +61,7 @@ func extractMobileID(r *reader) Result {
 		IssueAuthentication: r.bool("issue_authentication_certificate"),
 		UserMayChoose:       r.bool("user_may_choose_certificates"),
 		ShowQRCode:          r.bool("show_qr_code"),
-		ValidityYears:       r.int("validity_years", 1, 10),
+		ValidityYears:       r.int("validity_years", 1, lanyard.MaxValidityYears),
 		EncryptionRecovery:  r.choice("encryption_recovery", RecoveryAutomatic, RecoveryManual),
 		RecoverLatest:       r.int("recover_latest", 0, 50),
 		NotifyUser:          r.bool("notify_user"),

@@ -84,7 +84,7 @@ func TestIssueRefusals(t *testing.T) {
 		{"encryption from a request", lanyard.UsageEncryption, 2, csr},
 		{"unknown usage", "code-signing", 2, csr},
 		{"zero years", lanyard.UsageSignature, 0, csr},
-		{"too many years", lanyard.UsageSignature, 30, csr},
+		{"too many years", lanyard.UsageSignature, lanyard.MaxValidityYears + 1, csr},
 		{"other's email", lanyard.UsageSignature, 2, makeCSR(t, newKey(t), pkix.Name{}, e.bob.Email)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

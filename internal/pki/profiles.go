@@ -9,10 +9,6 @@ import (
 	"github.com/lanyard-id/lanyard"
 )
 
-// MaxValidityYears bounds the validity the options may ask for; the issuing
-// CA lives longer than that.
-const MaxValidityYears = 5
-
 // profile is what a usage puts into a certificate.
 type profile struct {
 	keyUsage x509.KeyUsage
@@ -75,8 +71,8 @@ func checkOrder(user *lanyard.User, usage lanyard.CertificateUsage, years int) e
 	if _, ok := profiles[usage]; !ok {
 		return lanyard.Errorf(lanyard.EINVALID, "The certificate usage %q is not one of signature, authentication, encryption.", usage)
 	}
-	if years < 1 || years > MaxValidityYears {
-		return lanyard.Errorf(lanyard.EINVALID, "The validity must be 1 to %d years, not %d.", MaxValidityYears, years)
+	if years < 1 || years > lanyard.MaxValidityYears {
+		return lanyard.Errorf(lanyard.EINVALID, "The validity must be 1 to %d years, not %d.", lanyard.MaxValidityYears, years)
 	}
 	if user == nil || user.Email == "" || user.CommonName == "" {
 		return lanyard.Errorf(lanyard.EINVALID, "A certificate needs a user with an email address and a common name.")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -205,5 +206,17 @@ func TestChallengesAndVerificationsAreLimited(t *testing.T) {
 	}
 	if apiCode(last) != "rate_limited" {
 		t.Fatalf("21st failed verification: %v", last)
+	}
+}
+
+// TestLongestValidityIssues saves the longest validity the options accept
+// and issues with it: what a script may say, the CA does.
+func TestLongestValidityIssues(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	p.addUser(t, "alice", lanyard.UserActive)
+	p.setScript(t, "validity_years = 2", fmt.Sprintf("validity_years = %d", lanyard.MaxValidityYears))
+	_, link := p.startGet(t, p.loggedIn(t, "alice"), nil)
+	if err := newPhone(t).enroll(t, link); err != nil {
+		t.Fatalf("enroll with validity_years = %d: %v", lanyard.MaxValidityYears, err)
 	}
 }
