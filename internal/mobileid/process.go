@@ -39,7 +39,7 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.processOptions(ctx, actor, process, u)
+	o, err := s.processOptions(ctx, process, u)
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +90,7 @@ type StartRequest struct {
 func (s *Service) Start(ctx context.Context, actor lanyard.Actor, userID int64, req StartRequest) (*lanyard.Enrollment, error) {
 	in, err := s.Intro(ctx, actor, userID)
 	if err != nil {
+		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
 	}
 	usages := in.Usages

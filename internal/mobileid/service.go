@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -75,24 +76,44 @@ func (s *Service) activeUser(ctx context.Context, userID int64) (*lanyard.User, 
 	return u, nil
 }
 
+// optionsFailed is a script that failed at run time for a user: it fails
+// the process with its message, and starting the process tells the user.
+type optionsFailed struct {
+	err    *lanyard.Error
+	user   *lanyard.User
+	reason string
+}
+
+func (e *optionsFailed) Error() string { return e.err.Error() }
+func (e *optionsFailed) Unwrap() error { return e.err }
+
 // processOptions evaluates the current option script of process for u.
-// A script that fails at run time fails the process with its message, and
-// the user is told by mail when the script asks for notifications (the
-// failure is the script's, so the default of notifying applies).
-func (s *Service) processOptions(ctx context.Context, actor lanyard.Actor, process string, u *lanyard.User) (options.MobileID, error) {
+func (s *Service) processOptions(ctx context.Context, process string, u *lanyard.User) (options.MobileID, error) {
 	o, err := s.Options.MobileID(ctx, process, u)
-	if err != nil {
-		if lanyard.ErrorCode(err) == lanyard.EINVALID {
-			// No change to report it with: the mail is queued on its own.
-			m := failedMail(u, "The options of the process could not be evaluated: "+lanyard.ErrorMessage(err))
-			if err := s.Mail.QueueMail(ctx, actor, m); err != nil {
-				s.Logger.Error("queue notification", "kind", m.Kind, "err", err)
-			}
-			return o, lanyard.Errorf(lanyard.EINVALID, "The mobile ID cannot be created because its options failed: %s Ask your administrator.", lanyard.ErrorMessage(err))
+	if lanyard.ErrorCode(err) == lanyard.EINVALID {
+		return o, &optionsFailed{
+			err:    lanyard.Errorf(lanyard.EINVALID, "The mobile ID cannot be created because its options failed: %s Ask your administrator.", lanyard.ErrorMessage(err)),
+			user:   u,
+			reason: "The options of the process could not be evaluated: " + lanyard.ErrorMessage(err),
 		}
-		return o, err
 	}
-	return o, nil
+	return o, err
+}
+
+// notifyOptionsFailed tells the user that a process they (or an operator)
+// started failed on its options. Only starting a process mails: showing
+// the introduction does not. The failure is the script's, so the default
+// of notifying applies, and with no change to report it with, the mail is
+// queued on its own.
+func (s *Service) notifyOptionsFailed(ctx context.Context, actor lanyard.Actor, err error) {
+	var of *optionsFailed
+	if !errors.As(err, &of) {
+		return
+	}
+	m := failedMail(of.user, of.reason)
+	if err := s.Mail.QueueMail(ctx, actor, m); err != nil {
+		s.Logger.Error("queue notification", "kind", m.Kind, "err", err)
+	}
 }
 
 // decodeOptions reads the options a process started with.

@@ -35,6 +35,7 @@ type SupplyRequest struct {
 func (s *Service) Supply(ctx context.Context, actor lanyard.Actor, userID int64, req SupplyRequest) (*Activation, error) {
 	in, err := s.intro(ctx, actor, SupplyProcess, userID)
 	if err != nil {
+		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
 	}
 	e := &lanyard.Enrollment{Process: SupplyProcess, Step: lanyard.StepActivation, Usages: in.Usages, ByEmail: true}

@@ -150,12 +150,22 @@ func TestOptionsChangeTheProcess(t *testing.T) {
 		p.addUser(t, "alice", lanyard.UserActive)
 		bob := p.addUser(t, "bob", lanyard.UserActive)
 		p.setScript(t, `"server_name": "Smart ID",`, `"server_name": {"alice": "Smart ID"}[user.username],`)
-		resp, body := p.get(t, p.loggedIn(t, "bob"), "/mobile-id/get")
-		wantStatus(t, resp, body, http.StatusBadRequest, "cannot be created because its options failed", "bob")
+		bc := p.loggedIn(t, "bob")
+		for range 2 { // looking is not starting: no mail
+			resp, body := p.get(t, bc, "/mobile-id/get")
+			wantStatus(t, resp, body, http.StatusBadRequest, "cannot be created because its options failed", "bob")
+		}
+		if kinds := p.mailKinds(t, bob.Email); len(kinds) != 0 {
+			t.Fatalf("bob was mailed for opening a page: %v", kinds)
+		}
+		resp, _ := p.post(t, bc, "/mobile-id/get", url.Values{"action": {"next"}})
+		if !strings.Contains(resp.Header.Get("Location"), "error=") {
+			t.Fatalf("Next with failing options: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
 		if kinds := p.mailKinds(t, bob.Email); !slices.Equal(kinds, []string{"failed"}) {
 			t.Fatalf("bob was told by mail: %v", kinds)
 		}
-		resp, body = p.get(t, p.loggedIn(t, "alice"), "/mobile-id/get")
+		resp, body := p.get(t, p.loggedIn(t, "alice"), "/mobile-id/get")
 		wantStatus(t, resp, body, http.StatusOK, "Next")
 	})
 }
