@@ -160,6 +160,13 @@ func (db *DB) SetMobileIDState(ctx context.Context, actor lanyard.Actor, m *lany
 		if cur.State == lanyard.MobileIDDeleted || (cur.State == lanyard.MobileIDLocked && state != lanyard.MobileIDDeleted) {
 			return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is %s; its state cannot change.", cur.State)
 		}
+		if cur.State == lanyard.MobileIDRegistered {
+			// A mobile ID that no longer waits for the app takes its
+			// activation code with it.
+			if _, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL WHERE mobile_id = ?`, m.ID); err != nil {
+				return fmt.Errorf("void activation code: %w", err)
+			}
+		}
 		_, err = tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), m.ID)
 		if isUniqueViolation(err) {
 			return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID.")

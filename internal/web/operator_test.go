@@ -54,8 +54,8 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		if !strings.Contains(resp.Header.Get("Location"), "notice=") {
 			t.Fatalf("second supply: %s", resp.Header.Get("Location"))
 		}
-		if err := newPhone(t).enroll(t, firstLink); apiCode(err) == "" {
-			t.Fatal("the replaced supply's code still enrolls")
+		if err := newPhone(t).enroll(t, firstLink); apiCode(err) != "not_found" {
+			t.Fatalf("the replaced supply's code: %v, want not_found", err)
 		}
 		if ms, _ := p.db.FindMobileIDs(t.Context(), alice.ID, 0); len(ms) != 1 {
 			t.Fatalf("%d mobile IDs waiting after a second supply", len(ms))
@@ -129,7 +129,7 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 
 func TestOperatorAreaForOperatorsOnly(t *testing.T) {
 	p := newPortal(t, sqliteDSN(t))
-	p.addUser(t, "alice", lanyard.UserActive)
+	user := p.addUser(t, "alice", lanyard.UserActive)
 	alice := p.loggedIn(t, "alice")
 	resp, body := p.get(t, alice, "/")
 	if strings.Contains(body, `href="/operator"`) {
@@ -143,7 +143,7 @@ func TestOperatorAreaForOperatorsOnly(t *testing.T) {
 		resp, body = p.post(t, alice, path, url.Values{"state": {"locked"}})
 		wantStatus(t, resp, body, http.StatusForbidden)
 	}
-	if ms, _ := p.db.FindMobileIDs(t.Context(), 1, 100); len(ms) != 0 {
+	if ms, _ := p.db.FindMobileIDs(t.Context(), user.ID, 100); len(ms) != 0 {
 		t.Fatal("a plain user supplied a mobile ID")
 	}
 }
