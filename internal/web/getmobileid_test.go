@@ -138,7 +138,7 @@ func (p *portal) ocspStatus(t *testing.T, der []byte) (int, int) {
 
 func TestGetMobileIDEndToEnd(t *testing.T) {
 	p := newPortal(t, sqliteDSN(t))
-	p.addUser(t, "alice", lanyard.UserActive)
+	user := p.addUser(t, "alice", lanyard.UserActive)
 	alice := p.loggedIn(t, "alice")
 
 	resp, body := p.get(t, alice, "/")
@@ -185,7 +185,7 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 	// Back and resubmit: the finished process changes nothing.
 	resp, body = p.post(t, alice, path+"/finish", nil)
 	wantStatus(t, resp, body, http.StatusSeeOther)
-	if ms, _ := p.db.FindMobileIDs(t.Context(), 1, 100); len(ms) != 1 {
+	if ms, _ := p.db.FindMobileIDs(t.Context(), user.ID, 100); len(ms) != 1 {
 		t.Fatalf("%d mobile IDs after a repeated Next", len(ms))
 	}
 
