@@ -7,24 +7,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
-// opensslPath is the OpenSSL the tests check interoperability against.
-const opensslPath = "/usr/bin/openssl"
-
-// requireOpenSSL skips the test if OpenSSL is not installed.
+// requireOpenSSL skips the test if OpenSSL is not installed, and fails it
+// when every service is required, as in CI.
 func requireOpenSSL(tb testing.TB) {
 	tb.Helper()
-	if _, err := os.Stat(opensslPath); err != nil {
-		tb.Skip("openssl is not installed")
-	}
+	testenv.OpenSSL(tb)
 }
 
 // openssl runs OpenSSL in dir and returns its standard output; the error
 // carries standard error.
 func openssl(tb testing.TB, dir string, args ...string) ([]byte, error) {
 	tb.Helper()
-	cmd := exec.Command(opensslPath, args...)
+	cmd := exec.Command(testenv.OpenSSL(tb), args...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); ok {

@@ -45,11 +45,19 @@ func TestSessions(t *testing.T) {
 			}
 		})
 		t.Run("deactivation ends sessions", func(t *testing.T) {
-			tok, _ := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
-			users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserInactive)
-			defer users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserActive)
+			tok, err := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Reactivated at once: the session must be gone, not merely
+			// refused while the user is inactive.
+			for _, st := range []lanyard.UserState{lanyard.UserInactive, lanyard.UserActive} {
+				if _, err := users.SetUserState(ctx, lanyard.CLIActor, "alice", st); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if _, _, err := sessions.FindSession(ctx, tok); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
-				t.Fatalf("session of inactive user: %v", err)
+				t.Fatalf("session after deactivation and reactivation: %v", err)
 			}
 		})
 		t.Run("logout", func(t *testing.T) {
