@@ -156,6 +156,7 @@ type UserService interface {
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, error)
 	SetUserState(ctx context.Context, actor Actor, username string, state UserState) (*User, error)
 	SetUserRoles(ctx context.Context, actor Actor, username string, roles []Role) (*User, error)
+	// SetPassword sets a password and ends the user's sessions.
 	SetPassword(ctx context.Context, actor Actor, username, password string, mustChange bool) error
 	// Authenticate checks a username and password. It returns EUNAUTHORIZED
 	// for an unknown user and for a wrong password alike, taking about the

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -38,6 +40,14 @@ func (c *cli) run(stdin string, args ...string) (code int, stdout, stderr string
 	}
 	code = run(context.Background(), all, strings.NewReader(stdin), &out, &errOut)
 	return code, out.String(), errOut.String()
+}
+
+// dsn is the database the commands work on.
+func (c *cli) dsn() string {
+	if len(c.base) > 2 {
+		return c.base[3]
+	}
+	return filepath.Join(c.base[1], "lanyard.db")
 }
 
 func (c *cli) ok(stdin string, args ...string) string {
@@ -148,7 +158,22 @@ func TestUserCommands(t *testing.T) {
 			if out := c.ok("", "user", "list"); !strings.Contains(out, "alice@example.com") || !strings.Contains(out, "USERNAME") {
 				t.Fatalf("table: %q", out)
 			}
-			c.ok("a brand new password\n", "user", "set-password", "alice", "--password-file", "-")
+			// One-time by default, kept with --keep.
+			accounts := store.NewUserService(testenv.OpenDB(t, c.dsn()), password.Params{Memory: 1024, Time: 1, Threads: 1})
+			for _, tc := range []struct {
+				args     []string
+				oneTime  bool
+				password string
+			}{
+				{nil, true, "a brand new password"},
+				{[]string{"--keep"}, false, "a kept new password"},
+			} {
+				c.ok(tc.password+"\n", append([]string{"user", "set-password", "alice", "--password-file", "-"}, tc.args...)...)
+				u, err := accounts.Authenticate(t.Context(), "alice", tc.password)
+				if err != nil || u.MustChangePassword != tc.oneTime {
+					t.Fatalf("set-password %v: %+v, %v", tc.args, u, err)
+				}
+			}
 			c.fails(1, "at least 8", "user", "set-password", "alice", "--password-file", writeFile(t, "short", "short\n"))
 			c.fails(1, "No such user", "user", "set-password", "nobody", "--password-file", writeFile(t, "pw2", "long enough password\n"))
 			c.fails(2, "--password-file is required", "user", "set-password", "alice")

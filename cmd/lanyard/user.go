@@ -190,14 +190,7 @@ func runUserSetPassword(ctx context.Context, e env, args []string) error {
 		if err := a.users.SetPassword(ctx, lanyard.CLIActor, pos[0], pw, !keep); err != nil {
 			return err
 		}
-		u, err := a.users.FindUserByUsername(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		if err := a.sessions.DeleteUserSessions(ctx, u.ID); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "password of %s set\n", u.Username)
+		fmt.Fprintf(e.stdout, "password of %s set\n", pos[0])
 		return nil
 	})
 }

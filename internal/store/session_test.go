@@ -60,6 +60,18 @@ func TestSessions(t *testing.T) {
 				t.Fatalf("session after deactivation and reactivation: %v", err)
 			}
 		})
+		t.Run("a new password ends sessions", func(t *testing.T) {
+			tok, err := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := users.SetPassword(ctx, lanyard.CLIActor, "alice", "another password", false); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := sessions.FindSession(ctx, tok); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
+				t.Fatalf("session after a new password: %v", err)
+			}
+		})
 		t.Run("logout", func(t *testing.T) {
 			tok, _ := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
 			if err := sessions.DeleteSession(ctx, tok); err != nil {

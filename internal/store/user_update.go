@@ -69,8 +69,9 @@ func (s *UserService) SetUserRoles(ctx context.Context, actor lanyard.Actor, use
 	return u, nil
 }
 
-// SetPassword sets a user's password. mustChange marks it one-time: the
-// user must choose a new one at the next login.
+// SetPassword sets a user's password and ends the user's sessions, in one
+// transaction. mustChange marks it one-time: the user must choose a new one
+// at the next login.
 func (s *UserService) SetPassword(ctx context.Context, actor lanyard.Actor, username, pw string, mustChange bool) error {
 	if err := lanyard.ValidatePassword(pw); err != nil {
 		return err
@@ -84,6 +85,10 @@ func (s *UserService) SetPassword(ctx context.Context, actor lanyard.Actor, user
 		if _, err := tx.exec(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
 			hash, boolInt(mustChange), encodeTime(tx.now), u.ID); err != nil {
 			return fmt.Errorf("update password: %w", err)
+		}
+		// Whoever held a session needs the new password.
+		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
 		}
 		return tx.insertAudit(ctx, actor, "user.set_password", u.Username, fmt.Sprintf("one-time=%t", mustChange))
 	})

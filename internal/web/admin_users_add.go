@@ -66,10 +66,6 @@ func (s *Server) handleAdminUserPassword(w http.ResponseWriter, r *http.Request)
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.Sessions.DeleteUserSessions(r.Context(), u.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	s.render(w, r, http.StatusOK, "admin_onetime", view{Title: "One-time password", Nav: "admin", Data: oneTimeView{User: u, Password: pw}})
 }
 

@@ -66,11 +66,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	// Other sessions end: whoever else held one needs the new password.
-	if err := s.Sessions.DeleteUserSessions(r.Context(), u.ID); err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	// SetPassword ended every session; this browser gets a new one.
 	token, err := s.Sessions.CreateSession(r.Context(), u.ID, clientAddr(r), s.SessionTTL)
 	if err != nil {
 		s.fail(w, r, err)
