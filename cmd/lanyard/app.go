@@ -61,18 +61,21 @@ func openApp(ctx context.Context, e env, cfg config.Config, logOut io.Writer) (*
 		users:    store.NewUserService(db, passwordParams(e.getenv)),
 		sessions: store.NewSessionService(db),
 	}
-	if err := a.openServices(ctx); err != nil {
-		a.Close()
-		return nil, err
-	}
 	return a, nil
 }
 
-// openServices opens what every command uses besides the database: the
-// option scripts, whose defaults the first use stores.
-func (a *app) openServices(ctx context.Context) error {
-	a.options = &options.Service{Store: a.db, Users: a.users, Engine: options.New(options.Config{})}
-	return a.options.EnsureDefaults(ctx)
+// openOptions opens the option scripts, storing their defaults on the
+// first use; only the commands that read or run scripts open them.
+func (a *app) openOptions(ctx context.Context) error {
+	if a.options != nil {
+		return nil
+	}
+	o := &options.Service{Store: a.db, Users: a.users, Engine: options.New(options.Config{})}
+	if err := o.EnsureDefaults(ctx); err != nil {
+		return err
+	}
+	a.options = o
+	return nil
 }
 
 // openCA opens the CA (creating it on the first start), the outbox and the
@@ -82,6 +85,9 @@ func (a *app) openServices(ctx context.Context) error {
 func (a *app) openCA(ctx context.Context) error {
 	if a.ca != nil {
 		return nil
+	}
+	if err := a.openOptions(ctx); err != nil {
+		return err
 	}
 	var keys pki.KeyBackend // nil: the software backend
 	if a.cfg.CABackend == "pkcs11" {

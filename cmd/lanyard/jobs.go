@@ -51,7 +51,7 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 				a.logger.Info("queued expiry reminders", "count", n)
 			}
 		case <-slow.C:
-			if err := a.ca.RefreshCRL(ctx); err != nil {
+			if err := a.ca.RefreshCRLIfStale(ctx); err != nil {
 				a.logger.Error("refresh CRL", "err", err)
 			}
 		}

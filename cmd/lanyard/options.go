@@ -45,6 +45,9 @@ func runOptionsShow(ctx context.Context, e env, args []string) error {
 	var version int
 	setup := func(fs flagSet) { fs.IntVar(&version, "version", 0, "show this version instead of the current one") }
 	return adminCommand(ctx, e, "options show", "options show [PROCESS] [--version N]", args, 0, 1, setup, func(a *app, pos []string) error {
+		if err := a.openOptions(ctx); err != nil {
+			return err
+		}
 		if len(pos) == 0 {
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROCESS\tVERSION\tSAVED\tBY")
@@ -75,6 +78,9 @@ func runOptionsSet(ctx context.Context, e env, args []string) error {
 		fs.StringVar(&dryRunUser, "user", "", "also dry-run the script for this user and warn if it fails")
 	}
 	return adminCommand(ctx, e, "options set", "options set PROCESS FILE [--user USERNAME]", args, 2, 2, setup, func(a *app, pos []string) error {
+		if err := a.openOptions(ctx); err != nil {
+			return err
+		}
 		src, err := readScript(e, pos[1])
 		if err != nil {
 			return err
@@ -101,6 +107,9 @@ func runOptionsTest(ctx context.Context, e env, args []string) error {
 	}
 	const usage = "options test PROCESS --user USERNAME [--file F] [--json]"
 	return adminCommand(ctx, e, "options test", usage, args, 1, 1, setup, func(a *app, pos []string) error {
+		if err := a.openOptions(ctx); err != nil {
+			return err
+		}
 		if username == "" {
 			return fmt.Errorf("%w: --user is required; usage: lanyard %s", errUsage, usage)
 		}

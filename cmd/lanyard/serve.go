@@ -51,6 +51,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 	srv.Mount = func(mux *http.ServeMux) {
 		api.RegisterRoutes(mux)
 	}
+	// Every setting is read before the port opens, so a bad one never
+	// shows as a ready server that then stops.
+	sender, err := a.mailSender(e)
+	if err != nil {
+		return err
+	}
+	if sender != nil {
+		sender.Delivered = mail.NewDeliveredCounter(registry)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
@@ -67,13 +76,6 @@ func runServe(ctx context.Context, e env, args []string) error {
 		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	sender, err := a.mailSender(e)
-	if err != nil {
-		return err
-	}
-	if sender != nil {
-		sender.Delivered = mail.NewDeliveredCounter(registry)
-	}
 	jobsDone := make(chan struct{})
 	go func() { a.runJobs(ctx, sender); close(jobsDone) }()
 	defer func() { <-jobsDone }()

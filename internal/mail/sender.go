@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -56,7 +57,12 @@ func NewDeliveredCounter(reg prometheus.Registerer) *prometheus.CounterVec {
 	c := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "lanyard_mail_attempts_total", Help: "SMTP delivery attempts by result: sent or failed.",
 	}, []string{"result"})
-	_ = reg.Register(c)
+	if err := reg.Register(c); err != nil {
+		var already prometheus.AlreadyRegisteredError
+		if errors.As(err, &already) {
+			return already.ExistingCollector.(*prometheus.CounterVec)
+		}
+	}
 	return c
 }
 

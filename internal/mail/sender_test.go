@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/lanyard-id/lanyard"
 	lmail "github.com/lanyard-id/lanyard/internal/mail"
@@ -242,5 +244,14 @@ func TestBackoff(t *testing.T) {
 	}
 	if lmail.Backoff(100) != time.Hour {
 		t.Error("back-off is not capped at an hour")
+	}
+}
+
+func TestDeliveredCounterRegisteredOnce(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	a, b := lmail.NewDeliveredCounter(reg), lmail.NewDeliveredCounter(reg)
+	b.WithLabelValues("sent").Inc()
+	if got := testutil.ToFloat64(a.WithLabelValues("sent")); got != 1 {
+		t.Fatalf("the second counter is not the registered one: %v", got)
 	}
 }

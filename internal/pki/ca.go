@@ -126,7 +126,7 @@ func Open(ctx context.Context, st Store, cfg Config) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ca.refreshCRLIfStale(ctx); err != nil {
+	if err := ca.RefreshCRLIfStale(ctx); err != nil {
 		return nil, err
 	}
 	return ca, nil

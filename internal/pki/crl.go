@@ -65,9 +65,10 @@ func (ca *CA) RefreshCRL(ctx context.Context) error {
 	}
 }
 
-// refreshCRLIfStale publishes a CRL when there is none or the latest is
-// past half its validity, as after a long stop.
-func (ca *CA) refreshCRLIfStale(ctx context.Context) error {
+// RefreshCRLIfStale publishes a CRL when there is none or the latest is
+// past half its validity, as after a long stop; the scheduled refresh calls
+// it, so instances of a cluster do not each re-sign a fresh CRL.
+func (ca *CA) RefreshCRLIfStale(ctx context.Context) error {
 	latest, err := ca.store.LatestCRL(ctx)
 	if err == nil && ca.now().Before(latest.ThisUpdate.Add(ca.cfg.CRLValidity/2)) {
 		return nil
