@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/appclient"
 )
 
 // Activation is what the activation step shows.
@@ -17,11 +18,6 @@ type Activation struct {
 	// MobileID is the mobile ID being created, registered or (once the app
 	// enrolled) active.
 	MobileID *lanyard.MobileID
-}
-
-// EnrollmentLink is the link a QR code holds.
-func (s *Service) EnrollmentLink(code string) string {
-	return s.BaseURL + "/app/v1/enroll?code=" + code
 }
 
 // Activate shows the activation step. For a code on screen every call
@@ -63,7 +59,7 @@ func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, userID int6
 		}
 	}
 	expires := s.now().Add(ttl)
-	link := s.EnrollmentLink(code)
+	link := appclient.EnrollmentLink(s.BaseURL, code)
 	var mails []lanyard.Mail
 	if e.ByEmail {
 		cm, err := codeMail(u, link, expires)

@@ -14,9 +14,6 @@ import (
 	"github.com/lanyard-id/lanyard/appclient"
 )
 
-// ClockSkew is how far a device's timestamp may be from the server's clock.
-const ClockSkew = 5 * time.Minute
-
 // ChallengeTTL is how long an authentication challenge can be answered.
 const ChallengeTTL = 2 * time.Minute
 
@@ -42,8 +39,8 @@ func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lan
 	if err != nil {
 		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
 	}
-	if d := s.now().Sub(time.Unix(ts, 0)); d > ClockSkew || d < -ClockSkew {
-		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", ClockSkew)
+	if d := s.now().Sub(time.Unix(ts, 0)); d > appclient.MaxClockSkew || d < -appclient.MaxClockSkew {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", appclient.MaxClockSkew)
 	}
 	m, err := s.Store.FindMobileIDByPublicID(ctx, r.MobileID)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
@@ -59,9 +56,7 @@ func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lan
 	if err != nil {
 		return nil, err
 	}
-	digest := sha256.Sum256(appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body))
-	pub, ok := parsed.PublicKey.(*ecdsa.PublicKey)
-	if !ok || !ecdsa.VerifyASN1(pub, digest[:], r.Signature) {
+	if !signedBy(parsed, appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body), r.Signature) {
 		return nil, unauthorized()
 	}
 	return m, nil
@@ -149,9 +144,7 @@ func (s *Service) VerifyChallenge(ctx context.Context, challengeID string, certD
 	if string(parsed.Raw) != string(presented.Raw) || cert.Usage != lanyard.UsageAuthentication {
 		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is not an authentication certificate of this server.")
 	}
-	digest := sha256.Sum256(appclient.AuthPayload(challengeID, base64.StdEncoding.EncodeToString(challenge)))
-	pub, ok := parsed.PublicKey.(*ecdsa.PublicKey)
-	if !ok || !ecdsa.VerifyASN1(pub, digest[:], signature) {
+	if !signedBy(parsed, appclient.AuthPayload(challengeID, base64.StdEncoding.EncodeToString(challenge)), signature) {
 		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The signature does not verify.")
 	}
 	m, err := s.Store.FindMobileIDBySerial(ctx, serial)
@@ -166,4 +159,12 @@ func (s *Service) VerifyChallenge(ctx context.Context, challengeID string, certD
 		return nil, err
 	}
 	return &Authenticated{User: u, MobileID: m}, nil
+}
+
+// signedBy reports whether sig is an ECDSA signature over SHA-256 of
+// payload by the key of cert, as devices sign with their authentication key.
+func signedBy(cert *x509.Certificate, payload, sig []byte) bool {
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	digest := sha256.Sum256(payload)
+	return ok && ecdsa.VerifyASN1(pub, digest[:], sig)
 }

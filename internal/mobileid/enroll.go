@@ -28,8 +28,8 @@ func (r *EnrollRequest) Validate() error {
 	switch {
 	case r.Code == "" || len(r.Code) > 128 || !lanyard.ValidText(r.Code):
 		return lanyard.Errorf(lanyard.EINVALID, "The activation code is missing or malformed.")
-	case strings.TrimSpace(r.DeviceName) == "" || utf8.RuneCountInString(r.DeviceName) > 64 || !lanyard.ValidText(r.DeviceName):
-		return lanyard.Errorf(lanyard.EINVALID, "The device name must be 1 to 64 characters of text.")
+	case strings.TrimSpace(r.DeviceName) == "" || utf8.RuneCountInString(r.DeviceName) > appclient.MaxDeviceName || !lanyard.ValidText(r.DeviceName):
+		return lanyard.Errorf(lanyard.EINVALID, "The device name must be 1 to %d characters of text.", appclient.MaxDeviceName)
 	}
 	if _, err := ecdh.X25519().NewPublicKey(r.TransportKey); err != nil {
 		return lanyard.Errorf(lanyard.EINVALID, "The transport key must be a 32-byte X25519 public key.")

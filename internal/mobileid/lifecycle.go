@@ -51,15 +51,10 @@ func (s *Service) lock(ctx context.Context, actor lanyard.Actor, m *lanyard.Mobi
 			return err
 		}
 	}
-	for _, c := range m.Certificates {
-		if c.Recovered {
-			continue
-		}
-		if _, err := s.Certs.RevokeCertificate(ctx, actor, c.Serial, lanyard.ReasonCessationOfOperation); err != nil {
-			return fmt.Errorf("revoke %s: %w", c.Serial, err)
-		}
-	}
-	return nil
+	return s.eachOwnCertificate(m, func(serial string) error {
+		_, err := s.Certs.RevokeCertificate(ctx, actor, serial, lanyard.ReasonCessationOfOperation)
+		return err
+	})
 }
 
 // SetUserState changes a user's state and carries it to the user's mobile

@@ -2,6 +2,7 @@ package mobileid
 
 import (
 	"fmt"
+	"html"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ func codeMail(u *lanyard.User, link string, expires time.Time) (lanyard.Mail, er
 	html := fmt.Sprintf(`<p>Hello %s,</p><p>scan this QR code with the mobile app to activate your mobile ID:</p>`+
 		`<p><img src="cid:image" alt="QR code" width="320" height="320"></p><p>or open this link on your phone: <a href="%s">%s</a></p>`+
 		`<p>The code works once and expires at %s.</p>`,
-		htmlEscape(u.CommonName), htmlEscape(link), htmlEscape(link), expires.Format("2006-01-02 15:04 UTC"))
+		html.EscapeString(u.CommonName), html.EscapeString(link), html.EscapeString(link), expires.Format("2006-01-02 15:04 UTC"))
 	return lanyard.Mail{To: u.Email, Subject: "Activate your mobile ID", Text: text, HTML: html, ImagePNG: png, Kind: "qr_code"}, nil
 }
 
@@ -62,13 +63,9 @@ func mailsIf(notify bool, m lanyard.Mail) []lanyard.Mail {
 func textToHTML(text string) string {
 	var b strings.Builder
 	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		b.WriteString("<p>" + strings.ReplaceAll(htmlEscape(para), "\n", "<br>") + "</p>")
+		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(para), "\n", "<br>") + "</p>")
 	}
 	return b.String()
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }
 
 // expiringMail reminds the user that their mobile ID m expires at expires,

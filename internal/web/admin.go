@@ -46,9 +46,7 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	u, err := s.MobileIDs.SetUserState(r.Context(), actor(r), r.PathValue("username"), lanyard.UserState(r.PostForm.Get("state")))
@@ -60,9 +58,7 @@ func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	var roles []lanyard.Role

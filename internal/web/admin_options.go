@@ -141,9 +141,7 @@ func (s *Server) handleAdminOptionPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminOptionRestore(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	process := r.PathValue("process")

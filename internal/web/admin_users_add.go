@@ -20,9 +20,7 @@ type oneTimeView struct {
 // handleAdminUserAdd creates a user with a one-time password, which the
 // user must change at the first login.
 func (s *Server) handleAdminUserAdd(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	f := r.PostForm

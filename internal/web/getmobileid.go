@@ -38,9 +38,7 @@ func (s *Server) handleGetIntro(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetStart(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	if r.PostForm.Get("action") == "cancel" {
@@ -117,9 +115,7 @@ func (s *Server) handleGetStep(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetRecovery(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	pid := r.PathValue("process")

@@ -14,6 +14,17 @@ import (
 // maxFormBytes bounds every form body; no form of the portal needs more.
 const maxFormBytes = 64 << 10
 
+// parseForm reads a form body of at most limit bytes; a form that cannot
+// be read is answered with 400 here, and the caller returns.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+		return false
+	}
+	return true
+}
+
 type loginView struct {
 	Username string
 	Next     string
@@ -36,9 +47,7 @@ func safeNext(next string) string {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	username := strings.ToLower(strings.TrimSpace(r.PostForm.Get("username")))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -72,15 +73,22 @@ func (s *Server) requireUser(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// requireRole lets only users with role through; others get 403.
-func (s *Server) requireRole(role lanyard.Role, h http.HandlerFunc) http.Handler {
+// requireRole lets only users with role, or with one of also, through;
+// others get 403 naming role.
+func (s *Server) requireRole(role lanyard.Role, h http.HandlerFunc, also ...lanyard.Role) http.Handler {
 	return s.requireUser(func(w http.ResponseWriter, r *http.Request) {
-		if !currentUser(r).HasRole(role) {
+		u := currentUser(r)
+		if !u.HasRole(role) && !slices.ContainsFunc(also, u.HasRole) {
 			s.renderError(w, r, http.StatusForbidden, "This page is for users with the "+string(role)+" role.")
 			return
 		}
 		h(w, r)
 	})
+}
+
+// requireOperator lets operators and administrators through.
+func (s *Server) requireOperator(h http.HandlerFunc) http.Handler {
+	return s.requireRole(lanyard.RoleOperator, h, lanyard.RoleAdmin)
 }
 
 // securityHeaders sets headers that keep pages out of frames, block inline

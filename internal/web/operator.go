@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
@@ -13,18 +12,6 @@ import (
 // The Operator area: find users, see and lock their mobile IDs, change
 // their state, and supply a mobile ID (MobileIDProcSupplyMobileIDForUser),
 // whose QR code always goes to the user by email.
-
-// requireOperator lets operators and administrators through.
-func (s *Server) requireOperator(h http.HandlerFunc) http.Handler {
-	return s.requireUser(func(w http.ResponseWriter, r *http.Request) {
-		u := currentUser(r)
-		if !u.HasRole(lanyard.RoleOperator) && !u.HasRole(lanyard.RoleAdmin) {
-			s.renderError(w, r, http.StatusForbidden, "This page is for users with the operator role.")
-			return
-		}
-		h(w, r)
-	})
-}
 
 func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
 	v, err := s.searchUsers(r, 200)
@@ -38,9 +25,7 @@ func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
 // targetUser reads the form of an operator's POST and finds the user it is
 // about; on failure it has answered already.
 func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (*lanyard.User, bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return nil, false
 	}
 	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
@@ -140,17 +125,8 @@ func (s *Server) operatorMobileIDAction(w http.ResponseWriter, r *http.Request,
 	if !ok {
 		return
 	}
-	id := r.PathValue("id")
-	views, err := s.MobileIDs.Current(r.Context(), target.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if !slices.ContainsFunc(views, func(v mobileid.View) bool { return v.MobileID.PublicID == id }) {
-		s.renderError(w, r, http.StatusNotFound, "The user has no such mobile ID.")
-		return
-	}
-	if err := act(r.Context(), actor(r), target.ID, id); err != nil {
+	// act refuses a mobile ID that is not the target's, as ENOTFOUND.
+	if err := act(r.Context(), actor(r), target.ID, r.PathValue("id")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -17,9 +17,7 @@ func (s *Server) handlePasswordPage(w http.ResponseWriter, r *http.Request) {
 // account over; wrong guesses count against the same limit as logins. A
 // changed password ends every other session of the user.
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.renderError(w, r, http.StatusBadRequest, "The form could not be read.")
+	if !s.parseForm(w, r, maxFormBytes) {
 		return
 	}
 	u := currentUser(r)
