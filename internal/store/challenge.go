@@ -29,6 +29,7 @@ func (db *DB) ClaimChallenge(ctx context.Context, publicID string) ([]byte, erro
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such challenge.")
 	}
 	var challenge []byte
+	var expired bool
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var expires int64
 		err := tx.queryRow(ctx, `SELECT challenge, expires_at FROM auth_challenges WHERE public_id = ?`, publicID).Scan(&challenge, &expires)
@@ -44,20 +45,15 @@ func (db *DB) ClaimChallenge(ctx context.Context, publicID string) ([]byte, erro
 		if n, _ := res.RowsAffected(); n != 1 {
 			return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such challenge; it may have been answered already.")
 		}
-		if !tx.now.Before(decodeTime(expires)) {
-			return lanyard.Errorf(lanyard.EEXPIRED, "The challenge has expired.")
-		}
+		// An expired challenge is used up all the same: the deletion commits.
+		expired = !tx.now.Before(decodeTime(expires))
 		return nil
 	})
-	if lanyard.ErrorCode(err) == lanyard.EEXPIRED {
-		// The expired challenge was deleted all the same; commit that.
-		db.inTx(ctx, func(tx *Tx) error {
-			_, err := tx.exec(ctx, `DELETE FROM auth_challenges WHERE public_id = ?`, publicID)
-			return err
-		})
-	}
 	if err != nil {
 		return nil, err
+	}
+	if expired {
+		return nil, lanyard.Errorf(lanyard.EEXPIRED, "The challenge has expired.")
 	}
 	return challenge, nil
 }

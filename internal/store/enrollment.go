@@ -68,7 +68,12 @@ func (db *DB) FindEnrollment(ctx context.Context, userID int64, publicID string)
 	if !lanyard.ValidText(publicID) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
 	}
-	e, err := scanEnrollment(db.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE public_id = ? AND user_id = ?`, publicID, userID))
+	return findEnrollment(ctx, db, `public_id = ? AND user_id = ?`, publicID, userID)
+}
+
+// findEnrollment reads one enrollment; none is ENOTFOUND.
+func findEnrollment(ctx context.Context, c conn, where string, args ...any) (*lanyard.Enrollment, error) {
+	e, err := scanEnrollment(c.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE `+where, args...))
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
 	} else if err != nil {
@@ -77,21 +82,49 @@ func (db *DB) FindEnrollment(ctx context.Context, userID int64, publicID string)
 	return e, nil
 }
 
+// findValidCode reads the enrollment of an activation code that is valid
+// at now.
+func findValidCode(ctx context.Context, c conn, codeHash []byte, now time.Time) (*lanyard.Enrollment, error) {
+	e, err := findEnrollment(ctx, c, `code_hash = ?`, codeHash)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+	} else if err != nil {
+		return nil, err
+	}
+	if !now.Before(e.CodeExpiresAt) {
+		return nil, lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
+	}
+	return e, nil
+}
+
+// deleteWaitingMobileID deletes a mobile ID that still waits for the app;
+// one the app enrolled (or that ended otherwise) is left as it is.
+func (tx *Tx) deleteWaitingMobileID(ctx context.Context, id int64) error {
+	_, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
+		string(lanyard.MobileIDDeleted), encodeTime(tx.now), id, string(lanyard.MobileIDRegistered))
+	if err != nil {
+		return fmt.Errorf("delete waiting mobile ID: %w", err)
+	}
+	return nil
+}
+
 // UpdateEnrollment saves the step and choices of a process. When the
 // process ends (cancelled, failed), its code is voided and a registered
 // mobile ID waiting for it is deleted, in the same transaction.
 func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		e.UpdatedAt = tx.now
-		q := `UPDATE enrollments SET step = ?, usages = ?, recover_serials = ?, updated_at = ? WHERE id = ?`
-		if e.Step == lanyard.StepCancelled || e.Step == lanyard.StepFailed {
-			q = `UPDATE enrollments SET step = ?, usages = ?, recover_serials = ?, updated_at = ?, code_hash = NULL WHERE id = ?`
-			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
-				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
-				return fmt.Errorf("delete waiting mobile ID: %w", err)
+		ended := e.Step == lanyard.StepCancelled || e.Step == lanyard.StepFailed
+		if ended {
+			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
+				return err
 			}
 		}
-		if _, err := tx.exec(ctx, q, string(e.Step), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","), encodeTime(tx.now), e.ID); err != nil {
+		// An ended process voids its code: code_hash keeps its value
+		// otherwise.
+		if _, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, usages = ?, recover_serials = ?, updated_at = ?,
+			code_hash = CASE WHEN ? = 1 THEN NULL ELSE code_hash END WHERE id = ?`,
+			string(e.Step), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","), encodeTime(tx.now), boolInt(ended), e.ID); err != nil {
 			return fmt.Errorf("update enrollment: %w", err)
 		}
 		if err := tx.queueMails(ctx, actor, mails...); err != nil {
@@ -130,16 +163,7 @@ func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lan
 
 // PeekActivationCode finds the enrollment of a valid code.
 func (db *DB) PeekActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
-	e, err := scanEnrollment(db.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash = ?`, codeHash))
-	if errNoRows(err) {
-		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
-	} else if err != nil {
-		return nil, fmt.Errorf("find activation code: %w", err)
-	}
-	if !db.Now().Before(e.CodeExpiresAt) {
-		return nil, lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
-	}
-	return e, nil
+	return findValidCode(ctx, db, codeHash, db.Now())
 }
 
 // ClaimActivationCode consumes a code. The conditional update makes two
@@ -148,14 +172,8 @@ func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyar
 	var e *lanyard.Enrollment
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		e, err = scanEnrollment(tx.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash = ?`, codeHash))
-		if errNoRows(err) {
-			return lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
-		} else if err != nil {
-			return fmt.Errorf("find activation code: %w", err)
-		}
-		if !tx.now.Before(e.CodeExpiresAt) {
-			return lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
+		if e, err = findValidCode(ctx, tx, codeHash, tx.now); err != nil {
+			return err
 		}
 		res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, updated_at = ? WHERE id = ? AND code_hash = ?`, encodeTime(tx.now), e.ID, codeHash)
 		if err != nil {
@@ -181,7 +199,6 @@ func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		n = 0
 		for _, e := range expired {
 			// The condition makes the update a claim: when instances of a
 			// cluster run the job together, each process ends once.
@@ -195,8 +212,7 @@ func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 				continue
 			}
 			n++
-			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
-				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
+			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
 				return err
 			}
 			if err := tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.code_expire", e.Process, fmt.Sprintf("process %s: activation code expired unused", e.PublicID)); err != nil {
@@ -213,13 +229,7 @@ func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 
 // FindEnrollmentByMobileID returns the process that created a mobile ID.
 func (db *DB) FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*lanyard.Enrollment, error) {
-	e, err := scanEnrollment(db.queryRow(ctx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE mobile_id = ?`, mobileID))
-	if errNoRows(err) {
-		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
-	} else if err != nil {
-		return nil, fmt.Errorf("find enrollment: %w", err)
-	}
-	return e, nil
+	return findEnrollment(ctx, db, `mobile_id = ?`, mobileID)
 }
 
 // FindOpenEnrollments lists a user's processes that have not ended.

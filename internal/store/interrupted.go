@@ -20,7 +20,6 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 		if err != nil {
 			return err
 		}
-		n = 0
 		for _, e := range stuck {
 			// A claim, as in ExpireEnrollments: each process fails once.
 			res, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, updated_at = ? WHERE id = ? AND step IN (?, ?)`,
@@ -32,8 +31,7 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 				continue
 			}
 			n++
-			if _, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
-				string(lanyard.MobileIDDeleted), encodeTime(tx.now), e.MobileID, string(lanyard.MobileIDRegistered)); err != nil {
+			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
 				return err
 			}
 			if err := tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.process_fail", e.Process,

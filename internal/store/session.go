@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -137,7 +138,4 @@ func (s *SessionService) ClearLoginFailures(ctx context.Context, key string) err
 // limiterKey is how a key is stored: its hash. Keys hold what a visitor
 // typed as a username, which may be a password typed in the wrong field,
 // so it is never kept in clear.
-func limiterKey(key string) string {
-	h := sha256.Sum256([]byte(key))
-	return fmt.Sprintf("%x", h)
-}
+func limiterKey(key string) string { return hex.EncodeToString(hashToken(key)) }
