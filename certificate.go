@@ -175,13 +175,3 @@ func (r RevocationReason) String() string {
 	}
 	return "reason(" + strconv.Itoa(int(r)) + ")"
 }
-
-// ParseRevocationReason returns the reason with the given RFC 5280 name.
-func ParseRevocationReason(name string) (RevocationReason, error) {
-	for r, n := range reasonNames {
-		if n == name {
-			return r, nil
-		}
-	}
-	return 0, Errorf(EINVALID, "%q is not an RFC 5280 revocation reason.", name)
-}

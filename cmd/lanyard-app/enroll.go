@@ -17,11 +17,11 @@ import (
 )
 
 // recoveryPolls and recoveryDelay bound how long enroll waits for
-// recovered keys the server delivers in the background.
-var (
-	recoveryPolls = 10
-	recoveryDelay = 300 * time.Millisecond
-)
+// recovered keys the server delivers in the background; tests shorten the
+// delay.
+const recoveryPolls = 10
+
+var recoveryDelay = 300 * time.Millisecond
 
 // runEnroll enrolls the device with the server an enrollment link names
 // and adds the new profile to the wallet.

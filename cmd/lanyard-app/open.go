@@ -49,5 +49,5 @@ func (a *app) wallet(open func(dir, pin string) (*wallet.Wallet, error)) (*walle
 
 // client returns an app API client for the server at baseURL.
 func (a *app) client(baseURL string) *appclient.Client {
-	return &appclient.Client{BaseURL: baseURL, HTTP: a.http}
+	return &appclient.Client{BaseURL: baseURL}
 }

@@ -101,9 +101,6 @@ func OpenOrCreate(dir, pin string) (*Wallet, error) {
 	return w, err
 }
 
-// Dir returns the wallet's folder.
-func (w *Wallet) Dir() string { return w.dir }
-
 // ChangePIN protects the wallet with a new PIN, with a fresh salt and the
 // current DefaultKDF parameters, and saves it.
 func (w *Wallet) ChangePIN(pin string) error {
