@@ -35,7 +35,8 @@ type Store interface {
 	// change reports a change, stores the new status and writes the audit
 	// event action with detail.
 	UpdateStatus(ctx context.Context, actor lanyard.Actor, serial, action string, change func(c *lanyard.Certificate, now time.Time) (changed bool, detail string, err error)) (*lanyard.Certificate, error)
-	// RevokedCertificates lists the revoked and held certificates that have
+	// RevokedCertificates lists, with serial, revocation time and reason
+	// only, the revoked and held certificates that have
 	// not expired at now, for the CRL.
 	RevokedCertificates(ctx context.Context, now time.Time) ([]*lanyard.Certificate, error)
 
