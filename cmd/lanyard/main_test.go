@@ -61,7 +61,7 @@ func (c *cli) ok(stdin string, args ...string) string {
 
 // fails runs a command that must fail with exit code want and exactly one
 // line on stderr containing msg.
-func (c *cli) fails(want int, msg string, args ...string) {
+func (c *cli) fails(want int, msg string, args ...string) (stderr string) {
 	c.t.Helper()
 	code, _, errOut := c.run("", args...)
 	if code != want {
@@ -70,6 +70,7 @@ func (c *cli) fails(want int, msg string, args ...string) {
 	if strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "lanyard: ") || !strings.Contains(errOut, msg) {
 		c.t.Fatalf("lanyard %s: stderr %q, want one line with %q", strings.Join(args, " "), errOut, msg)
 	}
+	return errOut
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -214,8 +215,7 @@ func TestUserImport(t *testing.T) {
 			}
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
-					c.fails(1, "", "user", "import", writeFile(t, "bad.csv", tc.csv))
-					_, _, errOut := c.run("", "user", "import", writeFile(t, "bad.csv", tc.csv))
+					errOut := c.fails(1, "", "user", "import", writeFile(t, "bad.csv", tc.csv))
 					for _, msg := range strings.Split(tc.msg, "|") {
 						if !strings.Contains(errOut, msg) {
 							t.Fatalf("stderr %q, want %q", errOut, msg)
@@ -237,12 +237,9 @@ func TestCAExport(t *testing.T) {
 	if out != first || strings.Count(out, "-----BEGIN CERTIFICATE-----") != 2 {
 		t.Fatalf("ca export printed\n%s", out)
 	}
-	dir := t.TempDir()
-	chain := filepath.Join(dir, "chain.pem")
-	os.WriteFile(chain, []byte(out), 0o600)
+	chain := writeFile(t, "chain.pem", out)
 	// The first certificate is the issuing CA, signed by the second, the root.
 	parts := strings.SplitAfter(out, "-----END CERTIFICATE-----\n")
-	issuing := filepath.Join(dir, "issuing.pem")
-	os.WriteFile(issuing, []byte(parts[0]), 0o600)
+	issuing := writeFile(t, "issuing.pem", parts[0])
 	testenv.Run(t, testenv.OpenSSL(t), "verify", "-CAfile", chain, issuing)
 }
