@@ -100,16 +100,24 @@ func (p *portal) startGet(t *testing.T, c *http.Client, form url.Values) (string
 	if !strings.HasPrefix(path, "/mobile-id/get/") {
 		t.Fatalf("start redirected to %q", path)
 	}
-	resp, body = p.get(t, c, path)
+	return path, p.activationLink(t, c, path)
+}
+
+// activationLink shows the step of a running process and returns the
+// enrollment link on it, or "" when the page shows none (the code went by
+// email).
+func (p *portal) activationLink(t *testing.T, c *http.Client, path string) string {
+	t.Helper()
+	resp, body := p.get(t, c, path)
 	wantStatus(t, resp, body, http.StatusOK)
 	m := linkRE.FindStringSubmatch(body)
 	if m == nil {
-		return path, ""
+		return ""
 	}
 	if !strings.Contains(body, `alt="QR code" src="data:image/png;base64,`) {
 		t.Fatal("the activation page has no PNG QR code")
 	}
-	return path, html.UnescapeString(m[1])
+	return html.UnescapeString(m[1])
 }
 
 // ocspStatus asks the portal's OCSP responder about a certificate.

@@ -235,7 +235,7 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 func TestPasswordChangeGuessesAreLimitedAndEndOtherSessions(t *testing.T) {
 	p := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.LoginUserLimit = 3 })
 	p.addUser(t, "alice", lanyard.UserActive)
-	here, elsewhere := p.loggedIn(t, "alice"), p.loggedIn(t, "alice")
+	here := p.loggedIn(t, "alice")
 	for range 3 {
 		resp, body := p.post(t, here, "/password", url.Values{"current": {"guess"}, "new": {"a new password"}, "repeat": {"a new password"}})
 		wantStatus(t, resp, body, http.StatusBadRequest, "current password is wrong")
@@ -245,7 +245,7 @@ func TestPasswordChangeGuessesAreLimitedAndEndOtherSessions(t *testing.T) {
 
 	q := newPortal(t, sqliteDSN(t))
 	q.addUser(t, "bob", lanyard.UserActive)
-	here, elsewhere = q.loggedIn(t, "bob"), q.loggedIn(t, "bob")
+	here, elsewhere := q.loggedIn(t, "bob"), q.loggedIn(t, "bob")
 	resp, body = q.post(t, here, "/password", url.Values{"current": {"password of bob"}, "new": {"a new password"}, "repeat": {"a new password"}})
 	wantStatus(t, resp, body, http.StatusOK, "Your password has been changed.")
 	if resp, _ := q.get(t, here, "/"); resp.StatusCode != http.StatusOK {

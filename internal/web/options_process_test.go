@@ -122,7 +122,7 @@ func TestOptionsChangeTheProcess(t *testing.T) {
 			t.Fatalf("mail after enrollment: %v", kinds)
 		}
 		// notify_user = False: no created mail for the next mobile ID.
-		p.setScript(t, "show_qr_code = True", "show_qr_code = True", "notify_user = True", "notify_user = False")
+		p.setScript(t, "notify_user = True", "notify_user = False")
 		_, link = p.startGet(t, ac, url.Values{"action": {"lock"}})
 		if err := newPhone(t).enroll(t, link); err != nil {
 			t.Fatal(err)

@@ -117,7 +117,7 @@ func TestEncryptionKeyRecovery(t *testing.T) {
 		}
 		resp, body = p.post(t, ac, path+"/recovery", url.Values{"serial": {own1[0]}})
 		wantStatus(t, resp, body, http.StatusSeeOther)
-		_, link = p.startGetAt(t, ac, path)
+		link = p.activationLink(t, ac, path)
 		third := newPhone(t)
 		if err := third.enroll(t, link); err != nil {
 			t.Fatal(err)
@@ -137,12 +137,4 @@ func TestEncryptionKeyRecovery(t *testing.T) {
 			t.Fatalf("%d archived keys", len(archived))
 		}
 	})
-}
-
-// startGetAt shows the activation step of a running process and returns its link.
-func (p *portal) startGetAt(t *testing.T, c *http.Client, path string) (string, string) {
-	t.Helper()
-	resp, body := p.get(t, c, path)
-	wantStatus(t, resp, body, http.StatusOK, "QR code")
-	return path, unescape(linkRE.FindStringSubmatch(body)[1])
 }
