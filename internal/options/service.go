@@ -86,15 +86,10 @@ func (s *Service) DryRun(ctx context.Context, process, source, username string) 
 // is valid) and the failure is returned as a warning.
 func (s *Service) Save(ctx context.Context, actor lanyard.Actor, process, source, dryRunUser string) (*lanyard.OptionScript, string, error) {
 	source = NormalizeSource(source)
-	if err := s.Validate(process, source); err != nil {
+	if err := checkProcess(process); err != nil {
 		return nil, "", err
 	}
-	var warning string
-	if dryRunUser != "" {
-		if _, err := s.DryRun(ctx, process, source, dryRunUser); err != nil {
-			warning = "Saved, but the script fails for " + dryRunUser + ": " + lanyard.ErrorMessage(err)
-		}
-	}
+	// The cheap comparison first: an unchanged script needs no evaluation.
 	old := ""
 	if cur, err := s.Store.CurrentScript(ctx, process); err == nil {
 		old = cur.Source
@@ -103,6 +98,15 @@ func (s *Service) Save(ctx context.Context, actor lanyard.Actor, process, source
 	}
 	if old == source {
 		return nil, "", lanyard.Errorf(lanyard.ECONFLICT, "The script is unchanged; nothing was saved.")
+	}
+	if err := s.Engine.Validate(process, source, User{}); err != nil {
+		return nil, "", err
+	}
+	var warning string
+	if dryRunUser != "" {
+		if _, err := s.DryRun(ctx, process, source, dryRunUser); err != nil {
+			warning = "Saved, but the script fails for " + dryRunUser + ": " + lanyard.ErrorMessage(err)
+		}
 	}
 	sc, err := s.Store.SaveScript(ctx, actor, process, source, Diff(old, source))
 	return sc, warning, err
