@@ -2,10 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"os"
 	"strings"
@@ -58,7 +54,7 @@ func runEnroll(ctx context.Context, a *app, args []string) error {
 	if err := p.GenerateKeys(); err != nil {
 		return err
 	}
-	req, err := enrollRequest(code, p)
+	req, err := appclient.NewEnrollRequest(code, p.DeviceName, p.SignatureKey, p.AuthenticationKey, p.TransportKey.PublicKey())
 	if err != nil {
 		return err
 	}
@@ -96,29 +92,6 @@ func deviceName(flag string) (string, error) {
 		return "", fmt.Errorf("%w: --device: at most %d characters of text", errUsage, appclient.MaxDeviceName)
 	}
 	return name, nil
-}
-
-// enrollRequest builds the enrollment request for p's fresh keys.
-func enrollRequest(code string, p wallet.Profile) (appclient.EnrollRequest, error) {
-	req := appclient.EnrollRequest{Code: code, DeviceName: p.DeviceName, TransportKey: p.TransportKey.PublicKey().Bytes()}
-	var err error
-	if req.CSRs.Signature, err = csr(p.DeviceName, p.SignatureKey); err != nil {
-		return req, err
-	}
-	if req.CSRs.Authentication, err = csr(p.DeviceName, p.AuthenticationKey); err != nil {
-		return req, err
-	}
-	return req, nil
-}
-
-// csr returns a PKCS #10 request signed by key. The server ignores the
-// subject and names the user as it knows them.
-func csr(device string, key crypto.Signer) ([]byte, error) {
-	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: device}}, key)
-	if err != nil {
-		return nil, fmt.Errorf("make certificate request: %w", err)
-	}
-	return der, nil
 }
 
 // awaitRecovery syncs a freshly enrolled profile until the server has

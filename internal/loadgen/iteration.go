@@ -6,8 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"html"
@@ -114,14 +112,10 @@ func (d *Driver) enroll(ctx context.Context, link string) error {
 // authentication keys with their certificate requests, and an X25519
 // transport key.
 func newEnrollRequest(code string) (appclient.EnrollRequest, error) {
-	var csrs [2][]byte
-	for i := range csrs {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return appclient.EnrollRequest{}, err
-		}
-		tmpl := &x509.CertificateRequest{Subject: pkix.Name{CommonName: "lanyard bench"}}
-		if csrs[i], err = x509.CreateCertificateRequest(rand.Reader, tmpl, key); err != nil {
+	var keys [2]*ecdsa.PrivateKey
+	for i := range keys {
+		var err error
+		if keys[i], err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 			return appclient.EnrollRequest{}, err
 		}
 	}
@@ -129,8 +123,5 @@ func newEnrollRequest(code string) (appclient.EnrollRequest, error) {
 	if err != nil {
 		return appclient.EnrollRequest{}, err
 	}
-	return appclient.EnrollRequest{
-		Code: code, DeviceName: "lanyard bench", TransportKey: transport.PublicKey().Bytes(),
-		CSRs: appclient.CSRs{Signature: csrs[0], Authentication: csrs[1]},
-	}, nil
+	return appclient.NewEnrollRequest(code, "lanyard bench", keys[0], keys[1], transport.PublicKey())
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
+	"github.com/lanyard-id/lanyard/internal/pki"
 )
 
 // ChallengeTTL is how long an authentication challenge can be answered.
@@ -136,7 +137,7 @@ func (s *Service) VerifyChallenge(ctx context.Context, challengeID string, certD
 	if err != nil {
 		return nil, lanyard.Errorf(lanyard.EINVALID, "The certificate is not a DER X.509 certificate.")
 	}
-	serial := presented.SerialNumber.Text(16)
+	serial := pki.SerialString(presented.SerialNumber)
 	cert, parsed, err := s.validCertificate(ctx, serial)
 	if err != nil {
 		return nil, err
