@@ -1,6 +1,10 @@
 package options
 
-import "github.com/lanyard-id/lanyard"
+import (
+	"strings"
+
+	"github.com/lanyard-id/lanyard"
+)
 
 // DefaultGetScript is the script MobileIDSelfServiceProcGet starts with.
 // Administrators change its values rather than write a script of their
@@ -25,28 +29,16 @@ def user_properties(user):
 `
 
 // DefaultSupplyScript is the script MobileIDProcSupplyMobileIDForUser
-// starts with. It has the options of DefaultGetScript; show_qr_code is
-// kept so that the two scripts stay alike, but it has no effect here.
-const DefaultSupplyScript = `# Supply mobile ID for user (MobileIDProcSupplyMobileIDForUser)
-# An operator orders the mobile ID; the QR code always goes to the user by
-# email, so show_qr_code has no effect in this process.
-issue_encryption_certificate = False
-issue_signature_certificate = True
-issue_authentication_certificate = True
-user_may_choose_certificates = False
-show_qr_code = False                     # ignored: the QR code goes by email
-validity_years = 2
-encryption_recovery = "automatic"        # or "manual": a form to select them
-recover_latest = 3
-notify_user = True                       # about a successful or failed creation
-
-def user_properties(user):
-    return {
-        "user_id": user.email,
-        "server_name": "Smart ID",
-        "profile_name": "MobileID " + user.common_name,
-    }
-`
+// starts with: DefaultGetScript under its own header. show_qr_code is kept
+// so that the two scripts stay alike, but it has no effect here.
+var DefaultSupplyScript = strings.NewReplacer(
+	"# Get mobile ID (MobileIDSelfServiceProcGet)\n",
+	"# Supply mobile ID for user (MobileIDProcSupplyMobileIDForUser)\n"+
+		"# An operator orders the mobile ID; the QR code always goes to the user by\n"+
+		"# email, so show_qr_code has no effect in this process.\n",
+	"show_qr_code = True                      # False: send the QR code by email",
+	"show_qr_code = False                     # ignored: the QR code goes by email",
+).Replace(DefaultGetScript)
 
 // DefaultExpiringScript is the script MobileIDExpiring starts with.
 const DefaultExpiringScript = `# Mobile ID expiring (MobileIDExpiring)
