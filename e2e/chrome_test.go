@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,12 +51,13 @@ type browser struct {
 	ctx   context.Context
 	base  string // the server's URL
 	shots string // the screenshot folder
+	name  string // who the browser is, in its screenshots' names
 	n     int    // screenshots taken so far
 }
 
-// newBrowser starts Chromium for a test against the server at base. It is
-// closed when the test ends.
-func newBrowser(t *testing.T, base string) *browser {
+// newBrowser starts Chromium for a test against the server at base, with
+// any further options. It is closed when the test ends.
+func newBrowser(t *testing.T, base string, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath(t)),
@@ -70,6 +72,7 @@ func newBrowser(t *testing.T, base string) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	// Registered after t.TempDir, so it runs first: the browser has
@@ -94,6 +97,9 @@ func newBrowser(t *testing.T, base string) *browser {
 	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
 }
 
+// screenshotDirs are the folders screenshotDir has emptied in this run.
+var screenshotDirs sync.Map
+
 // screenshotDir returns an empty folder for the screenshots of the test:
 // $LANYARD_SCREENSHOTS/<test>, or lanyard-screenshots/<test> in the
 // system's temporary folder. It is kept after the test, to be looked at.
@@ -104,6 +110,11 @@ func screenshotDir(t *testing.T) string {
 		root = filepath.Join(os.TempDir(), "lanyard-screenshots")
 	}
 	dir := filepath.Join(root, strings.ReplaceAll(t.Name(), "/", "_"))
+	// A test with several browsers (a desktop and a phone) shares the
+	// folder: only the first empties it.
+	if _, seen := screenshotDirs.LoadOrStore(dir, true); seen {
+		return dir
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +199,7 @@ func (b *browser) screenshot(name string) {
 		return
 	}
 	b.n++
-	p := filepath.Join(b.shots, fmt.Sprintf("%02d-%s.png", b.n, name))
+	p := filepath.Join(b.shots, fmt.Sprintf("%s%02d-%s.png", b.name, b.n, name))
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 	}

@@ -12,32 +12,41 @@ import (
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 )
 
-// device authenticates a device-signed request and returns its mobile ID.
-func (a *API) device(w http.ResponseWriter, r *http.Request) (*lanyard.MobileID, bool) {
+// deviceRequest reads a device-signed request for the mobile ID service
+// to check.
+func (a *API) deviceRequest(w http.ResponseWriter, r *http.Request) (mobileid.DeviceRequest, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, appclient.MaxRequestBody))
 	if err != nil {
-		a.renderError(w, r, lanyard.Errorf(lanyard.EINVALID, "The request body could not be read."))
-		return nil, false
+		return mobileid.DeviceRequest{}, lanyard.Errorf(lanyard.EINVALID, "The request body could not be read.")
 	}
 	sig, err := base64.StdEncoding.DecodeString(r.Header.Get(appclient.HeaderSignature))
 	if err != nil || len(sig) == 0 {
-		a.renderError(w, r, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request is not signed by a device."))
-		return nil, false
+		return mobileid.DeviceRequest{}, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request is not signed by a device.")
 	}
-	m, err := a.MobileIDs.AuthenticateDevice(r.Context(), mobileid.DeviceRequest{
+	return mobileid.DeviceRequest{
 		MobileID: r.Header.Get(appclient.HeaderDevice), Timestamp: r.Header.Get(appclient.HeaderTimestamp), Signature: sig,
 		Method: r.Method, PathAndQuery: r.URL.RequestURI(), Body: body,
-	})
-	if err != nil {
-		a.renderError(w, r, err)
-		return nil, false
-	}
-	return m, true
+	}, nil
 }
 
 func (a *API) handleSync(w http.ResponseWriter, r *http.Request) {
-	m, ok := a.device(w, r)
-	if !ok {
+	req, err := a.deviceRequest(w, r)
+	if err != nil {
+		a.renderError(w, r, err)
+		return
+	}
+	m, err := a.MobileIDs.AuthenticateDevice(r.Context(), req)
+	if lanyard.ErrorCode(err) == lanyard.EUNAUTHORIZED {
+		// A phone whose mobile ID was locked or deactivated, and so its
+		// authentication certificate revoked or held, still learns the
+		// state once it proves to be that phone; it gets no key.
+		if state, serr := a.MobileIDs.DeviceState(r.Context(), req); serr == nil && state != lanyard.MobileIDActive {
+			render(w, http.StatusOK, appclient.SyncResponse{MobileID: req.MobileID, State: string(state), EncryptionKeys: []appclient.EncryptionKey{}})
+			return
+		}
+	}
+	if err != nil {
+		a.renderError(w, r, err)
 		return
 	}
 	res, err := a.MobileIDs.Sync(r.Context(), m)

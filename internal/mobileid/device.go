@@ -36,31 +36,64 @@ type DeviceRequest struct {
 // ID: a fresh timestamp, a signature by the key of the mobile ID's
 // authentication certificate, and that certificate valid in the CA.
 func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lanyard.MobileID, error) {
+	m, serial, err := s.signedByDevice(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.validCertificate(ctx, serial); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// DeviceState checks a device-signed request as AuthenticateDevice does,
+// except that the authentication certificate may be revoked or on hold: a
+// phone whose mobile ID was locked or deactivated proves it is that phone
+// and learns the state, and nothing else.
+func (s *Service) DeviceState(ctx context.Context, r DeviceRequest) (lanyard.MobileIDState, error) {
+	m, _, err := s.signedByDevice(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	return m.State, nil
+}
+
+// signedByDevice checks a device-signed request's timestamp and its
+// signature by the key of the mobile ID's authentication certificate,
+// whatever the certificate's status, and returns the mobile ID and the
+// certificate's serial.
+func (s *Service) signedByDevice(ctx context.Context, r DeviceRequest) (*lanyard.MobileID, string, error) {
 	ts, err := strconv.ParseInt(r.Timestamp, 10, 64)
 	if err != nil {
-		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
+		return nil, "", lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
 	}
 	if d := s.now().Sub(time.Unix(ts, 0)); d > appclient.MaxClockSkew || d < -appclient.MaxClockSkew {
-		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", appclient.MaxClockSkew)
+		return nil, "", lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", appclient.MaxClockSkew)
 	}
 	m, err := s.Store.FindMobileIDByPublicID(ctx, r.MobileID)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
-		return nil, unauthorized()
+		return nil, "", unauthorized()
 	} else if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	serials := m.Serials(lanyard.UsageAuthentication, false)
 	if len(serials) == 0 {
-		return nil, unauthorized()
+		return nil, "", unauthorized()
 	}
-	_, parsed, err := s.validCertificate(ctx, serials[0])
+	cert, err := s.Certs.FindCertificateBySerial(ctx, serials[0])
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, "", unauthorized()
+	} else if err != nil {
+		return nil, "", err
+	}
+	parsed, err := x509.ParseCertificate(cert.DER)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !signedBy(parsed, appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body), r.Signature) {
-		return nil, unauthorized()
+		return nil, "", unauthorized()
 	}
-	return m, nil
+	return m, serials[0], nil
 }
 
 // validCertificate returns a certificate the CA holds as valid: not

@@ -157,9 +157,15 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 	}
 	_, code, _ := appclient.ParseEnrollmentLink(link)
 	p.noSecretOnDisk(t, code)
-	// A phone's browser opening the link is told to use the app, and the
-	// code stays good.
+	// A phone's browser opening the link goes on to the phone app's
+	// enrollment screen, the code in the fragment only, and the code stays
+	// good.
 	resp, body = p.get(t, p.browser(t), strings.TrimPrefix(link, p.URL))
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	if loc, want := resp.Header.Get("Location"), "../../wallet/#enroll?code="+url.QueryEscape(code); loc != want {
+		t.Fatalf("the enrollment link redirects to %q, want %q", loc, want)
+	}
+	resp, body = p.get(t, p.browser(t), "/app/v1/enroll")
 	wantStatus(t, resp, body, http.StatusOK, "Open this in the mobile app")
 	ph := newPhone(t)
 	if err := ph.enroll(t, link); err != nil {
@@ -235,5 +241,13 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 	}
 	if _, err := authenticate(); apiCode(err) != "unauthorized" {
 		t.Fatalf("authenticate after lock: %v", err)
+	}
+	// The locked phone learns its state from a sync, and nothing else; a
+	// signature by another key still learns nothing.
+	if s, err := c.Sync(t.Context(), r.MobileID, ph.auth); err != nil || s.State != "locked" || len(s.EncryptionKeys) != 0 {
+		t.Fatalf("sync after lock: %+v %v", s, err)
+	}
+	if _, err := c.Sync(t.Context(), r.MobileID, ph.sig); apiCode(err) != "unauthorized" {
+		t.Fatalf("sync after lock signed with the wrong key: %v", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
+	"github.com/lanyard-id/lanyard/internal/webapp"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -112,6 +113,8 @@ func (s *Server) Handler() http.Handler {
 		s.Mount(mux)
 	}
 	mux.HandleFunc("GET /app/v1/enroll", s.handleEnrollLanding)
+	mux.Handle("GET "+webapp.Prefix, webapp.Handler())
+	mux.Handle("GET /wallet", http.RedirectHandler(webapp.Prefix, http.StatusMovedPermanently))
 	mux.HandleFunc("/", s.handleNotFound)
 
 	csrf := http.NewCrossOriginProtection()

@@ -1,0 +1,89 @@
+// Lanyard's phone app: the screens, which one shows, and the service
+// worker that lets the app start without a connection.
+
+import { $, Messages } from "./dom.js";
+import { DecryptScreen } from "./decrypt.js";
+import { EnrollScreen } from "./enroll.js";
+import { ProfilesScreen } from "./profiles.js";
+import { ScanScreen } from "./scan.js";
+import { SignScreen } from "./sign.js";
+import { Wallet } from "./wallet.js";
+import { walletServer, PATH_ENROLL } from "./link.js";
+
+class App {
+  constructor(wallet) {
+    this.messages = new Messages($("notice"), $("alert"));
+    this.screens = {
+      profiles: new ProfilesScreen(wallet, this.messages),
+      enroll: new EnrollScreen(wallet, this.messages, (p) => this.enrolled(p)),
+      scan: new ScanScreen(this.messages, (text) => this.linkFound(text)),
+      sign: new SignScreen(wallet, this.messages),
+      decrypt: new DecryptScreen(wallet, this.messages),
+    };
+    window.addEventListener("hashchange", () => this.route());
+  }
+
+  // start takes an activation code from the address (where the enrollment
+  // link's redirect put it) into memory, and removes it from the address
+  // and the history at once.
+  start() {
+    const m = /^#enroll\?code=([^&]+)$/.exec(location.hash);
+    if (m) {
+      const link = walletServer(location) + PATH_ENROLL + "?code=" + m[1];
+      history.replaceState(null, "", location.pathname + "#enroll");
+      this.screens.enroll.offer(link);
+    }
+    this.route();
+  }
+
+  route() {
+    const name = location.hash.slice(1) || "profiles";
+    const screen = this.screens[name] ? name : "profiles";
+    for (const [key, s] of Object.entries(this.screens)) {
+      const on = key === screen;
+      $("screen-" + key).hidden = !on;
+      if (!on) s.hide?.();
+    }
+    for (const a of document.querySelectorAll("nav a")) {
+      a.setAttribute("aria-current", a.getAttribute("href") === "#" + screen ? "page" : "false");
+    }
+    if (this.current !== undefined && screen !== this.current) this.messages.clear();
+    this.current = screen;
+    if (this.flash) {
+      this.messages.status(this.flash);
+      this.flash = null;
+    }
+    Promise.resolve(this.screens[screen].show()).catch((err) => this.messages.error(err));
+  }
+
+  linkFound(text) {
+    if (this.screens.enroll.offer(text)) {
+      this.messages.clear();
+      this.go("enroll");
+    }
+  }
+
+  enrolled(profile) {
+    this.flash = `${profile.profileName} is ${profile.state} on this phone.`;
+    this.go("profiles");
+  }
+
+  go(name) {
+    if (location.hash === "#" + name) this.route();
+    else location.hash = name;
+  }
+}
+
+async function main() {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(document.body.dataset.serviceWorker, { scope: "./" }).catch((err) => console.error(err));
+  }
+  try {
+    const wallet = await Wallet.open();
+    new App(wallet).start();
+  } catch (err) {
+    new Messages($("notice"), $("alert")).error(`The app cannot open its storage on this phone: ${err.message}`);
+  }
+}
+
+main();
