@@ -274,4 +274,3 @@ func dataURLBytes(t *testing.T, u string) []byte {
 	}
 	return b
 }
-
