@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,8 +90,143 @@ func TestWalletGetMobileID(t *testing.T) {
 
 	rp := newRelyingParty(t, s)
 	dir := t.TempDir()
-	_ = rp
-	_ = dir
-	_ = os.ReadFile
-	_ = filepath.Join
+	first := onlyProfile(t, phone)
+	if len(first.EncryptionPEMs) != 1 || first.DeviceName != device {
+		t.Fatalf("the phone stored %+v, want one encryption key and the device %q", first, device)
+	}
+
+	// Sign: the download verifies with openssl against the chain.
+	doc := writeFile(t, dir, "contract.txt", "I, Alice Example, agree.\r\nA line without CR\n")
+	phoneSign(t, phone, doc)
+	p7s := writeFile(t, dir, "contract.txt.p7s", string(phone.download("contract.txt.p7s")))
+	rp.run("cms", "-verify", "-binary", "-content", doc, "-inform", "DER", "-in", p7s,
+		"-CAfile", rp.chain, "-purpose", "smimesign", "-out", filepath.Join(dir, "verified.txt"))
+
+	// Decrypt what openssl encrypts to the phone's encryption certificate,
+	// with PKCS #1 v1.5 and with OAEP key transport, as DER, PEM and S/MIME.
+	recipient := writeFile(t, dir, "recipient.pem", first.EncryptionPEMs[0])
+	for _, c := range []struct {
+		name, form string
+		opts       []string
+	}{
+		{"secret-v15.txt", "SMIME", nil},
+		{"secret-oaep.txt", "DER", []string{"-keyopt", "rsa_padding_mode:oaep"}},
+		{"secret-pem.txt", "PEM", []string{"-aes128"}},
+	} {
+		want := "For Alice only: " + c.name + "\nSecond line.\n"
+		plain := writeFile(t, dir, c.name, want)
+		enveloped := filepath.Join(dir, c.name+".p7m")
+		args := append([]string{"cms", "-encrypt", "-binary", "-in", plain, "-outform", c.form, "-out", enveloped, "-recip", recipient}, c.opts...)
+		rp.run(args...)
+		if got := phoneDecrypt(t, phone, enveloped, c.name); string(got) != want {
+			t.Errorf("the phone decrypted %s to %q, want %q", filepath.Base(enveloped), got, want)
+		}
+	}
+	phone.screenshot("decrypted")
+	checkStorage(t, phone, link)
+
+	// A second phone replaces the first: the first's mobile ID is locked,
+	// and its encryption key reaches the second phone by recovery, which
+	// opens a message encrypted to the old certificate.
+	old := writeFile(t, dir, "old.txt", "Encrypted to the first phone.\n")
+	oldEnveloped := filepath.Join(dir, "old.txt.p7m")
+	rp.run("cms", "-encrypt", "-binary", "-in", old, "-outform", "DER", "-out", oldEnveloped, "-recip", recipient)
+	desktop.open("/")
+	link2 := desktopActivation(t, desktop, "Lock")
+	second := newWalletPhone(t, s.url)
+	device2 := phoneActivate(t, second, link2)
+	desktopFinish(t, desktop, device2)
+	second.waitRecovered(aliceProfile, 1)
+	second.screenshot("recovered")
+	if got := phoneDecrypt(t, second, oldEnveloped, "old.txt"); string(got) != "Encrypted to the first phone.\n" {
+		t.Errorf("the second phone decrypted the old message to %q", got)
+	}
+	checkStorage(t, second, link2)
+
+	// The first phone learns that its mobile ID is locked, and signs no more.
+	phone.tab("Profiles", "profiles")
+	phone.press("profiles", "Refresh")
+	phone.waitProfile(aliceProfile, "locked")
+	phone.screenshot("locked")
+	phone.tab("Sign", "sign")
+	phone.choose("sign-file", doc)
+	phone.press("sign", "Sign")
+	phone.waitMessage("alert", "locked")
+}
+
+// onlyProfile returns the one profile the phone stores.
+func onlyProfile(t *testing.T, p *walletPhone) storedProfile {
+	t.Helper()
+	ps := p.storedProfiles()
+	if len(ps) != 1 {
+		t.Fatalf("the phone stores %d profiles, want 1: %+v", len(ps), ps)
+	}
+	return ps[0]
+}
+
+// phoneSign signs a file on the phone's Sign screen: choose it, tap Sign.
+func phoneSign(t *testing.T, p *walletPhone, file string) {
+	t.Helper()
+	p.tab("Sign", "sign")
+	p.choose("sign-file", file)
+	p.screenshot("sign")
+	p.press("sign", "Sign")
+	p.waitMessage("status", "Signed "+filepath.Base(file))
+}
+
+// phoneDecrypt decrypts a file on the phone's Decrypt screen and returns
+// what it downloaded under the name out.
+func phoneDecrypt(t *testing.T, p *walletPhone, file, out string) []byte {
+	t.Helper()
+	p.tab("Decrypt", "decrypt")
+	p.choose("decrypt-file", file)
+	p.press("decrypt", "Decrypt")
+	p.waitMessage("status", "Decrypted "+filepath.Base(file))
+	return p.download(out)
+}
+
+// waitRecovered waits until the profile holds n recovered encryption keys,
+// which the app fetches by itself.
+func (p *walletPhone) waitRecovered(name string, n int) {
+	p.t.Helper()
+	p.do(fmt.Sprintf("wait for %d recovered keys", n), chromedp.WaitVisible(chromedp.Search(
+		fmt.Sprintf(`%s//tbody[count(tr[td[1][normalize-space()="encryption (recovered)"]])=%d]`, profileCard(name), n))))
+}
+
+// checkStorage searches everything the app stored: every private or secret
+// key is a CryptoKey that cannot be exported, and no key, no activation
+// code is in localStorage, the Cache Storage or the address.
+func checkStorage(t *testing.T, p *walletPhone, link string) {
+	t.Helper()
+	_, code, ok := strings.Cut(link, "code=")
+	if !ok || code == "" {
+		t.Fatalf("no code in %q", link)
+	}
+	a := p.auditStorage()
+	// Each profile has a signature, an authentication and a transport key.
+	if a.PrivateKeys < 3 || len(a.Extractable) > 0 || len(a.KeyMaterial) > 0 {
+		t.Errorf("the app stores %d keys, %d private: extractable %q, key material in %q", a.Keys, a.PrivateKeys, a.Extractable, a.KeyMaterial)
+	}
+	if len(a.LocalStorage) > 0 || a.SessionItems > 0 {
+		t.Errorf("the app uses localStorage %q and %d sessionStorage items, want none", a.LocalStorage, a.SessionItems)
+	}
+	if strings.Contains(a.Location, code) {
+		t.Errorf("the app's address holds the activation code: %s", a.Location)
+	}
+	if len(a.CachedURLs) == 0 {
+		t.Error("the service worker cached nothing: the app cannot start offline")
+	}
+	for i, u := range a.CachedURLs {
+		if !strings.HasPrefix(u, p.base+"/wallet/") || strings.Contains(u, "/app/v1/") {
+			t.Errorf("the Cache Storage holds %s, which is not the app's shell", u)
+		}
+		if body := a.CachedBodies[i]; strings.Contains(body, code) || strings.Contains(body, "PRIVATE KEY") {
+			t.Errorf("the cached %s holds the activation code or a key", u)
+		}
+	}
+	for _, pr := range p.storedProfiles() {
+		if strings.Contains(fmt.Sprint(pr), code) {
+			t.Errorf("the stored profile %s holds the activation code", pr.ProfileName)
+		}
+	}
 }

@@ -23,10 +23,11 @@ const Prefix = "/wallet/"
 
 // ContentSecurityPolicy is the app's policy: its own scripts, styles,
 // images and API only, no inline script, no framing, and Trusted Types
-// required so that no string can become markup or script.
+// required so that no string can become markup or script; the one policy,
+// "lanyard", admits the service worker's URL alone.
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"media-src 'self' blob: mediastream:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; " +
-	"form-action 'none'; frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
+	"form-action 'none'; frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types lanyard"
 
 // types are the content types of the app's files, fixed here rather than
 // taken from the system's MIME tables.

@@ -3,6 +3,7 @@
 // in AES-CBC.
 
 import * as asn1js from "asn1js";
+import des from "des.js";
 import * as pkijs from "pkijs";
 import { fromBase64, serialHex, toHex } from "./bytes.js";
 import { DecryptError, decryptOAEP, decryptPKCS1, hashName, rsaKey } from "./rsa.js";
@@ -12,6 +13,7 @@ const OID_AUTH_ENVELOPED_DATA = "1.2.840.113549.1.9.16.1.23";
 const OID_RSA = "1.2.840.113549.1.1.1";
 const OID_RSAES_OAEP = "1.2.840.113549.1.1.7";
 const OID_SKI = "2.5.29.14";
+const OID_DES_EDE3_CBC = "1.2.840.113549.3.7";
 const AES_CBC = {
   "2.16.840.1.101.3.4.1.2": 128,
   "2.16.840.1.101.3.4.1.22": 192,
@@ -91,40 +93,85 @@ export function recipientFor(env, certDER) {
 export async function decryptEnvelope(env, ktri, pkcs8) {
   const key = rsaKey(pkcs8);
   const wrapped = ktri.encryptedKey.valueBlock.valueHexView;
-  const alg = ktri.keyEncryptionAlgorithm;
+  const wrap = ktri.keyEncryptionAlgorithm;
   let cek;
-  if (alg.algorithmId === OID_RSA) {
+  if (wrap.algorithmId === OID_RSA) {
     cek = decryptPKCS1(key, wrapped);
-  } else if (alg.algorithmId === OID_RSAES_OAEP) {
-    const p = alg.algorithmParams ? new pkijs.RSAESOAEPParams({ schema: alg.algorithmParams }) : new pkijs.RSAESOAEPParams();
-    const mgfHash = new pkijs.AlgorithmIdentifier({ schema: p.maskGenAlgorithm.algorithmParams });
-    const label = p.pSourceAlgorithm.algorithmParams instanceof asn1js.OctetString
-      ? p.pSourceAlgorithm.algorithmParams.valueBlock.valueHexView
-      : new Uint8Array(0);
-    cek = await decryptOAEP(key, wrapped, hashName(p.hashAlgorithm.algorithmId), hashName(mgfHash.algorithmId), label);
+  } else if (wrap.algorithmId === OID_RSAES_OAEP) {
+    const p = oaepParams(wrap.algorithmParams);
+    cek = await decryptOAEP(key, wrapped, p.hash, p.mgfHash, p.label);
   } else {
-    throw new DecryptError(`The file's key is wrapped with an algorithm (${alg.algorithmId}) the app does not know.`);
+    throw new DecryptError(`The file's key is wrapped with an algorithm (${wrap.algorithmId}) the app does not know.`);
   }
   const content = env.encryptedContentInfo;
-  const bits = AES_CBC[content.contentEncryptionAlgorithm.algorithmId];
-  if (!bits) {
-    throw new DecryptError(`The file is encrypted with a cipher (${content.contentEncryptionAlgorithm.algorithmId}) the app does not know; AES-CBC is.`);
-  }
-  if (bits === 192) throw new DecryptError("The file is encrypted with AES-192, which the phone's browser cannot do; send it with AES-128 or AES-256.");
-  if (cek.length * 8 !== bits) throw new DecryptError("The file's key does not open with this encryption key.");
-  const iv = content.contentEncryptionAlgorithm.algorithmParams;
-  if (!(iv instanceof asn1js.OctetString) || iv.valueBlock.valueHexView.length !== 16) {
-    throw new DecryptError("The file is damaged: its cipher has no proper IV.");
-  }
-  const aes = await crypto.subtle.importKey("raw", cek, { name: "AES-CBC" }, false, ["decrypt"]);
+  const alg = content.contentEncryptionAlgorithm;
   let data;
   try {
-    data = content.getEncryptedContent();
+    data = new Uint8Array(content.getEncryptedContent());
   } catch {
     throw new DecryptError("The file is damaged: it holds no encrypted content.");
   }
+  if (alg.algorithmId === OID_DES_EDE3_CBC) return decryptTripleDES(cek, cbcIV(alg, 8), data);
+  const bits = AES_CBC[alg.algorithmId];
+  if (!bits) {
+    throw new DecryptError(`The file is encrypted with a cipher (${alg.algorithmId}) the app does not know; AES-CBC and triple DES it does.`);
+  }
+  if (bits === 192) throw new DecryptError("The file is encrypted with AES-192, which the phone's browser cannot do; send it with AES-128 or AES-256.");
+  if (cek.length * 8 !== bits) throw new DecryptError("The file's key does not open with this encryption key.");
+  const aes = await crypto.subtle.importKey("raw", cek, { name: "AES-CBC" }, false, ["decrypt"]);
   try {
-    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv: iv.valueBlock.valueHexView }, aes, data));
+    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-CBC", iv: cbcIV(alg, 16) }, aes, data));
+  } catch {
+    throw new DecryptError("The file is damaged: its content does not decrypt.");
+  }
+}
+
+// oaepParams reads RSAES-OAEP-params (RFC 4055), each field defaulting as
+// the RFC says: SHA-1, MGF1 with SHA-1, and an empty label. (PKI.js's own
+// default label is the hash of an empty one, which no sender uses.)
+function oaepParams(params) {
+  const out = { hash: "SHA-1", mgfHash: "SHA-1", label: new Uint8Array(0) };
+  if (!params || !(params instanceof asn1js.Sequence)) return out;
+  try {
+    for (const field of params.valueBlock.value) {
+      const inner = field.valueBlock.value?.[0];
+      const alg = new pkijs.AlgorithmIdentifier({ schema: inner });
+      switch (field.idBlock.tagNumber) {
+        case 0:
+          out.hash = hashName(alg.algorithmId);
+          break;
+        case 1:
+          out.mgfHash = hashName(new pkijs.AlgorithmIdentifier({ schema: alg.algorithmParams }).algorithmId);
+          break;
+        case 2:
+          if (alg.algorithmParams instanceof asn1js.OctetString) out.label = alg.algorithmParams.valueBlock.valueHexView;
+          break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof DecryptError) throw err;
+    throw new DecryptError("The file is damaged: its OAEP parameters cannot be read.");
+  }
+  return out;
+}
+
+// cbcIV returns the IV a CBC cipher's parameters carry.
+function cbcIV(alg, size) {
+  const iv = alg.algorithmParams;
+  if (!(iv instanceof asn1js.OctetString) || iv.valueBlock.valueHexView.length !== size) {
+    throw new DecryptError("The file is damaged: its cipher has no proper IV.");
+  }
+  return iv.valueBlock.valueHexView;
+}
+
+// decryptTripleDES decrypts DES-EDE3-CBC with PKCS #7 padding, which
+// WebCrypto does not offer.
+function decryptTripleDES(key, iv, data) {
+  if (key.length !== 24) throw new DecryptError("The file's key does not open with this encryption key.");
+  if (data.length === 0 || data.length % 8 !== 0) throw new DecryptError("The file is damaged: its content does not decrypt.");
+  try {
+    const cbc = des.CBC.instantiate(des.EDE).create({ type: "decrypt", key: Array.from(key), iv: Array.from(iv) });
+    return Uint8Array.from(cbc.update(Array.from(data)).concat(cbc.final()));
   } catch {
     throw new DecryptError("The file is damaged: its content does not decrypt.");
   }

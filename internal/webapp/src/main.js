@@ -74,10 +74,23 @@ class App {
   }
 }
 
+// registerServiceWorker registers the app's service worker. The page
+// enforces Trusted Types, so the script's URL passes through a policy
+// that admits only the URL the page names.
+function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  const url = document.body.dataset.serviceWorker;
+  const policy = window.trustedTypes?.createPolicy("lanyard", {
+    createScriptURL: (u) => {
+      if (u !== url) throw new TypeError("only the app's own service worker may be loaded");
+      return u;
+    },
+  });
+  navigator.serviceWorker.register(policy ? policy.createScriptURL(url) : url, { scope: "./" }).catch((err) => console.error(err));
+}
+
 async function main() {
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register(document.body.dataset.serviceWorker, { scope: "./" }).catch((err) => console.error(err));
-  }
+  registerServiceWorker();
   try {
     const wallet = await Wallet.open();
     new App(wallet).start();
