@@ -152,6 +152,21 @@ func TestWalletGetMobileID(t *testing.T) {
 	phone.choose("sign-file", doc)
 	phone.press("sign", "Sign")
 	phone.waitMessage("alert", "locked")
+
+	// The app meets Chromium's installability criteria, and with the
+	// server gone it still starts, shows its profile and signs.
+	if errs := second.installabilityErrors(); len(errs) > 0 {
+		t.Errorf("Chromium would not install the app: %q", errs)
+	}
+	s.stopOK()
+	second.do("reload the app offline", chromedp.Navigate(s.url+"/wallet/"))
+	second.screen("profiles")
+	second.waitProfile(aliceProfile, "active")
+	second.screenshot("offline")
+	phoneSign(t, second, old)
+	p7s = writeFile(t, dir, "old.txt.p7s", string(second.download("old.txt.p7s")))
+	rp.run("cms", "-verify", "-binary", "-content", old, "-inform", "DER", "-in", p7s,
+		"-CAfile", rp.chain, "-purpose", "smimesign", "-out", filepath.Join(dir, "verified-offline.txt"))
 }
 
 // onlyProfile returns the one profile the phone stores.

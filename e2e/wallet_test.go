@@ -9,9 +9,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
 	"github.com/makiuchi-d/gozxing"
@@ -34,6 +39,7 @@ func newWalletPhone(t *testing.T, base string, extra ...chromedp.ExecAllocatorOp
 	b := newBrowser(t, base, extra...)
 	b.name = "phone-"
 	p := &walletPhone{browser: b, downloads: t.TempDir()}
+	p.watchViolations()
 	b.do("emulate a phone", chromedp.Emulate(device.Pixel5))
 	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
@@ -43,6 +49,59 @@ func newWalletPhone(t *testing.T, base string, extra ...chromedp.ExecAllocatorOp
 		t.Fatalf("let the phone's browser download: %v", err)
 	}
 	return p
+}
+
+// watchViolations fails the test, at its end, for every script error the
+// app did not catch and every breach of its Content-Security-Policy or
+// Trusted Types that the browser reported.
+func (p *walletPhone) watchViolations() {
+	var mu sync.Mutex
+	var seen []string
+	if err := chromedp.Listen(p.ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *cdplog.EventEntryAdded:
+			if strings.Contains(e.Entry.Text, "Content Security Policy") || strings.Contains(e.Entry.Text, "Trusted Type") {
+				msg = e.Entry.Text
+			}
+		case *cdpruntime.EventExceptionThrown:
+			msg = e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		}
+		if msg != "" {
+			mu.Lock()
+			seen = append(seen, msg)
+			mu.Unlock()
+		}
+	}); err != nil {
+		p.t.Fatalf("listen to the phone's browser: %v", err)
+	}
+	p.t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range seen {
+			p.t.Errorf("the phone's browser reported: %s", m)
+		}
+	})
+}
+
+// installabilityErrors returns why Chromium would not install the page
+// shown as an app; none when it would.
+func (p *walletPhone) installabilityErrors() []string {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, browserStepTimeout)
+	defer cancel()
+	res, err := chromedp.Call(ctx, page.GetInstallabilityErrors, cdp.Empty{})
+	if err != nil {
+		p.t.Fatalf("ask Chromium whether the app can be installed: %v", err)
+	}
+	var out []string
+	for _, e := range res.InstallabilityErrors {
+		out = append(out, e.ErrorID)
+	}
+	return out
 }
 
 // screen waits until the app shows the screen of the given name.

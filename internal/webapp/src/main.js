@@ -80,13 +80,18 @@ class App {
 function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
   const url = document.body.dataset.serviceWorker;
-  const policy = window.trustedTypes?.createPolicy("lanyard", {
-    createScriptURL: (u) => {
-      if (u !== url) throw new TypeError("only the app's own service worker may be loaded");
-      return u;
-    },
-  });
-  navigator.serviceWorker.register(policy ? policy.createScriptURL(url) : url, { scope: "./" }).catch((err) => console.error(err));
+  try {
+    const policy = window.trustedTypes?.createPolicy("lanyard", {
+      createScriptURL: (u) => {
+        if (u !== url) throw new TypeError("only the app's own service worker may be loaded");
+        return u;
+      },
+    });
+    navigator.serviceWorker.register(policy ? policy.createScriptURL(url) : url, { scope: "./" }).catch((err) => console.error(err));
+  } catch (err) {
+    // Without its service worker the app still works, only not offline.
+    console.error(err);
+  }
 }
 
 async function main() {
