@@ -276,6 +276,23 @@ var enrollLink = regexp.MustCompile(`<code class="link">([^<]+)</code>`)
 // phone's enrollment from the link shown, and the last Next.
 func getMobileIDOverHTTP(t *testing.T, s *server, ck *http.Cookie, action string, p *phone) {
 	t.Helper()
+	step, link := startGetMobileIDOverHTTP(t, s, ck, action)
+	if name := p.enroll(link); name != aliceProfile {
+		t.Errorf("lanyard-app enroll printed %q, want %q", name, aliceProfile)
+	}
+	finish := fetch(t, nil, s.url+"/mobile-id/get/"+step+"/finish", url.Values{}, ck)
+	if finish.status != http.StatusSeeOther || finish.location() != "/mobile-id" ||
+		!strings.Contains(finish.header.Get("Location"), url.QueryEscape("Your mobile ID is active.")) {
+		t.Fatalf("Next on the activation page: status %d, Location %q; want 303 to /mobile-id saying the mobile ID is active",
+			finish.status, finish.header.Get("Location"))
+	}
+}
+
+// startGetMobileIDOverHTTP presses the introduction's button and returns
+// the process's step path and the enrollment link the activation page
+// shows.
+func startGetMobileIDOverHTTP(t *testing.T, s *server, ck *http.Cookie, action string) (step, link string) {
+	t.Helper()
 	start := fetch(t, nil, s.url+"/mobile-id/get", url.Values{"action": {action}}, ck)
 	step, found := strings.CutPrefix(start.location(), "/mobile-id/get/")
 	if start.status != http.StatusSeeOther || !found || step == "" {
@@ -286,15 +303,7 @@ func getMobileIDOverHTTP(t *testing.T, s *server, ck *http.Cookie, action string
 	if page.status != http.StatusOK || m == nil {
 		t.Fatalf("the activation page (status %d) shows no enrollment link:\n%s", page.status, page.body)
 	}
-	if name := p.enroll(html.UnescapeString(m[1])); name != aliceProfile {
-		t.Errorf("lanyard-app enroll printed %q, want %q", name, aliceProfile)
-	}
-	finish := fetch(t, nil, s.url+"/mobile-id/get/"+step+"/finish", url.Values{}, ck)
-	if finish.status != http.StatusSeeOther || finish.location() != "/mobile-id" ||
-		!strings.Contains(finish.header.Get("Location"), url.QueryEscape("Your mobile ID is active.")) {
-		t.Fatalf("Next on the activation page: status %d, Location %q; want 303 to /mobile-id saying the mobile ID is active",
-			finish.status, finish.header.Get("Location"))
-	}
+	return step, html.UnescapeString(m[1])
 }
 
 // lockButton is the form of the Mobile ID page's Lock mobile ID button.

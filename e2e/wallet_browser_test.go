@@ -84,7 +84,7 @@ func TestWalletGetMobileID(t *testing.T) {
 	desktop.waitHeading("What do you want to do?")
 	link := desktopActivation(t, desktop, "Next")
 
-	phone := newWalletPhone(t, s.url)
+	phone := newWalletPhone(t, s.url, "phone")
 	device := phoneActivate(t, phone, link)
 	desktopFinish(t, desktop, device)
 
@@ -133,7 +133,7 @@ func TestWalletGetMobileID(t *testing.T) {
 	rp.run("cms", "-encrypt", "-binary", "-in", old, "-outform", "DER", "-out", oldEnveloped, "-recip", recipient)
 	desktop.open("/")
 	link2 := desktopActivation(t, desktop, "Lock")
-	second := newWalletPhone(t, s.url)
+	second := newWalletPhone(t, s.url, "phone2")
 	device2 := phoneActivate(t, second, link2)
 	desktopFinish(t, desktop, device2)
 	second.waitRecovered(aliceProfile, 1)

@@ -33,11 +33,12 @@ type walletPhone struct {
 	downloads string
 }
 
-// newWalletPhone starts a phone's browser against the server at base.
-func newWalletPhone(t *testing.T, base string, extra ...chromedp.ExecAllocatorOption) *walletPhone {
+// newWalletPhone starts a phone's browser against the server at base; its
+// screenshots' names start with name.
+func newWalletPhone(t *testing.T, base, name string, extra ...chromedp.ExecAllocatorOption) *walletPhone {
 	t.Helper()
 	b := newBrowser(t, base, extra...)
-	b.name = "phone-"
+	b.name = name + "-"
 	p := &walletPhone{browser: b, downloads: t.TempDir()}
 	p.watchViolations()
 	b.do("emulate a phone", chromedp.Emulate(device.Pixel5))

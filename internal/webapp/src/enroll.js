@@ -43,6 +43,7 @@ export class EnrollScreen {
     $("enroll-ready").hidden = !ready;
     $("enroll-missing").hidden = ready;
     this.button.disabled = !ready;
+    this.button.hidden = !ready;
     if (ready) $("enroll-server").textContent = new URL(this.link.base).host;
   }
 
