@@ -87,6 +87,7 @@ export class ProfilesScreen {
       const { profile, added } = await this.wallet.sync(p);
       await this.render();
       if (added > 0) this.messages.status(added === 1 ? "1 encryption key received." : `${added} encryption keys received.`);
+      else if (loud && profile.state !== "active") this.messages.status(`${profile.profileName} is ${profile.state}.`);
       else if (loud) this.messages.status(`${profile.profileName} is up to date.`);
       return profile.recoveryPending;
     } catch (err) {
