@@ -245,3 +245,59 @@ func checkStorage(t *testing.T, p *walletPhone, link string) {
 		}
 	}
 }
+
+// TestWalletSeveralServers holds mobile IDs of two Lanyard servers in one
+// phone app: the first enrolls from the link the phone's camera opens, the
+// second from a link pasted into the first server's app, which says whose
+// link it is. Each signs with its own certificate, which its own server's
+// chain verifies.
+func TestWalletSeveralServers(t *testing.T) {
+	var servers []*server
+	var links []string
+	for range 2 {
+		in := newInstance(t, "sqlite")
+		s := startServer(t, in)
+		s.waitReady()
+		pw := "alice-" + randomText()
+		addUser(t, in, "alice", pw)
+		_, link := startGetMobileIDOverHTTP(t, s, mustLogin(t, s.url, "alice", pw), "next")
+		servers, links = append(servers, s), append(links, link)
+	}
+	phone := newWalletPhone(t, servers[0].url, "phone")
+	phoneActivate(t, phone, links[0])
+
+	phone.tab("Scan", "scan")
+	phone.setValue("link", links[1])
+	phone.do("open the link", chromedp.Click(chromedp.Search(`//form[@id="paste"]//button`)))
+	phone.screen("enroll")
+	if got, there := phone.text(chromedp.Search(`//p[@id="enroll-foreign"]`)), strings.TrimPrefix(servers[1].url, "http://"); !strings.Contains(got, there) {
+		t.Errorf("the enrollment screen of the second server's link says %q, want it to name %s", got, there)
+	}
+	phone.screenshot("second-server")
+	phone.press("enroll", "Activate")
+	phone.screen("profiles")
+	cards := step(phone.browser, "count the profiles", chromedp.Evaluate[int](`document.querySelectorAll("article.profile").length`))
+	if cards != 2 {
+		t.Fatalf("the app shows %d profiles, want 2", cards)
+	}
+	phone.screenshot("two-servers")
+
+	dir := t.TempDir()
+	for i, s := range servers {
+		doc := writeFile(t, dir, fmt.Sprintf("doc%d.txt", i), fmt.Sprintf("Signed for server %d.\n", i))
+		phone.tab("Sign", "sign")
+		opts := step(phone.browser, "read the profiles to sign with", chromedp.Evaluate[[]string](
+			`Array.from(document.querySelectorAll("#sign-profile option"), (o) => o.value)`))
+		if len(opts) != 2 {
+			t.Fatalf("the Sign screen offers %d profiles, want 2", len(opts))
+		}
+		phone.do("choose the profile", chromedp.SetValue(chromedp.ID("sign-profile"), opts[i]))
+		phone.choose("sign-file", doc)
+		phone.press("sign", "Sign")
+		phone.waitMessage("status", "Signed "+filepath.Base(doc))
+		p7s := writeFile(t, dir, filepath.Base(doc)+".p7s", string(phone.download(filepath.Base(doc)+".p7s")))
+		rp := newRelyingParty(t, s)
+		rp.run("cms", "-verify", "-binary", "-content", doc, "-inform", "DER", "-in", p7s,
+			"-CAfile", rp.chain, "-purpose", "smimesign", "-out", filepath.Join(dir, "verified.txt"))
+	}
+}

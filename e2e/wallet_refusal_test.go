@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"database/sql"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,8 +16,8 @@ import (
 
 // TestWalletScan enrolls through the app's own Scan: Chromium's fake camera
 // films the QR code the desktop shows, the page decodes it, and Activate
-// enrolls. A camera that films a QR code holding no enrollment link, or
-// one for another server, gets a clear message and nothing is stored.
+// enrolls. A camera that films a QR code holding no enrollment link gets
+// a clear message, and nothing is stored.
 func TestWalletScan(t *testing.T) {
 	in := newInstance(t, "sqlite")
 	s := startServer(t, in)
@@ -43,7 +45,7 @@ func TestWalletScan(t *testing.T) {
 		}
 	}
 	refuse("not-a-link", "Hello, this is not an enrollment link.", "not an enrollment link")
-	refuse("other-server", "https://id.other.example/app/v1/enroll?code=AAAABBBBCCCCDDDDEEEEFFFF", "another server")
+	refuse("not-enroll", s.url+"/app/v1/sync?code=AAAABBBBCCCCDDDDEEEEFFFF", "path must end in /app/v1/enroll")
 
 	phone := newWalletPhone(t, s.url, "phone", fakeCamera(cameraVideo(t, qrFile(t, dir, "qr.png", link)))...)
 	phone.open("/wallet/")
@@ -76,7 +78,8 @@ func qrFile(t *testing.T, dir, name, text string) string {
 }
 
 // TestWalletRefusals opens enrollment links the server must refuse — used,
-// cancelled, expired, of an inactive or a locked user — and files the app cannot
+// cancelled, expired, of an inactive or a locked user, of a server that is
+// not Lanyard — and files the app cannot
 // decrypt: each gets a clear message on the phone, and the phone stores
 // nothing.
 func TestWalletRefusals(t *testing.T) {
@@ -135,13 +138,26 @@ func TestWalletRefusals(t *testing.T) {
 	mustLanyard(t, append([]string{"user", "set-state", "alice", "locked"}, in.args()...)...)
 	refused("locked-user", link, "activation code is not valid")
 
-	// A link to another server, pasted.
+	// A link to a server that is not Lanyard, pasted: the app says whose
+	// link it is before Activate, and what went wrong after.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "this is not Lanyard", http.StatusNotFound)
+	}))
+	defer other.Close()
 	phone.open("/wallet/#scan")
 	phone.screen("scan")
-	phone.setValue("link", "https://id.other.example/app/v1/enroll?code=AAAABBBBCCCCDDDDEEEEFFFF")
+	phone.setValue("link", other.URL+"/app/v1/enroll?code=AAAABBBBCCCCDDDDEEEEFFFF")
 	phone.do("open the link", chromedp.Click(chromedp.Search(`//form[@id="paste"]//button`)))
-	phone.waitMessage("alert", "another server")
-	phone.screenshot("other-server")
+	phone.screen("enroll")
+	if got := phone.text(chromedp.Search(`//p[@id="enroll-foreign"]`)); !strings.Contains(got, strings.TrimPrefix(other.URL, "http://")) {
+		t.Errorf("the enrollment screen of another server's link says %q, want it to name that server", got)
+	}
+	phone.press("enroll", "Activate")
+	phone.waitMessage("alert", "not a Lanyard server")
+	phone.screenshot("not-lanyard")
+	if got := phone.storedProfiles(); len(got) != 0 {
+		t.Errorf("after a link to a server that is not Lanyard the app stored %+v", got)
+	}
 
 	// Files that are not what Decrypt opens.
 	dir := t.TempDir()

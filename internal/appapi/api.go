@@ -48,6 +48,7 @@ func (a *API) RegisterRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+appclient.PathSync, a.handleSync)
 	mux.HandleFunc("POST "+appclient.PathChallenge, a.handleChallenge)
 	mux.HandleFunc("POST "+appclient.PathVerify, a.handleVerify)
+	mux.HandleFunc("OPTIONS /app/", a.handlePreflight)
 	mux.HandleFunc("/app/", a.handleUnknown)
 }
 
@@ -57,6 +58,7 @@ func (a *API) handleUnknown(w http.ResponseWriter, r *http.Request) {
 
 // render writes v as JSON with status.
 func render(w http.ResponseWriter, status int, v any) {
+	allowAnyOrigin(w)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -21,12 +21,14 @@ var files embed.FS
 // Prefix is the path the app is served under.
 const Prefix = "/wallet/"
 
-// ContentSecurityPolicy is the app's policy: its own scripts, styles,
-// images and API only, no inline script, no framing, and Trusted Types
+// ContentSecurityPolicy is the app's policy: its own scripts, styles and
+// images only; connections to its own server and to the HTTPS app APIs of
+// the other Lanyard servers it may hold mobile IDs of (plain HTTP on the
+// loopback only, for development); no inline script, no framing, and Trusted Types
 // required so that no string can become markup or script; the one policy,
 // "lanyard", admits the service worker's URL alone.
 const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"media-src 'self' blob: mediastream:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; " +
+	"media-src 'self' blob: mediastream:; connect-src 'self' https: http://127.0.0.1:* http://localhost:*; manifest-src 'self'; worker-src 'self'; " +
 	"form-action 'none'; frame-ancestors 'none'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types lanyard"
 
 // types are the content types of the app's files, fixed here rather than

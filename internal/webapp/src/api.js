@@ -65,7 +65,10 @@ export class ApiClient {
         referrerPolicy: "no-referrer",
       });
     } catch {
-      throw new ApiError("offline", "The server could not be reached. Check the phone's connection and try again.");
+      throw new ApiError(
+        "offline",
+        `${new URL(this.base).host} could not be reached, or it is not a Lanyard server. Check the phone's connection and that the link came from Lanyard.`,
+      );
     }
     let data;
     try {

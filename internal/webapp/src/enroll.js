@@ -22,14 +22,7 @@ export class EnrollScreen {
   offer(text) {
     this.link = null;
     try {
-      const link = parseEnrollmentLink(text);
-      const here = walletServer(location);
-      if (link.base !== here) {
-        throw new LinkError(
-          `This link is for another server (${new URL(link.base).host}). This app holds mobile IDs of ${new URL(here).host}; open the link in the app of that server.`,
-        );
-      }
-      this.link = link;
+      this.link = parseEnrollmentLink(text);
       return true;
     } catch (err) {
       if (!(err instanceof LinkError)) throw err;
@@ -44,7 +37,16 @@ export class EnrollScreen {
     $("enroll-missing").hidden = ready;
     this.button.disabled = !ready;
     this.button.hidden = !ready;
-    if (ready) $("enroll-server").textContent = new URL(this.link.base).host;
+    if (!ready) return;
+    const there = new URL(this.link.base).host;
+    const here = new URL(walletServer(location)).host;
+    $("enroll-server").textContent = there;
+    // A link of another server is allowed (the app holds mobile IDs of
+    // several servers), but said plainly, so that no one activates a
+    // server they did not expect.
+    $("enroll-foreign").hidden = this.link.base === walletServer(location);
+    $("enroll-foreign-server").textContent = there;
+    $("enroll-home-server").textContent = here;
   }
 
   async activate() {
