@@ -16,6 +16,7 @@ func desktopActivation(t *testing.T, b *browser, button string) string {
 	t.Helper()
 	b.submit("click Get Mobile ID", chromedp.Search(xpathText("//main//a", "Get Mobile ID")))
 	b.waitHeading("Get Mobile ID")
+	b.screenshot("introduction")
 	b.submit("click "+button+" on the introduction", chromedp.Search(xpathText("//main//button", button)))
 	qr := chromedp.Search(`//main//img[@alt="QR code"]`)
 	b.do("wait for the QR code", chromedp.WaitVisible(qr))
@@ -80,8 +81,10 @@ func TestWalletGetMobileID(t *testing.T) {
 
 	desktop := newBrowser(t, s.url)
 	desktop.open("/login")
+	desktop.screenshot("login")
 	desktop.fillLogin("alice", pw)
 	desktop.waitHeading("What do you want to do?")
+	desktop.screenshot("dashboard")
 	link := desktopActivation(t, desktop, "Next")
 
 	phone := newWalletPhone(t, s.url, "phone")
