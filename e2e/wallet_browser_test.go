@@ -102,6 +102,7 @@ func TestWalletGetMobileID(t *testing.T) {
 	doc := writeFile(t, dir, "contract.txt", "I, Alice Example, agree.\r\nA line without CR\n")
 	phoneSign(t, phone, doc)
 	p7s := writeFile(t, dir, "contract.txt.p7s", string(phone.download("contract.txt.p7s")))
+	gpgsmVerify(t, rp.chain, doc, p7s)
 	rp.run("cms", "-verify", "-binary", "-content", doc, "-inform", "DER", "-in", p7s,
 		"-CAfile", rp.chain, "-purpose", "smimesign", "-out", filepath.Join(dir, "verified.txt"))
 

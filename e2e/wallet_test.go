@@ -3,7 +3,11 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
 	"image/png"
 	"os"
 	"os/exec"
@@ -333,4 +337,60 @@ func dataURLBytes(t *testing.T, u string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// gpgsmVerify checks a detached signature of a file with GnuPG's gpgsm,
+// trusting the chain's root, in a GnuPG home of its own. CRL and policy
+// checks are off: gpgsm would fetch CRLs through dirmngr, which the test
+// does not run; openssl checks revocation elsewhere.
+func gpgsmVerify(t *testing.T, chainPEM, file, sig string) {
+	t.Helper()
+	gpgsm, err := exec.LookPath("gpgsm")
+	if err != nil {
+		testenv.Unavailable(t, "gpgsm: not on the PATH")
+	}
+	home, err := os.MkdirTemp("", "gpgsm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	chain, err := os.ReadFile(chainPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root *x509.Certificate
+	for rest := chain; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(c.RawSubject, c.RawIssuer) {
+			root = c
+		}
+	}
+	if root == nil {
+		t.Fatalf("the chain %s has no root", chainPEM)
+	}
+	sum := sha1.Sum(root.Raw)
+	fp := strings.ToUpper(hex.EncodeToString(sum[:]))
+	writeFile(t, home, "gpgsm.conf", "disable-crl-checks\ndisable-policy-checks\n")
+	writeFile(t, home, "trustlist.txt", fp+" S relax\n")
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(gpgsm, append([]string{"--batch", "--status-fd", "1"}, args...)...)
+		cmd.Env = append(os.Environ(), "GNUPGHOME="+home)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("gpgsm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("--import", chainPEM)
+	if out := run("--verify", sig, file); !strings.Contains(out, "[GNUPG:] GOODSIG") || !strings.Contains(out, "[GNUPG:] TRUST_FULLY") {
+		t.Errorf("gpgsm --verify does not find a good, trusted signature:\n%s", out)
+	}
 }
