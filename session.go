@@ -15,7 +15,19 @@ type Session struct {
 	ExpiresAt time.Time
 	LastSeen  time.Time
 	Addr      string
+	// Method is how the user logged in: AuthPassword or AuthMobileID.
+	Method string
 }
+
+// How a session's user logged in, as the RFC 8176 "amr" values that ID
+// tokens carry.
+const (
+	// AuthPassword is a login with a password.
+	AuthPassword = "pwd"
+	// AuthMobileID is a login with the mobile ID: a signature by its
+	// authentication key, which the phone holds in software ("swk").
+	AuthMobileID = "swk"
+)
 
 // SessionService creates, finds and ends login sessions. A session created
 // by one instance is valid on every instance that shares the database.
@@ -23,6 +35,9 @@ type SessionService interface {
 	// CreateSession starts a session for the user and returns the token to
 	// put in the cookie.
 	CreateSession(ctx context.Context, userID int64, addr string, ttl time.Duration) (token string, err error)
+	// CreateSessionBy starts a session for a user who logged in by the
+	// given method (AuthPassword or AuthMobileID).
+	CreateSessionBy(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (token string, err error)
 	// FindSession returns the session and its user for a token, or
 	// EUNAUTHORIZED when it is unknown or expired.
 	FindSession(ctx context.Context, token string) (*Session, *User, error)

@@ -31,8 +31,15 @@ func hashToken(token string) []byte {
 	return h[:]
 }
 
-// CreateSession starts a session and returns its token (256 random bits).
+// CreateSession starts a session of a password login and returns its token
+// (256 random bits).
 func (s *SessionService) CreateSession(ctx context.Context, userID int64, addr string, ttl time.Duration) (string, error) {
+	return s.CreateSessionBy(ctx, userID, addr, lanyard.AuthPassword, ttl)
+}
+
+// CreateSessionBy starts a session of a login by method and returns its
+// token (256 random bits).
+func (s *SessionService) CreateSessionBy(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (string, error) {
 	token := rand.Text() + rand.Text()
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		// Expired sessions are swept here rather than by a job: logins are
@@ -40,8 +47,8 @@ func (s *SessionService) CreateSession(ctx context.Context, userID int64, addr s
 		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
 			return err
 		}
-		_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr) VALUES (?, ?, ?, ?, ?, ?)`,
-			hashToken(token), userID, encodeTime(tx.now), encodeTime(tx.now.Add(ttl)), encodeTime(tx.now), addr)
+		_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr, method) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			hashToken(token), userID, encodeTime(tx.now), encodeTime(tx.now.Add(ttl)), encodeTime(tx.now), addr, method)
 		return err
 	})
 	if err != nil {
@@ -58,9 +65,9 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	// One query on every request: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
-	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr
+	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashToken(token)),
-		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr}})
+		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method}})
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	} else if err != nil {

@@ -29,8 +29,16 @@ func TestSessions(t *testing.T) {
 		if len(token) < 43 {
 			t.Fatalf("token %q is too short", token)
 		}
-		if _, got, err := sessions.FindSession(ctx, token); err != nil || got.Username != "alice" {
-			t.Fatalf("find: %v %v", got, err)
+		if sess, got, err := sessions.FindSession(ctx, token); err != nil || got.Username != "alice" || sess.Method != lanyard.AuthPassword {
+			t.Fatalf("find: %+v %v %v", sess, got, err)
+		}
+		// A login with the mobile ID says so.
+		swk, err := sessions.CreateSessionBy(ctx, u.ID, "127.0.0.1", lanyard.AuthMobileID, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sess, _, err := sessions.FindSession(ctx, swk); err != nil || sess.Method != lanyard.AuthMobileID {
+			t.Fatalf("find the mobile ID's session: %+v %v", sess, err)
 		}
 		for _, bad := range []string{"", "forged", token + "x", string(make([]byte, 1000))} {
 			if _, _, err := sessions.FindSession(ctx, bad); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
