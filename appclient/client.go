@@ -73,6 +73,32 @@ func (c *Client) Verify(ctx context.Context, req VerifyRequest) (*VerifyResponse
 	return &out, nil
 }
 
+// LoginInfo fetches what a login request shows the user, by the token of
+// its link.
+func (c *Client) LoginInfo(ctx context.Context, token string) (*LoginInfo, error) {
+	var out LoginInfo
+	if err := c.call(ctx, http.MethodPost, PathLoginInfo, LoginRequestRef{Request: token}, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// AnswerLogin approves or denies a login request, signed with the mobile
+// ID's authentication key over LoginPayload.
+func (c *Client) AnswerLogin(ctx context.Context, token, mobileID string, info *LoginInfo, decision, match string, authKey crypto.Signer) (*LoginAnswered, error) {
+	digest := sha256.Sum256(LoginPayload(Origin(c.BaseURL), info.RequestID, info.Challenge, decision, match))
+	sig, err := authKey.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("sign the answer: %w", err)
+	}
+	var out LoginAnswered
+	req := LoginAnswer{Request: token, MobileID: mobileID, Decision: decision, Match: match, Signature: sig}
+	if err := c.call(ctx, http.MethodPost, PathLoginAnswer, req, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // device is who signs a device-signed request.
 type device struct {
 	mobileID string

@@ -11,7 +11,9 @@ package appclient
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +23,17 @@ const (
 	PathSync      = "/app/v1/sync"
 	PathChallenge = "/app/v1/auth/challenge"
 	PathVerify    = "/app/v1/auth/verify"
+	// PathLogin is the login link's path; PathLoginInfo and PathLoginAnswer
+	// are the app's calls about a login request.
+	PathLogin       = "/app/v1/login"
+	PathLoginInfo   = "/app/v1/login/info"
+	PathLoginAnswer = "/app/v1/login/answer"
+)
+
+// The decisions of a login request's answer.
+const (
+	DecisionApprove = "approve"
+	DecisionDeny    = "deny"
 )
 
 // The headers of a device-signed request.
@@ -67,8 +80,30 @@ func DevicePayload(method, pathAndQuery string, timestamp int64, body []byte) []
 }
 
 // AuthPayload returns the bytes an authentication key signs to answer a
-// challenge: "lanyard-auth-v1\n" + challengeID + "\n" + challengeB64, the
-// challenge being the base64 text exactly as the server sent it.
-func AuthPayload(challengeID, challengeB64 string) []byte {
-	return []byte("lanyard-auth-v1\n" + challengeID + "\n" + challengeB64)
+// challenge: "lanyard-auth-v2\n" + origin + "\n" + challengeID + "\n" +
+// challengeB64, origin being the server's origin as the app knows it
+// (scheme://host[:port], see Origin) and the challenge the base64 text
+// exactly as the server sent it. Naming the origin means a signature made
+// for one server cannot be relayed to another.
+func AuthPayload(origin, challengeID, challengeB64 string) []byte {
+	return []byte("lanyard-auth-v2\n" + origin + "\n" + challengeID + "\n" + challengeB64)
+}
+
+// LoginPayload returns the bytes an authentication key signs to answer a
+// login request: "lanyard-login-v1\n" + origin + "\n" + requestID + "\n" +
+// challengeB64 + "\n" + decision + "\n" + match, with the server's origin,
+// the request's ID and challenge as LoginInfo gave them, the decision
+// (DecisionApprove or DecisionDeny) and the two-digit number the user chose.
+func LoginPayload(origin, requestID, challengeB64, decision, match string) []byte {
+	return []byte("lanyard-login-v1\n" + origin + "\n" + requestID + "\n" + challengeB64 + "\n" + decision + "\n" + match)
+}
+
+// Origin returns the origin of a base URL: its scheme and host (with the
+// port, if any) in lower case, without a path; "" for a URL without them.
+func Origin(baseURL string) string {
+	u, err := url.Parse(strings.TrimSpace(baseURL))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
 }

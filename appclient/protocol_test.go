@@ -27,9 +27,31 @@ func TestDevicePayload(t *testing.T) {
 }
 
 func TestAuthPayload(t *testing.T) {
-	got := string(appclient.AuthPayload("ch-1", "q83vASNFZ4k="))
-	if want := "lanyard-auth-v1\nch-1\nq83vASNFZ4k="; got != want {
+	got := string(appclient.AuthPayload("https://id.example.com", "ch-1", "q83vASNFZ4k="))
+	if want := "lanyard-auth-v2\nhttps://id.example.com\nch-1\nq83vASNFZ4k="; got != want {
 		t.Errorf("AuthPayload = %q, want %q", got, want)
+	}
+}
+
+func TestLoginPayload(t *testing.T) {
+	got := string(appclient.LoginPayload("https://id.example.com", "req-1", "q83vASNFZ4k=", appclient.DecisionApprove, "07"))
+	if want := "lanyard-login-v1\nhttps://id.example.com\nreq-1\nq83vASNFZ4k=\napprove\n07"; got != want {
+		t.Errorf("LoginPayload = %q, want %q", got, want)
+	}
+}
+
+func TestOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://ID.example.com":            "https://id.example.com",
+		"https://id.example.com/lanyard/":   "https://id.example.com",
+		"http://127.0.0.1:8080":             "http://127.0.0.1:8080",
+		"HTTPS://id.example.com:8443/a?b=c": "https://id.example.com:8443",
+		"not a url":                         "",
+		"":                                  "",
+	} {
+		if got := appclient.Origin(in); got != want {
+			t.Errorf("Origin(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -102,6 +102,46 @@ type VerifyResponse struct {
 	ProfileName string `json:"profile_name"`
 }
 
+// LoginRequestRef names a login request by the secret token of its link.
+type LoginRequestRef struct {
+	Request string `json:"request"`
+}
+
+// LoginInfo is what the app shows of a login request before the user
+// answers it: who asks, from where, when, and the numbers to choose from.
+type LoginInfo struct {
+	RequestID string `json:"request_id"`
+	// Origin is the server's origin as the server knows it; the app signs
+	// the origin it took from the link, which must be the same.
+	Origin string `json:"origin"`
+	// Browser and Address describe the browser that asked to log in.
+	Browser   string    `json:"browser"`
+	Address   string    `json:"address"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Challenge is base64 text, kept as sent: LoginPayload signs the text.
+	Challenge string `json:"challenge"`
+	// Choices are three two-digit numbers, one of them the number the
+	// browser shows.
+	Choices []string `json:"choices"`
+}
+
+// LoginAnswer is the body of POST /app/v1/login/answer.
+type LoginAnswer struct {
+	Request  string `json:"request"`
+	MobileID string `json:"mobile_id"`
+	Decision string `json:"decision"`
+	Match    string `json:"match"`
+	// Signature is the ASN.1 ECDSA signature over LoginPayload by the
+	// mobile ID's authentication key.
+	Signature []byte `json:"signature"`
+}
+
+// LoginAnswered is the answer to a login request's answer.
+type LoginAnswered struct {
+	State string `json:"state"`
+}
+
 // ErrorBody is the body of every error answer.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`

@@ -18,7 +18,7 @@ import (
 // authenticated.
 func runAuthenticate(ctx context.Context, a *app, args []string) error {
 	fs := a.flagSet("authenticate", "authenticate URL [--profile NAME]",
-		"Authenticate to the server at URL (its base URL, or any address of its app API) by answering a challenge\nwith a profile's authentication key, and print the authenticated username. The profile is the one\nnamed, else the latest active profile of that server, else the first active profile.")
+		"Authenticate to the server at URL (its base URL, or any address of its app API) by answering a challenge\nwith a profile's authentication key, and print the authenticated username. The profile is the one\nnamed, else the latest active profile of that server. The app signs only for a server it holds a\nprofile of.")
 	profile := fs.String("profile", "", "authenticate with the profile `NAME`")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -44,7 +44,7 @@ func runAuthenticate(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	digest := sha256.Sum256(appclient.AuthPayload(ch.ChallengeID, ch.Challenge))
+	digest := sha256.Sum256(appclient.AuthPayload(appclient.Origin(baseURL), ch.ChallengeID, ch.Challenge))
 	sig, err := id.Key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		return fmt.Errorf("sign the challenge: %w", err)
@@ -71,13 +71,21 @@ func serverBase(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host + strings.TrimRight(path, "/"), nil
 }
 
-// authIdentity chooses the authentication key: the named profile's, else
-// that of the most recently added active profile of the server (after a
-// re-enrollment the newest one is the valid one), else the first active
-// profile's.
+// authIdentity chooses the authentication key for a server: the named
+// profile's, else that of the most recently added active profile of the
+// server (after a re-enrollment the newest one is the valid one). It never
+// chooses a profile of another server: a signature for one server must not
+// be handed to another.
 func authIdentity(w *wallet.Wallet, baseURL, name string) (wallet.Identity, error) {
 	if name != "" {
-		return w.AuthenticationIdentity(name)
+		p, err := w.Find(name)
+		if err != nil {
+			return wallet.Identity{}, err
+		}
+		if !sameServer(p.ServerURL, baseURL) {
+			return wallet.Identity{}, lanyard.Errorf(lanyard.EFORBIDDEN, "Profile %q is of %s, not of %s; the app signs only for the server of the profile.", p.ProfileName, p.ServerURL, baseURL)
+		}
+		return w.AuthenticationIdentity(p.ID)
 	}
 	profiles := w.Profiles()
 	for i := len(profiles) - 1; i >= 0; i-- {
@@ -89,7 +97,7 @@ func authIdentity(w *wallet.Wallet, baseURL, name string) (wallet.Identity, erro
 			return id, nil
 		}
 	}
-	return w.AuthenticationIdentity("")
+	return wallet.Identity{}, lanyard.Errorf(lanyard.EFORBIDDEN, "The wallet holds no active profile of %s; the app signs only for servers it holds a profile of.", baseURL)
 }
 
 // sameServer compares two base URLs, ignoring the case of the scheme and

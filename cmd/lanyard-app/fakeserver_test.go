@@ -151,7 +151,7 @@ func (f *fakeServer) verify(w http.ResponseWriter, r *http.Request) {
 	challenge, ok := f.challenges[req.ChallengeID]
 	delete(f.challenges, req.ChallengeID)
 	cert, err := x509.ParseCertificate(req.Certificate)
-	digest := sha256.Sum256(appclient.AuthPayload(req.ChallengeID, challenge))
+	digest := sha256.Sum256(appclient.AuthPayload(appclient.Origin(f.url), req.ChallengeID, challenge))
 	if !ok || err != nil || f.authCert == nil || !cert.Equal(f.authCert) ||
 		!ecdsa.VerifyASN1(cert.PublicKey.(*ecdsa.PublicKey), digest[:], req.Signature) {
 		fail(w, 401, "unauthorized", "The challenge response does not verify.")

@@ -54,6 +54,7 @@ func commands() []command {
 		{"sign", "sign a file (detached CMS, DER)", runSign},
 		{"decrypt", "decrypt a CMS message", runDecrypt},
 		{"authenticate", "authenticate to a server", runAuthenticate},
+		{"approve", "approve a login with the mobile ID", runApprove},
 		{"version", "print the version", runVersion},
 	}
 }

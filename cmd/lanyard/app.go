@@ -116,7 +116,7 @@ func (a *app) openCA(ctx context.Context) error {
 	}
 	a.ca, a.outbox = ca, outbox
 	a.mobile = &mobileid.Service{
-		Store: a.db, Users: a.users, Certs: ca, CA: ca, Options: a.options, Mail: a.outbox, Logger: a.logger,
+		Store: a.db, Users: a.users, Certs: ca, CA: ca, Options: a.options, Mail: a.outbox, Logger: a.logger, Logins: a.db,
 		BaseURL: a.cfg.BaseURL(), ScreenCodeTTL: a.cfg.ScreenCodeTTL, EmailCodeTTL: a.cfg.EmailCodeTTL,
 	}
 	return nil

@@ -48,6 +48,8 @@ func (a *API) RegisterRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+appclient.PathSync, a.handleSync)
 	mux.HandleFunc("POST "+appclient.PathChallenge, a.handleChallenge)
 	mux.HandleFunc("POST "+appclient.PathVerify, a.handleVerify)
+	mux.HandleFunc("POST "+appclient.PathLoginInfo, a.handleLoginInfo)
+	mux.HandleFunc("POST "+appclient.PathLoginAnswer, a.handleLoginAnswer)
 	mux.HandleFunc("OPTIONS /app/", a.handlePreflight)
 	mux.HandleFunc("/app/", a.handleUnknown)
 }

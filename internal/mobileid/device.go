@@ -178,7 +178,7 @@ func (s *Service) VerifyChallenge(ctx context.Context, challengeID string, certD
 	if string(parsed.Raw) != string(presented.Raw) || cert.Usage != lanyard.UsageAuthentication {
 		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is not an authentication certificate of this server.")
 	}
-	if !signedBy(parsed, appclient.AuthPayload(challengeID, base64.StdEncoding.EncodeToString(challenge)), signature) {
+	if !signedBy(parsed, appclient.AuthPayload(s.Origin(), challengeID, base64.StdEncoding.EncodeToString(challenge)), signature) {
 		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The signature does not verify.")
 	}
 	m, err := s.Store.FindMobileIDBySerial(ctx, serial)

@@ -35,6 +35,8 @@ type Service struct {
 	Options *options.Service
 	Mail    lanyard.MailQueue
 	Logger  *slog.Logger
+	// Logins keeps the requests to log in with the mobile ID.
+	Logins lanyard.LoginRequestStore
 
 	// BaseURL is the public URL the enrollment link points at.
 	BaseURL string

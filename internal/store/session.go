@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -40,15 +39,10 @@ func (s *SessionService) CreateSession(ctx context.Context, userID int64, addr s
 // CreateSessionBy starts a session of a login by method and returns its
 // token (256 random bits).
 func (s *SessionService) CreateSessionBy(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (string, error) {
-	token := rand.Text() + rand.Text()
+	var token string
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		// Expired sessions are swept here rather than by a job: logins are
-		// frequent enough to keep the table small.
-		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
-			return err
-		}
-		_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr, method) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			hashToken(token), userID, encodeTime(tx.now), encodeTime(tx.now.Add(ttl)), encodeTime(tx.now), addr, method)
+		var err error
+		token, err = tx.insertSession(ctx, userID, addr, method, ttl)
 		return err
 	})
 	if err != nil {

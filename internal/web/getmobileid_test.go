@@ -210,7 +210,7 @@ func TestGetMobileIDEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		digest := sha256.Sum256(appclient.AuthPayload(ch.ChallengeID, ch.Challenge))
+		digest := sha256.Sum256(appclient.AuthPayload(appclient.Origin(p.URL), ch.ChallengeID, ch.Challenge))
 		sig, _ := ecdsa.SignASN1(rand.Reader, ph.auth, digest[:])
 		var authCert []byte
 		for _, c := range r.Certificates {

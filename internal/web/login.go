@@ -28,6 +28,9 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, limit int64) 
 type loginView struct {
 	Username string
 	Next     string
+	// MobileOnly offers the mobile ID login alone, as an application that
+	// does not accept passwords asks with method=mobile-id.
+	MobileOnly bool
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +38,9 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: safeNext(r.URL.Query().Get("next"))}})
+	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Data: loginView{
+		Next: safeNext(r.URL.Query().Get("next")), MobileOnly: r.URL.Query().Get("method") == "mobile-id",
+	}})
 }
 
 // safeNext keeps a post-login redirect on this site.

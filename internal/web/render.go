@@ -76,6 +76,9 @@ type view struct {
 	Error   string // a message about what went wrong
 	Data    any
 	Request *http.Request
+	// Refresh, when set, makes the page reload itself after that many
+	// seconds (a page that waits for something, without script).
+	Refresh int
 }
 
 // render writes a page with the given status. Templates are executed into

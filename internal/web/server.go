@@ -75,6 +75,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /login", s.handleLoginPage)
 	mux.HandleFunc("POST /login", s.handleLogin)
 	mux.HandleFunc("POST /logout", s.handleLogout)
+	mux.HandleFunc("POST /login/mobile-id", s.handleMobileLoginStart)
+	mux.HandleFunc("GET /login/mobile-id/{id}", s.handleMobileLoginWait)
 
 	mux.Handle("GET /{$}", s.requireUser(s.handleDashboard))
 	mux.Handle("GET /password", s.requireLogin(s.handlePasswordPage))
@@ -113,6 +115,7 @@ func (s *Server) Handler() http.Handler {
 		s.Mount(mux)
 	}
 	mux.HandleFunc("GET /app/v1/enroll", s.handleEnrollLanding)
+	mux.HandleFunc("GET /app/v1/login", s.handleLoginLanding)
 	mux.Handle("GET "+webapp.Prefix, webapp.Handler())
 	mux.Handle("GET /wallet", http.RedirectHandler(webapp.Prefix, http.StatusMovedPermanently))
 	mux.HandleFunc("/", s.handleNotFound)

@@ -77,7 +77,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	srv.MobileIDs = &mobileid.Service{
-		Store: db, Users: users, Certs: ca, CA: ca, Options: opts, Mail: outbox, Logger: srv.Logger,
+		Store: db, Users: users, Certs: ca, CA: ca, Options: opts, Mail: outbox, Logger: srv.Logger, Logins: db,
 		BaseURL: "http://" + ts.Listener.Addr().String(), ScreenCodeTTL: 15 * time.Minute, EmailCodeTTL: 72 * time.Hour,
 	}
 	srv.Registry = prometheus.NewRegistry()
