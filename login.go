@@ -53,7 +53,8 @@ const LoginRequestTTL = 2 * time.Minute
 // LoginRequestStore keeps login requests. A request's link token and the
 // asking browser's secret are stored as hashes only.
 type LoginRequestStore interface {
-	// CreateLoginRequest stores a new pending request, audited.
+	// CreateLoginRequest stores a new pending request, open for
+	// LoginRequestTTL, and sets its times; audited.
 	CreateLoginRequest(ctx context.Context, actor Actor, r *LoginRequest, tokenHash, browserHash []byte) error
 	// FindLoginRequestByToken finds a request by its link token's hash.
 	FindLoginRequestByToken(ctx context.Context, tokenHash []byte) (*LoginRequest, error)

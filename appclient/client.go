@@ -91,9 +91,13 @@ func (c *Client) AnswerLogin(ctx context.Context, token, mobileID string, info *
 	if err != nil {
 		return nil, fmt.Errorf("sign the answer: %w", err)
 	}
+	return c.SendLoginAnswer(ctx, LoginAnswer{Request: token, MobileID: mobileID, Decision: decision, Match: match, Signature: sig})
+}
+
+// SendLoginAnswer sends an answer to a login request signed already.
+func (c *Client) SendLoginAnswer(ctx context.Context, ans LoginAnswer) (*LoginAnswered, error) {
 	var out LoginAnswered
-	req := LoginAnswer{Request: token, MobileID: mobileID, Decision: decision, Match: match, Signature: sig}
-	if err := c.call(ctx, http.MethodPost, PathLoginAnswer, req, nil, &out); err != nil {
+	if err := c.call(ctx, http.MethodPost, PathLoginAnswer, ans, nil, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -39,7 +39,7 @@ func (s *Service) StartLogin(ctx context.Context, actor lanyard.Actor, in LoginS
 	choices := distinctNumbers(3)
 	r := &lanyard.LoginRequest{
 		PublicID: newID(), Challenge: challenge, Match: choices[0], Choices: shuffled(choices),
-		UserAgent: clip(in.UserAgent, 300), Addr: in.Addr, Next: in.Next, ExpiresAt: s.now().Add(lanyard.LoginRequestTTL),
+		UserAgent: clip(in.UserAgent, 300), Addr: in.Addr, Next: in.Next,
 	}
 	started := &LoginStarted{Request: r, Token: newID(), BrowserSecret: newID()}
 	if err := s.Logins.CreateLoginRequest(ctx, actor, r, HashCode(started.Token), HashCode(started.BrowserSecret)); err != nil {

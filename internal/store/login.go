@@ -28,14 +28,15 @@ func scanLoginRequest(s scanner) (*lanyard.LoginRequest, error) {
 	return &r, nil
 }
 
-// CreateLoginRequest stores a new pending login request; requests that
-// ended long ago are swept on the way.
+// CreateLoginRequest stores a new pending login request, open for
+// LoginRequestTTL from now; requests that ended long ago are swept on the
+// way.
 func (db *DB) CreateLoginRequest(ctx context.Context, actor lanyard.Actor, r *lanyard.LoginRequest, tokenHash, browserHash []byte) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, `DELETE FROM login_requests WHERE expires_at < ?`, encodeTime(tx.now.Add(-time.Hour))); err != nil {
 			return fmt.Errorf("sweep login requests: %w", err)
 		}
-		r.State, r.CreatedAt = lanyard.LoginPending, tx.now
+		r.State, r.CreatedAt, r.ExpiresAt = lanyard.LoginPending, tx.now, tx.now.Add(lanyard.LoginRequestTTL)
 		err := tx.queryRow(ctx, `INSERT INTO login_requests (public_id, token_hash, browser_hash, challenge, match, choices,
 			user_agent, addr, next, state, created_at, expires_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
