@@ -5,6 +5,8 @@ import { ecdsaDER, fromBase64, toBase64, toHex, utf8 } from "./bytes.js";
 
 export const PATH_ENROLL = "/app/v1/enroll";
 export const PATH_SYNC = "/app/v1/sync";
+export const PATH_LOGIN_INFO = "/app/v1/login/info";
+export const PATH_LOGIN_ANSWER = "/app/v1/login/answer";
 
 // ApiError is an error answer of the server, or a failure to reach it.
 // code is the API's stable code ("offline" when there was no answer).
@@ -21,6 +23,12 @@ export class ApiError extends Error {
 export async function devicePayload(method, pathAndQuery, timestamp, body) {
   const sum = await crypto.subtle.digest("SHA-256", body);
   return utf8(`lanyard-device-v1\n${method}\n${pathAndQuery}\n${timestamp}\n${toHex(sum)}`);
+}
+
+// loginPayload returns the bytes an answer to a login request signs:
+// "lanyard-login-v1\n" + origin + "\n" + requestID + "\n" + challenge + "\n" + decision + "\n" + match.
+export function loginPayload(origin, requestID, challenge, decision, match) {
+  return utf8(`lanyard-login-v1\n${origin}\n${requestID}\n${challenge}\n${decision}\n${match}`);
 }
 
 // ApiClient speaks to one server, given by its base URL.
@@ -51,6 +59,22 @@ export class ApiClient {
       "Lanyard-Timestamp": String(ts),
       "Lanyard-Signature": toBase64(ecdsaDER(raw)),
     });
+  }
+
+  // loginInfo fetches what a login request shows, by its link's token.
+  loginInfo(token) {
+    return this.#call("POST", PATH_LOGIN_INFO, utf8(JSON.stringify({ request: token })), {});
+  }
+
+  // answerLogin signs and sends an answer to a login request with the
+  // mobile ID's authentication key. The origin signed is the one of the
+  // link the app opened, never one the server names.
+  async answerLogin({ token, mobileID, info, decision, match, authenticationKey }) {
+    const origin = new URL(this.base).origin;
+    const payload = loginPayload(origin, info.request_id, info.challenge, decision, match);
+    const raw = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, authenticationKey, payload);
+    const body = { request: token, mobile_id: mobileID, decision, match, signature: toBase64(ecdsaDER(raw)) };
+    return this.#call("POST", PATH_LOGIN_ANSWER, utf8(JSON.stringify(body)), {});
   }
 
   async #call(method, path, body, headers) {

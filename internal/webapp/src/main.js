@@ -1,6 +1,7 @@
 // Lanyard's phone app: the screens, which one shows, and the service
 // worker that lets the app start without a connection.
 
+import { ApproveScreen } from "./approve.js";
 import { $, Messages } from "./dom.js";
 import { DecryptScreen } from "./decrypt.js";
 import { EnrollScreen } from "./enroll.js";
@@ -8,7 +9,7 @@ import { ProfilesScreen } from "./profiles.js";
 import { ScanScreen } from "./scan.js";
 import { SignScreen } from "./sign.js";
 import { Wallet } from "./wallet.js";
-import { walletServer, PATH_ENROLL } from "./link.js";
+import { isLoginLink, walletServer, PATH_ENROLL, PATH_LOGIN } from "./link.js";
 
 class App {
   constructor(wallet) {
@@ -19,19 +20,23 @@ class App {
       scan: new ScanScreen(this.messages, (text) => this.linkFound(text)),
       sign: new SignScreen(wallet, this.messages),
       decrypt: new DecryptScreen(wallet, this.messages),
+      approve: new ApproveScreen(wallet, this.messages),
     };
     window.addEventListener("hashchange", () => this.route());
   }
 
-  // start takes an activation code from the address (where the enrollment
-  // link's redirect put it) into memory, and removes it from the address
-  // and the history at once.
+  // start takes an activation code or a login request's token from the
+  // address (where the link's redirect put it) into memory, and removes it
+  // from the address and the history at once.
   start() {
-    const m = /^#enroll\?code=([^&]+)$/.exec(location.hash);
-    if (m) {
-      const link = walletServer(location) + PATH_ENROLL + "?code=" + m[1];
+    const enroll = /^#enroll\?code=([^&]+)$/.exec(location.hash);
+    const login = /^#login\?request=([^&]+)$/.exec(location.hash);
+    if (enroll) {
       history.replaceState(null, "", location.pathname + "#enroll");
-      this.screens.enroll.offer(link);
+      this.screens.enroll.offer(walletServer(location) + PATH_ENROLL + "?code=" + enroll[1]);
+    } else if (login) {
+      history.replaceState(null, "", location.pathname + "#approve");
+      this.screens.approve.offer(walletServer(location) + PATH_LOGIN + "?request=" + login[1]);
     }
     this.route();
   }
@@ -57,9 +62,10 @@ class App {
   }
 
   linkFound(text) {
-    if (this.screens.enroll.offer(text)) {
+    const [screen, name] = isLoginLink(text) ? [this.screens.approve, "approve"] : [this.screens.enroll, "enroll"];
+    if (screen.offer(text)) {
       this.messages.clear();
-      this.go("enroll");
+      this.go(name);
     }
   }
 
