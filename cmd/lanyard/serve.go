@@ -60,8 +60,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if sender != nil {
 		sender.Delivered = mail.NewDeliveredCounter(registry)
 	}
+	tlsSetup, err := a.setupHTTPS(ctx)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		tlsSetup.close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{
@@ -73,9 +78,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	a.logger.Info("lanyard serving", "version", lanyard.Version, "addr", ln.Addr().String(),
-		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
+		"url", cfg.BaseURL(), "tls", tlsSetup.tls != nil, "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- tlsSetup.serve(ctx, hs, ln) }()
 	jobsDone := make(chan struct{})
 	go func() { a.runJobs(ctx, sender); close(jobsDone) }()
 	defer func() { <-jobsDone }()
