@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 
 	"github.com/lanyard-id/lanyard/internal/secret"
 	"golang.org/x/crypto/acme"
@@ -81,7 +83,7 @@ func NewACME(cfg ACMEConfig) *ACME {
 	return &ACME{m: &autocert.Manager{
 		Prompt:     autocert.AcceptTOS,
 		Cache:      cfg.Cache,
-		HostPolicy: autocert.HostWhitelist(cfg.Domain),
+		HostPolicy: onlyDomain(cfg.Domain),
 		Email:      cfg.Email,
 		Client:     client,
 	}}
@@ -99,4 +101,19 @@ func (a *ACME) HTTPHandler(fallback http.Handler) http.Handler { return a.m.HTTP
 // from the CA first if needed.
 func (a *ACME) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return a.m.GetCertificate(hello)
+}
+
+// onlyDomain lets the ACME client ask for the one domain. The host of an
+// HTTP-01 request may carry the port of --listen-http, which is not part
+// of the name.
+func onlyDomain(domain string) autocert.HostPolicy {
+	return func(_ context.Context, host string) error {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !strings.EqualFold(strings.TrimSuffix(host, "."), domain) {
+			return fmt.Errorf("acme: %q is not --acme-domain", host)
+		}
+		return nil
+	}
 }
