@@ -2,10 +2,16 @@ package testenv
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -23,8 +29,12 @@ type Slapd struct {
 	AdminDN     string // the root DN, which may write
 	AdminPWFile string // a file holding the root DN's password
 	AdminPW     string
-	dir         string
-	cmd         *exec.Cmd
+	// With SlapdOptions.TLS: an ldaps:// URL beside URL (which then offers
+	// StartTLS), and the file of the CA its certificate is signed by.
+	LDAPSURL string
+	CAFile   string
+	dir      string
+	cmd      *exec.Cmd
 }
 
 // SlapdOptions shape a test directory.
@@ -35,6 +45,9 @@ type SlapdOptions struct {
 	// LDIF is loaded with slapadd before the server starts (fast, for
 	// large directories); the base entry dc=example,dc=org is added first.
 	LDIF string
+	// TLS gives the server a certificate for 127.0.0.1 and localhost, for
+	// StartTLS and ldaps://.
+	TLS bool
 }
 
 // StartSlapd starts Debian's slapd, or skips tb (fails it when services
@@ -86,6 +99,13 @@ index uid,mail,cn eq
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by * read
 `, dir, s.BaseDN, s.AdminDN, SSHA(s.AdminPW))
+	if opts.TLS {
+		s.CAFile = filepath.Join(dir, "ca.pem")
+		certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+		writeServerCert(tb, s.CAFile, certFile, keyFile)
+		// Simple binds only over TLS, so a test cannot pass in clear.
+		fmt.Fprintf(&conf, "TLSCACertificateFile %s\nTLSCertificateFile %s\nTLSCertificateKeyFile %s\nsecurity simple_bind=128\n", s.CAFile, certFile, keyFile)
+	}
 	confFile := filepath.Join(dir, "slapd.conf")
 	if err := os.WriteFile(confFile, []byte(conf.String()), 0o600); err != nil {
 		tb.Fatal(err)
@@ -99,7 +119,12 @@ access to * by * read
 	addr := freeLoopback(tb)
 	s.URL = "ldap://" + addr
 	var out bytes.Buffer
-	s.cmd = exec.Command(bin, "-f", confFile, "-h", s.URL+"/", "-d", "0")
+	urls := s.URL + "/"
+	if opts.TLS {
+		s.LDAPSURL = "ldaps://" + freeLoopback(tb)
+		urls += " " + s.LDAPSURL + "/"
+	}
+	s.cmd = exec.Command(bin, "-f", confFile, "-h", urls, "-d", "0")
 	s.cmd.Stdout, s.cmd.Stderr = &out, &out
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatalf("start slapd: %v", err)
@@ -126,6 +151,42 @@ access to * by * read
 			tb.Fatalf("slapd did not listen on %s: %s", addr, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// writeServerCert writes a CA certificate and a server certificate for
+// 127.0.0.1 and localhost signed by it, with the server's key (PKCS#8).
+func writeServerCert(tb testing.TB, caFile, certFile, keyFile string) {
+	tb.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "slapd test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	for file, block := range map[string]*pem.Block{
+		caFile: {Type: "CERTIFICATE", Bytes: caDER}, certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
