@@ -48,6 +48,7 @@ func aliceLDIF(pw string) string {
 type listedUser struct {
 	Username   string            `json:"username"`
 	Email      string            `json:"email"`
+	CommonName string            `json:"common_name"`
 	State      string            `json:"state"`
 	Roles      []string          `json:"roles"`
 	Attributes map[string]string `json:"attributes"`
@@ -153,6 +154,32 @@ func TestDirectoryOpenLDAP(t *testing.T) {
 		}
 		if got := listUsers(t, in)["alice"].Email; got != "alice.example@example.org" {
 			t.Fatalf("alice's email is %s after the sync", got)
+		}
+	})
+
+	t.Run("dry run in Admin", func(t *testing.T) {
+		mod := ldap.NewModifyRequest("uid=user0042,"+peopleDN, nil)
+		mod.Replace("cn", []string{"User Forty-Two"})
+		if err := conn.Modify(mod); err != nil {
+			t.Fatal(err)
+		}
+		boss := mustLogin(t, s.url, "boss", bossPW)
+		r := fetch(t, nil, s.url+"/admin/directory/sync", url.Values{"dry": {"1"}}, boss)
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("Dry run: status %d", r.status)
+		}
+		page := fetch(t, nil, s.url+r.header.Get("Location"), nil, boss)
+		for _, want := range []string{"What a sync would change", "user0042", "common name User 0042 -&gt; User Forty-Two", "Dry run, nothing changed: directory: 0 added, 1 updated"} {
+			if !strings.Contains(page.body, want) {
+				t.Fatalf("Admin › Directory after a dry run lacks %q:\n%s", want, page.body)
+			}
+		}
+		if got := listUsers(t, in)["user0042"]; got.CommonName != "User 0042" {
+			t.Fatalf("user0042 after the dry run: %+v", got)
+		}
+		mod.Replace("cn", []string{"User 0042"})
+		if err := conn.Modify(mod); err != nil {
+			t.Fatal(err)
 		}
 	})
 
