@@ -172,3 +172,32 @@ func atoi(t *testing.T, s string) int {
 func pemCert(c *x509.Certificate) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
+
+// TestACMETLSALPN01 gets the certificate with TLS-ALPN-01 on --listen
+// alone, with no plain-HTTP port.
+func TestACMETLSALPN01(t *testing.T) {
+	addr, closedAddr := freeAddr(t), freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	_, closedPort, _ := net.SplitHostPort(closedAddr)
+	directory, caFile, roots, pebbleLog := startPebble(t, atoi(t, closedPort), atoi(t, port))
+	in := newInstance(t, "sqlite")
+	s := startProcess(t, "serve "+addr, addr, childEnv(), append([]string{"serve", "--listen", addr}, append(in.args(),
+		"--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile)...)...)
+	c := acmeClient(s.addr, roots)
+	var resp *http.Response
+	if !waitFor(readyTimeout*3, func() bool {
+		var err error
+		resp, err = c.Get("https://" + acmeDomain + "/healthz")
+		return err == nil
+	}) {
+		t.Fatalf("no HTTPS with an ACME certificate\nlanyard:\n%s\npebble:\n%s", s.stderr, pebbleLog)
+	}
+	resp.Body.Close()
+	if leaf := resp.TLS.PeerCertificates[0]; len(leaf.DNSNames) != 1 || leaf.DNSNames[0] != acmeDomain {
+		t.Fatalf("certificate for %v", leaf.DNSNames)
+	}
+	if !strings.Contains(pebbleLog.String(), "set VALID") || strings.Contains(pebbleLog.String(), "validate w/ HTTP") {
+		t.Fatalf("pebble did not validate by TLS-ALPN-01 alone:\n%s", pebbleLog)
+	}
+	s.stopOK()
+}
