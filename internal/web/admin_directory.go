@@ -57,7 +57,8 @@ func (s *Server) handleAdminDirectorySync(w http.ResponseWriter, r *http.Request
 		return
 	}
 	dry := r.PostForm.Get("dry") == "1"
-	run, err := s.Directory.Sync(r.Context(), currentUser(r).Username, dry)
+	// A sync is not abandoned half way because the browser went away.
+	run, err := s.Directory.Sync(context.WithoutCancel(r.Context()), currentUser(r).Username, dry)
 	notice := run.Result.Summary()
 	if dry {
 		notice = "Dry run, nothing changed: " + notice
