@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/go-ldap/ldap/v3"
@@ -33,7 +34,7 @@ func (u *Users) Authenticate(ctx context.Context, username, password string) (*l
 		return nil, wrong
 	}
 	switch err := u.Dir.Bind(ctx, username, password); {
-	case err == errWrongPassword:
+	case errors.Is(err, errWrongPassword):
 		return nil, wrong
 	case err != nil:
 		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The directory cannot check your password at the moment. Please try again later.")
@@ -48,7 +49,7 @@ func (u *Users) Authenticate(ctx context.Context, username, password string) (*l
 	return user, nil
 }
 
-var errWrongPassword = fmt.Errorf("wrong username or password")
+var errWrongPassword = errors.New("wrong username or password")
 
 // Bind checks a user's password: it finds the user's entry with the
 // service account and binds as it. A user outside the filter, disabled, or

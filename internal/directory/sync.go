@@ -31,10 +31,9 @@ type Syncer struct {
 	MaxDeactivatePercent int
 	Interval             time.Duration
 
-	mu          sync.Mutex // serialises syncs of this instance
-	statusMu    sync.Mutex
-	status      Status
-	initialised bool
+	mu       sync.Mutex // serialises syncs of this instance
+	statusMu sync.Mutex
+	status   Status
 }
 
 // Status is what the instance knows of the directory, for /readyz,
