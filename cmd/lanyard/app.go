@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/lanyard-id/lanyard/internal/config"
+	"github.com/lanyard-id/lanyard/internal/directory"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
@@ -28,6 +29,8 @@ type app struct {
 	outbox   *store.Outbox
 	mobile   *mobileid.Service
 	caKeys   io.Closer // the PKCS#11 key backend, when the CA keys are in a token
+	// directory syncs users from LDAP, when --ldap-url is set.
+	directory *directory.Syncer
 }
 
 // passwordParams is the argon2id cost; tests lower it through the
@@ -142,6 +145,9 @@ func (a *app) Close() error {
 	}
 	if a.caKeys != nil {
 		a.caKeys.Close()
+	}
+	if a.directory != nil {
+		a.directory.Dir.Close()
 	}
 	return a.db.Close()
 }

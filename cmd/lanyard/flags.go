@@ -74,7 +74,9 @@ func loadConfigWith(e env, name, usage string, args []string, setup func(flagSet
 	if err := config.Apply(fs, *file, e.getenv); err != nil {
 		return cfg, nil, err
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Validate(); errors.Is(err, config.ErrUsage) {
+		return cfg, nil, fmt.Errorf("%w: %s", errUsage, strings.TrimPrefix(err.Error(), config.ErrUsage.Error()+": "))
+	} else if err != nil {
 		return cfg, nil, err
 	}
 	return cfg, pos, nil

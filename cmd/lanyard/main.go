@@ -42,6 +42,7 @@ func commands() []command {
 		{"serve", "run the server", runServe},
 		{"user", "manage users: add, import, list, set-state, set-role, set-password", runUser},
 		{"options", "show, set and test the option scripts of the processes", runOptions},
+		{"directory", "sync the users of the LDAP directory now: directory sync [--dry-run]", runDirectory},
 		{"bench", "measure mobile IDs per second on a running server", runBench},
 		{"ca", "export the CA chain", runCA},
 		{"version", "print the version", runVersion},

@@ -46,6 +46,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
 		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
 	}
+	directorySync, err := a.serveDirectory(srv, registry)
+	if err != nil {
+		return err
+	}
 	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry}
 	srv.PKI = a.ca.Handler()
 	srv.Mount = func(mux *http.ServeMux) {
@@ -60,8 +64,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if sender != nil {
 		sender.Delivered = mail.NewDeliveredCounter(registry)
 	}
+	tlsSetup, err := a.setupHTTPS(ctx)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		tlsSetup.close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	hs := &http.Server{
@@ -73,11 +82,18 @@ func runServe(ctx context.Context, e env, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	a.logger.Info("lanyard serving", "version", lanyard.Version, "addr", ln.Addr().String(),
-		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
+		"url", cfg.BaseURL(), "tls", tlsSetup.tls != nil, "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- tlsSetup.serve(ctx, hs, ln) }()
 	jobsDone := make(chan struct{})
 	go func() { a.runJobs(ctx, sender); close(jobsDone) }()
+	if directorySync != nil {
+		// The first sync runs in the background: /healthz and local
+		// users do not wait for the directory.
+		syncDone := make(chan struct{})
+		go func() { directorySync.Run(ctx); close(syncDone) }()
+		defer func() { <-syncDone }()
+	}
 	defer func() { <-jobsDone }()
 	select {
 	case err := <-errc:

@@ -49,6 +49,9 @@ type Config struct {
 	SMTPUser         string
 	SMTPPasswordFile string
 	MailFrom         string
+
+	HTTPS
+	Directory
 }
 
 // Default returns the settings lanyard runs with when nothing is set.
@@ -70,6 +73,7 @@ func Default() Config {
 		EmailCodeTTL:    72 * time.Hour,
 		SMTPTLS:         "starttls",
 		MailFrom:        "lanyard@localhost",
+		Directory:       defaultDirectory(),
 	}
 }
 
@@ -82,10 +86,13 @@ func (c Config) DatabaseDSN() string {
 }
 
 // BaseURL returns the public URL without a trailing slash: PublicURL, or
-// http://<listen>.
+// http://<listen> (https:// when lanyard serves TLS itself).
 func (c Config) BaseURL() string {
 	if c.PublicURL != "" {
 		return strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.TLS() {
+		return c.HTTPS.defaultURL(c.Listen)
 	}
 	return "http://" + c.Listen
 }
@@ -169,5 +176,8 @@ func (c Config) Validate() error {
 	if _, err := mail.ParseAddress(c.MailFrom); err != nil {
 		return fmt.Errorf("--mail-from %q: not an email address", c.MailFrom)
 	}
-	return nil
+	if err := c.HTTPS.validate(); err != nil {
+		return err
+	}
+	return c.Directory.validate()
 }

@@ -37,6 +37,8 @@ func Register(fs *flag.FlagSet, c *Config) (file *string) {
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name")
 	fs.StringVar(&c.SMTPPasswordFile, "smtp-password-file", c.SMTPPasswordFile, "file holding the SMTP password")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail")
+	registerHTTPS(fs, &c.HTTPS)
+	registerDirectory(fs, &c.Directory)
 	return fs.String("config", os.Getenv("LANYARD_CONFIG"), "config file of NAME = VALUE lines, NAME as the flags (env LANYARD_CONFIG)")
 }
 

@@ -14,7 +14,9 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleReadyz says whether the instance can serve requests: the database
-// answers and its schema is current.
+// answers and its schema is current. A directory that cannot be reached
+// does not make the instance unready (local users and mobile IDs work on),
+// but its state is a line of the answer.
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
@@ -26,4 +28,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write([]byte("ready\n"))
+	if s.Directory != nil {
+		w.Write([]byte(s.Directory.ReadyDetail() + "\n"))
+	}
 }

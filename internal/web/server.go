@@ -44,6 +44,9 @@ type Server struct {
 	Stats lanyard.StatsService
 	// Registry collects the Prometheus metrics served at /metrics.
 	Registry *prometheus.Registry
+	// Directory, when set, is the LDAP directory sync of Admin › Directory;
+	// its state is also a line of /readyz.
+	Directory DirectorySyncer
 
 	SessionTTL     time.Duration
 	SecureCookies  bool
@@ -106,6 +109,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
 	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
 	mux.Handle("GET /admin/outbox", s.requireRole(lanyard.RoleAdmin, s.handleAdminOutbox))
+	mux.Handle("GET /admin/directory", s.requireRole(lanyard.RoleAdmin, s.handleAdminDirectory))
+	mux.Handle("POST /admin/directory/sync", s.requireRole(lanyard.RoleAdmin, s.handleAdminDirectorySync))
 	mux.Handle("GET /admin/options", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptions))
 	mux.Handle("GET /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOption))
 	mux.Handle("POST /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionPost))
