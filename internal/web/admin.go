@@ -65,12 +65,18 @@ func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
 	for _, role := range r.PostForm["role"] {
 		roles = append(roles, lanyard.Role(role))
 	}
-	username := r.PathValue("username")
-	if username == currentUser(r).Username && !slices.Contains(roles, lanyard.RoleAdmin) {
+	// The path is compared as the user it names, not as text: "ROOT" and
+	// "root" are one user.
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if target.ID == currentUser(r).ID && !slices.Contains(roles, lanyard.RoleAdmin) {
 		s.renderError(w, r, http.StatusBadRequest, "You cannot take the admin role from yourself; ask another administrator.")
 		return
 	}
-	u, err := s.Users.SetUserRoles(r.Context(), actor(r), username, roles)
+	u, err := s.Users.SetUserRoles(r.Context(), actor(r), target.Username, roles)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -23,7 +23,9 @@ func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
 }
 
 // targetUser reads the form of an operator's POST and finds the user it is
-// about; on failure it has answered already.
+// about; on failure it has answered already. Operators manage users, not
+// administrators: every change to an administrator, to their state or to
+// their mobile IDs, is for another administrator.
 func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (*lanyard.User, bool) {
 	if !s.parseForm(w, r, maxFormBytes) {
 		return nil, false
@@ -31,6 +33,10 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (*lanyard.Us
 	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
 	if err != nil {
 		s.fail(w, r, err)
+		return nil, false
+	}
+	if target.HasRole(lanyard.RoleAdmin) && !currentUser(r).HasRole(lanyard.RoleAdmin) {
+		s.renderError(w, r, http.StatusForbidden, "Only administrators change an administrator or their mobile IDs.")
 		return nil, false
 	}
 	return target, true
@@ -94,11 +100,6 @@ func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
 	target, ok := s.targetUser(w, r)
 	if !ok {
-		return
-	}
-	// Operators manage users, not administrators.
-	if target.HasRole(lanyard.RoleAdmin) && !currentUser(r).HasRole(lanyard.RoleAdmin) {
-		s.renderError(w, r, http.StatusForbidden, "Only administrators change the state of an administrator.")
 		return
 	}
 	u, err := s.MobileIDs.SetUserState(r.Context(), actor(r), target.Username, lanyard.UserState(r.PostForm.Get("state")))

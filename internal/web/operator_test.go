@@ -37,6 +37,7 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		alice := p.addUser(t, "alice", lanyard.UserActive)
 		p.addUser(t, "olga", lanyard.UserActive, lanyard.RoleOperator)
 		p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+		p.addUser(t, "bob", lanyard.UserActive)
 		op := p.loggedIn(t, "olga")
 
 		resp, body := p.get(t, op, "/operator?q=ali")
@@ -113,8 +114,8 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		}
 		resp, body = p.post(t, op, "/operator/users/alice/mobile-ids/"+second.resp.MobileID+"/delete", nil)
 		wantStatus(t, resp, body, http.StatusNotFound)
-		// A mobile ID of another user through alice's page: not found.
-		resp, body = p.post(t, op, "/operator/users/root/mobile-ids/"+second.resp.MobileID+"/lock", nil)
+		// A mobile ID of alice through another user's page: not found.
+		resp, body = p.post(t, op, "/operator/users/bob/mobile-ids/"+second.resp.MobileID+"/lock", nil)
 		wantStatus(t, resp, body, http.StatusNotFound)
 		// Operators do not manage administrators.
 		resp, body = p.post(t, op, "/operator/users/root/state", url.Values{"state": {"locked"}})
