@@ -44,7 +44,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:     cfg.SessionTTL,
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
-		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
+		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginMaxDelay,
+	}
+	if cfg.MetricsTokenFile != "" {
+		if srv.MetricsToken, err = readSecretFile(e, cfg.MetricsTokenFile); err != nil {
+			return fmt.Errorf("--metrics-token-file: %w", err)
+		}
 	}
 	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry}
 	srv.PKI = a.ca.Handler()
@@ -72,10 +77,27 @@ func runServe(ctx context.Context, e env, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", cfg.MetricsListen, err)
+		}
+	}
 	a.logger.Info("lanyard serving", "version", lanyard.Version, "addr", ln.Addr().String(),
 		"url", cfg.BaseURL(), "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if metricsLn != nil {
+		// The metrics listener serves /metrics alone, to whoever reaches
+		// its address: it belongs on a private network or loopback.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		a.logger.Info("serving metrics", "addr", metricsLn.Addr().String())
+		go ms.Serve(metricsLn)
+		defer ms.Close()
+	}
 	jobsDone := make(chan struct{})
 	go func() { a.runJobs(ctx, sender); close(jobsDone) }()
 	defer func() { <-jobsDone }()

@@ -43,6 +43,9 @@ type Server struct {
 	Stats lanyard.StatsService
 	// Registry collects the Prometheus metrics served at /metrics.
 	Registry *prometheus.Registry
+	// MetricsToken is the bearer token a scraper shows for /metrics;
+	// empty: only administrators' sessions see them on this handler.
+	MetricsToken string
 
 	SessionTTL     time.Duration
 	SecureCookies  bool
