@@ -15,7 +15,20 @@ type Session struct {
 	ExpiresAt time.Time
 	LastSeen  time.Time
 	Addr      string
+	// Flash is the message the session's next page shows once.
+	Flash Flash
 }
+
+// Flash is a message for the next page a user sees, set by the action
+// that redirects there. It lives in the session, on the server, so that
+// no link can make a page of the portal say something of its own.
+type Flash struct {
+	Notice string `json:",omitempty"` // what succeeded
+	Error  string `json:",omitempty"` // what went wrong
+}
+
+// Empty reports whether f holds no message.
+func (f Flash) Empty() bool { return f.Notice == "" && f.Error == "" }
 
 // SessionService creates, finds and ends login sessions. A session created
 // by one instance is valid on every instance that shares the database.
@@ -26,6 +39,10 @@ type SessionService interface {
 	// FindSession returns the session and its user for a token, or
 	// EUNAUTHORIZED when it is unknown or expired.
 	FindSession(ctx context.Context, token string) (*Session, *User, error)
+	// SetFlash replaces the session's message for its next page; ClearFlash
+	// removes it once shown.
+	SetFlash(ctx context.Context, token string, f Flash) error
+	ClearFlash(ctx context.Context, token string) error
 	DeleteSession(ctx context.Context, token string) error
 	DeleteUserSessions(ctx context.Context, userID int64) error
 }

@@ -37,6 +37,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
+	a.sessions.IdleTimeout = cfg.SessionIdle
 	registry := prometheus.NewRegistry()
 	srv := &web.Server{
 		Registry: registry,

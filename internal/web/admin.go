@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 
@@ -42,7 +41,7 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Notice: r.URL.Query().Get("notice"), Data: v})
+	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Data: v})
 }
 
 func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +53,7 @@ func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/users?notice="+url.QueryEscape(u.Username+" is now "+string(u.State)+"."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/users", u.Username+" is now "+string(u.State)+".")
 }
 
 func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
@@ -81,7 +80,7 @@ func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/users?notice="+url.QueryEscape("The roles of "+u.Username+" were saved."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/users", "The roles of "+u.Username+" were saved.")
 }
 
 type adminAuditView struct {

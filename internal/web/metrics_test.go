@@ -9,8 +9,21 @@ import (
 	"github.com/lanyard-id/lanyard/internal/web"
 )
 
+// metricsToken is the bearer token of /metrics on every test portal.
+const metricsToken = "scraper-token"
+
+// metrics returns the body of /metrics, fetched as a scraper with the token.
+func (p *portal) metrics(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, body := do(t, p.browser(t), req)
+	wantStatus(t, resp, body, http.StatusOK)
+	return body
+}
+
 func TestMetricsAndHealth(t *testing.T) {
-	p := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.MetricsToken = "scraper-token" })
+	p := newPortal(t, sqliteDSN(t))
 	p.addUser(t, "alice", lanyard.UserActive)
 	ac := p.loggedIn(t, "alice")
 	_, link := p.startGet(t, ac, nil)
@@ -39,7 +52,7 @@ func TestMetricsAndHealth(t *testing.T) {
 // a scraper with the bearer token and a logged-in administrator, nobody
 // else.
 func TestMetricsNotPublic(t *testing.T) {
-	p := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.MetricsToken = "scraper-token" })
+	p := newPortal(t, sqliteDSN(t))
 	p.addUser(t, "alice", lanyard.UserActive)
 	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
 	withToken := func(token string) *http.Request {
@@ -75,7 +88,7 @@ func TestMetricsNotPublic(t *testing.T) {
 		})
 	}
 	t.Run("no token configured", func(t *testing.T) {
-		bare := newPortal(t, sqliteDSN(t))
+		bare := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.MetricsToken = "" })
 		for _, auth := range []string{"", "Bearer ", "Bearer scraper-token"} {
 			req, _ := http.NewRequest(http.MethodGet, bare.URL+"/metrics", nil)
 			req.Header.Set("Authorization", auth)

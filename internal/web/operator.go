@@ -69,14 +69,17 @@ func (s *Server) handleOperatorUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	s.render(w, r, http.StatusOK, "operator_user", view{Title: target.CommonName, Nav: "operator",
-		Notice: q.Get("notice"), Error: q.Get("error"), Data: v})
+	s.render(w, r, http.StatusOK, "operator_user", view{Title: target.CommonName, Nav: "operator", Data: v})
 }
 
-// backToUser redirects to the operator's page of a user with a message.
-func backToUser(w http.ResponseWriter, r *http.Request, username, key, msg string) {
-	http.Redirect(w, r, "/operator/users/"+url.PathEscape(username)+"?"+key+"="+url.QueryEscape(msg), http.StatusSeeOther)
+// backToUser redirects to the operator's page of a user with a message:
+// an error if failed, else a notice.
+func (s *Server) backToUser(w http.ResponseWriter, r *http.Request, username string, failed bool, msg string) {
+	f := lanyard.Flash{Notice: msg}
+	if failed {
+		f = lanyard.Flash{Error: msg}
+	}
+	s.redirectFlash(w, r, "/operator/users/"+url.PathEscape(username), f)
 }
 
 func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
@@ -88,10 +91,10 @@ func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
 	a, err := s.MobileIDs.Supply(r.Context(), actor(r), target.ID, req)
 	switch lanyard.ErrorCode(err) {
 	case "":
-		backToUser(w, r, target.Username, "notice", "A mobile ID was supplied: the QR code was sent to "+target.Email+
+		s.backToUser(w, r, target.Username, false, "A mobile ID was supplied: the QR code was sent to "+target.Email+
 			"; it expires at "+a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")+".")
 	case lanyard.EINVALID, lanyard.ECONFLICT, lanyard.EUSERSTATE:
-		backToUser(w, r, target.Username, "error", lanyard.ErrorMessage(err))
+		s.backToUser(w, r, target.Username, true, lanyard.ErrorMessage(err))
 	default:
 		s.fail(w, r, err)
 	}
@@ -107,7 +110,7 @@ func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	backToUser(w, r, u.Username, "notice", u.Username+" is now "+string(u.State)+".")
+	s.backToUser(w, r, u.Username, false, u.Username+" is now "+string(u.State)+".")
 }
 
 func (s *Server) handleOperatorLock(w http.ResponseWriter, r *http.Request) {
@@ -131,5 +134,5 @@ func (s *Server) operatorMobileIDAction(w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, err)
 		return
 	}
-	backToUser(w, r, target.Username, "notice", done)
+	s.backToUser(w, r, target.Username, false, done)
 }

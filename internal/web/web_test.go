@@ -72,7 +72,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	srv := &web.Server{
 		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Ready:  db.Ready, SessionTTL: time.Hour,
+		Ready:  db.Ready, SessionTTL: time.Hour, MetricsToken: metricsToken,
 		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
 	}
 	ts := httptest.NewUnstartedServer(nil)
