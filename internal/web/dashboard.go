@@ -8,7 +8,7 @@ import (
 
 // handleDashboard shows the Self-Service start page: what the user can do.
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", })
+	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard"})
 }
 
 type mobileIDView struct {
@@ -23,7 +23,7 @@ func (s *Server) handleMobileID(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "mobileid", view{Title: "Mobile ID", Nav: "mobileid", 
+	s.render(w, r, http.StatusOK, "mobileid", view{Title: "Mobile ID", Nav: "mobileid",
 		Data: mobileIDView{Current: views}})
 }
 
