@@ -38,14 +38,20 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 
 	a.sessions.IdleTimeout = cfg.SessionIdle
+	a.sessions.Policy = lanyard.LoginPolicy{UserFree: cfg.LoginUserLimit, AddrFree: cfg.LoginAddrLimit,
+		MaxDelay: cfg.LoginMaxDelay, LockAfter: cfg.LoginLockAfter}
+	proxies, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		return err
+	}
 	registry := prometheus.NewRegistry()
 	srv := &web.Server{
 		Registry: registry,
-		Users:    a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
+		Users:    a.users, Sessions: a.sessions, Throttle: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:     cfg.SessionTTL,
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
-		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginMaxDelay,
+		Hashing: password.GateFor(passwordParams(e.getenv)), TrustedProxies: proxies,
 	}
 	if cfg.MetricsTokenFile != "" {
 		if srv.MetricsToken, err = readSecretFile(e, cfg.MetricsTokenFile); err != nil {

@@ -26,6 +26,9 @@ type SessionService struct {
 	// IdleTimeout ends a session unused for this long; zero: only the
 	// absolute lifetime ends it.
 	IdleTimeout time.Duration
+	// Policy governs password logins; its zero value means
+	// lanyard.DefaultLoginPolicy.
+	Policy lanyard.LoginPolicy
 }
 
 // touchEvery is how stale a session's last_seen may get before a request

@@ -19,6 +19,8 @@ type adminUsersView struct {
 	States []lanyard.UserState
 	Roles  []lanyard.Role
 	New    newUserForm
+	// Locks are the listed users whose password login is locked.
+	Locks map[string]lanyard.LoginLock
 }
 
 // searchUsers runs the user search of the Admin and Operator pages from
@@ -38,6 +40,14 @@ func (s *Server) searchUsers(r *http.Request, limit int) (adminUsersView, error)
 func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 	v, err := s.searchUsers(r, 500)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names := make([]string, len(v.Users))
+	for i, u := range v.Users {
+		names[i] = u.Username
+	}
+	if v.Locks, err = s.Throttle.FindLoginLocks(r.Context(), names); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -104,4 +114,22 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 		v.Next = events[len(events)-1].ID
 	}
 	s.render(w, r, http.StatusOK, "admin_audit", view{Title: "Audit log", Nav: "admin", Data: v})
+}
+
+// handleAdminUserUnlock lifts the lock that too many failed logins in a row
+// put on a user's password login.
+func (s *Server) handleAdminUserUnlock(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r, maxFormBytes) {
+		return
+	}
+	u, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Throttle.LiftLoginLock(r.Context(), actor(r), u.Username); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.redirectNotice(w, r, "/admin/users", "The login lock of "+u.Username+" is lifted.")
 }

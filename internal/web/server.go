@@ -7,12 +7,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
+	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -21,7 +23,14 @@ import (
 type Server struct {
 	Users    lanyard.UserService
 	Sessions lanyard.SessionService
-	Limiter  lanyard.LoginLimiter
+	// Throttle limits password guessing per account and address.
+	Throttle lanyard.LoginThrottle
+	// Hashing bounds how many password hashes run at once; nil: a gate
+	// sized for password.Default.
+	Hashing *password.Gate
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
+	// Forwarded header names the client; any other peer is the client.
+	TrustedProxies []netip.Prefix
 	Audit    lanyard.AuditService
 	Options  *options.Service
 	Outbox   OutboxLister
@@ -47,11 +56,8 @@ type Server struct {
 	// empty: only administrators' sessions see them on this handler.
 	MetricsToken string
 
-	SessionTTL     time.Duration
-	SecureCookies  bool
-	LoginUserLimit int
-	LoginAddrLimit int
-	LoginWindow    time.Duration
+	SessionTTL    time.Duration
+	SecureCookies bool
 
 	pages   pages
 	metrics *metrics
@@ -64,6 +70,9 @@ func (s *Server) Handler() http.Handler {
 		s.Registry = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.Registry)
+	if s.Hashing == nil {
+		s.Hashing = password.GateFor(password.Default)
+	}
 	if s.Stats != nil {
 		_ = s.Registry.Register(newStatsCollector(s.Stats))
 	}
@@ -104,6 +113,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{username}/password", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserPassword))
 	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
+	mux.Handle("POST /admin/users/{username}/unlock", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserUnlock))
 	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
 	mux.Handle("GET /admin/outbox", s.requireRole(lanyard.RoleAdmin, s.handleAdminOutbox))
 	mux.Handle("GET /admin/options", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptions))
@@ -130,5 +140,5 @@ func (s *Server) Handler() http.Handler {
 			pages.ServeHTTP(w, r)
 		})
 	}
-	return s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(routes))))
+	return s.realClient(s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(routes)))))
 }

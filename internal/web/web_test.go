@@ -28,13 +28,14 @@ import (
 // portal is a running portal on a fresh database.
 type portal struct {
 	*httptest.Server
-	dsn    string
-	db     *store.DB
-	users  *store.UserService
-	log    *logBuffer
-	ca     *pki.CA
-	outbox *store.Outbox
-	mobile *mobileid.Service
+	dsn      string
+	db       *store.DB
+	users    *store.UserService
+	sessions *store.SessionService
+	log      *logBuffer
+	ca       *pki.CA
+	outbox   *store.Outbox
+	mobile   *mobileid.Service
 }
 
 func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
@@ -50,6 +51,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	}
 	users := store.NewUserService(db, password.Params{Memory: 1024, Time: 1, Threads: 1})
 	sessions := store.NewSessionService(db)
+	sessions.Policy = lanyard.LoginPolicy{UserFree: 5, AddrFree: 100, MaxDelay: 5 * time.Minute, LockAfter: 100}
 	logBuf := &logBuffer{}
 	opts := &options.Service{Store: db, Users: users, Engine: options.New(options.Config{})}
 	if err := opts.EnsureDefaults(ctx); err != nil {
@@ -70,10 +72,10 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 		t.Fatal(err)
 	}
 	srv := &web.Server{
-		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
+		Users: users, Sessions: sessions, Throttle: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:  db.Ready, SessionTTL: time.Hour, MetricsToken: metricsToken,
-		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
+		Hashing: password.NewGate(2),
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	srv.MobileIDs = &mobileid.Service{
@@ -92,7 +94,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &portal{Server: ts, dsn: dsn, db: db, users: users, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
+	return &portal{Server: ts, dsn: dsn, db: db, users: users, sessions: sessions, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
 }
 
 // addUser creates a user with the password "password of <username>".
