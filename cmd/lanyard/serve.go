@@ -49,9 +49,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 		Registry: registry,
 		Users:    a.users, Sessions: a.sessions, Throttle: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
 		Logger: a.logger, Ready: a.db.Ready,
-		SessionTTL:     cfg.SessionTTL,
-		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
-		Hashing: password.GateFor(passwordParams(e.getenv)), TrustedProxies: proxies,
+		SessionTTL:    cfg.SessionTTL,
+		SecureCookies: cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
+		Hashing:       password.GateFor(passwordParams(e.getenv)), TrustedProxies: proxies,
 	}
 	if cfg.MetricsTokenFile != "" {
 		if srv.MetricsToken, err = readSecretFile(e, cfg.MetricsTokenFile); err != nil {

@@ -31,9 +31,9 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
 	// Forwarded header names the client; any other peer is the client.
 	TrustedProxies []netip.Prefix
-	Audit    lanyard.AuditService
-	Options  *options.Service
-	Outbox   OutboxLister
+	Audit          lanyard.AuditService
+	Options        *options.Service
+	Outbox         OutboxLister
 	// MobileIDs runs the mobile ID processes.
 	MobileIDs *mobileid.Service
 	Logger    *slog.Logger
