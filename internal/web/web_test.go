@@ -38,7 +38,16 @@ type portal struct {
 	mobile   *mobileid.Service
 }
 
+// testHash keeps argon2id cheap in the tests that do not measure it.
+var testHash = password.Params{Memory: 1024, Time: 1, Threads: 1}
+
 func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
+	t.Helper()
+	return newPortalHashing(t, dsn, testHash, edit...)
+}
+
+// newPortalHashing is newPortal with passwords hashed at the cost params.
+func newPortalHashing(t *testing.T, dsn string, params password.Params, edit ...func(*web.Server)) *portal {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -49,7 +58,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	users := store.NewUserService(db, password.Params{Memory: 1024, Time: 1, Threads: 1})
+	users := store.NewUserService(db, params)
 	sessions := store.NewSessionService(db)
 	sessions.Policy = lanyard.LoginPolicy{UserFree: 5, AddrFree: 100, MaxDelay: 5 * time.Minute, LockAfter: 100}
 	logBuf := &logBuffer{}
