@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,9 @@ type app struct {
 	outbox   *store.Outbox
 	mobile   *mobileid.Service
 	caKeys   io.Closer // the PKCS#11 key backend, when the CA keys are in a token
+	// auditKey signs the audit log's checkpoints; it lives where the CA
+	// keys do.
+	auditKey crypto.Signer
 }
 
 // insecureFastHash lets LANYARD_INSECURE_FAST_HASH=1 lower the argon2id
@@ -120,6 +124,9 @@ func (a *app) openCA(ctx context.Context) error {
 	outbox, err := store.OpenOutbox(a.db, master)
 	if err != nil {
 		return err
+	}
+	if a.auditKey, err = ca.AuditSigner(ctx); err != nil {
+		return fmt.Errorf("open the audit key: %w", err)
 	}
 	a.ca, a.outbox = ca, outbox
 	a.mobile = &mobileid.Service{
