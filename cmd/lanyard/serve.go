@@ -46,8 +46,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	registry := prometheus.NewRegistry()
 	srv := &web.Server{
-		Registry: registry,
-		Users:    a.users, Sessions: a.sessions, Throttle: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
+		Registry:   registry,
+		AuditChain: a.db, AuditKey: a.auditKey.Public(),
+		Users: a.users, Sessions: a.sessions, Throttle: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
 		Logger: a.logger, Ready: a.db.Ready,
 		SessionTTL:    cfg.SessionTTL,
 		SecureCookies: cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),

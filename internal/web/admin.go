@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -91,29 +90,6 @@ func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.redirectNotice(w, r, "/admin/users", "The roles of "+u.Username+" were saved.")
-}
-
-type adminAuditView struct {
-	Events  []*lanyard.AuditEvent
-	Action  string
-	Subject string
-	Next    int64
-}
-
-func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := lanyard.AuditFilter{Action: truncate(q.Get("action"), 100), Subject: truncate(q.Get("subject"), 200), Limit: 100}
-	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
-	events, err := s.Audit.FindAuditEvents(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := adminAuditView{Events: events, Action: f.Action, Subject: f.Subject}
-	if len(events) == f.Limit {
-		v.Next = events[len(events)-1].ID
-	}
-	s.render(w, r, http.StatusOK, "admin_audit", view{Title: "Audit log", Nav: "admin", Data: v})
 }
 
 // handleAdminUserUnlock lifts the lock that too many failed logins in a row

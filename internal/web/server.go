@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
@@ -32,8 +34,12 @@ type Server struct {
 	// Forwarded header names the client; any other peer is the client.
 	TrustedProxies []netip.Prefix
 	Audit          lanyard.AuditService
-	Options        *options.Service
-	Outbox         OutboxLister
+	// AuditChain and AuditKey, when set, let Admin › Audit log verify the
+	// log's chain against the audit key's checkpoints and export it whole.
+	AuditChain auditlog.Source
+	AuditKey   crypto.PublicKey
+	Options    *options.Service
+	Outbox     OutboxLister
 	// MobileIDs runs the mobile ID processes.
 	MobileIDs *mobileid.Service
 	Logger    *slog.Logger
@@ -115,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
 	mux.Handle("POST /admin/users/{username}/unlock", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserUnlock))
 	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
+	mux.Handle("GET /admin/audit/export.csv", s.requireRole(lanyard.RoleAdmin, s.handleAdminAuditExport))
 	mux.Handle("GET /admin/outbox", s.requireRole(lanyard.RoleAdmin, s.handleAdminOutbox))
 	mux.Handle("GET /admin/options", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptions))
 	mux.Handle("GET /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOption))

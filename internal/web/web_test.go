@@ -80,7 +80,12 @@ func newPortalHashing(t *testing.T, dsn string, params password.Params, edit ...
 	if err != nil {
 		t.Fatal(err)
 	}
+	auditKey, err := ca.AuditSigner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &web.Server{
+		AuditChain: db, AuditKey: auditKey.Public(),
 		Users: users, Sessions: sessions, Throttle: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Ready:  db.Ready, SessionTTL: time.Hour, MetricsToken: metricsToken,
