@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -116,13 +117,16 @@ func (s *SessionService) ReserveLogin(ctx context.Context, username, addr string
 	if a := s.check(keys, states, s.db.Now()); a.Wait > 0 || a.Locked {
 		return a, nil
 	}
+	// Stale counters are swept here rather than by a job, now and then, in
+	// a statement of its own that holds no other lock.
+	if rand.IntN(50) == 0 {
+		if _, err := s.db.sql.ExecContext(ctx, s.db.rebind(`DELETE FROM login_throttle WHERE last_at < ? AND failures <= ?`),
+			encodeTime(s.db.Now().Add(-userForget)), s.policy().LockAfter); err != nil {
+			return lanyard.LoginAttempt{}, fmt.Errorf("sweep login failures: %w", err)
+		}
+	}
 	var a lanyard.LoginAttempt
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		// Stale counters are swept here rather than by a job, as sessions.
-		if _, err := tx.exec(ctx, `DELETE FROM login_throttle WHERE last_at < ? AND failures <= ?`,
-			encodeTime(tx.now.Add(-userForget)), s.policy().LockAfter); err != nil {
-			return fmt.Errorf("sweep login failures: %w", err)
-		}
 		for _, k := range keys {
 			if _, err := tx.exec(ctx, `INSERT INTO login_throttle (key) VALUES (?) ON CONFLICT (key) DO NOTHING`, k.key); err != nil {
 				return fmt.Errorf("claim login attempt: %w", err)
@@ -161,21 +165,30 @@ func (s *SessionService) ReserveLogin(ctx context.Context, username, addr string
 // LoginSucceeded ends the account's failures in a row and gives the
 // address its claimed attempt back.
 func (s *SessionService) LoginSucceeded(ctx context.Context, username, addr string) error {
-	return s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `DELETE FROM login_throttle WHERE key = ?`, userThrottleKey(username)); err != nil {
-			return fmt.Errorf("clear login failures: %w", err)
-		}
-		return giveBack(ctx, tx, limiterKey("addr:"+addr))
-	})
+	return s.settle(ctx, username, addr, true)
 }
 
 // ReleaseLogin gives back both counters' claimed attempt.
 func (s *SessionService) ReleaseLogin(ctx context.Context, username, addr string) error {
+	return s.settle(ctx, username, addr, false)
+}
+
+// settle changes the counters of an attempt in the order ReserveLogin
+// locks them, so that two transactions never wait for each other.
+func (s *SessionService) settle(ctx context.Context, username, addr string, succeeded bool) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
-		if err := giveBack(ctx, tx, userThrottleKey(username)); err != nil {
-			return err
+		for _, k := range s.throttleKeys(username, addr) {
+			if k.user && succeeded {
+				if _, err := tx.exec(ctx, `DELETE FROM login_throttle WHERE key = ?`, k.key); err != nil {
+					return fmt.Errorf("clear login failures: %w", err)
+				}
+				continue
+			}
+			if err := giveBack(ctx, tx, k.key); err != nil {
+				return err
+			}
 		}
-		return giveBack(ctx, tx, limiterKey("addr:"+addr))
+		return nil
 	})
 }
 
