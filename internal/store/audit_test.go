@@ -77,3 +77,30 @@ func TestAuditChainWithConcurrentWriters(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditEventsBeforeTheChain: events written before the chain existed
+// are chained, in the order they were written, at the next start, and new
+// events follow them.
+func TestAuditEventsBeforeTheChain(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := db.RecordAudit(ctx, lanyard.CLIActor, "test.first", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InsertUnchainedAudit(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RecordAudit(ctx, lanyard.CLIActor, "test.after", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		res, err := auditlog.Verify(ctx, db, key.Public())
+		if err != nil || !res.OK() || res.Events != 5 {
+			t.Fatalf("verify: %+v, %v", res, err)
+		}
+	})
+}
