@@ -41,13 +41,13 @@ type portal struct {
 // testHash keeps argon2id cheap in the tests that do not measure it.
 var testHash = password.Params{Memory: 1024, Time: 1, Threads: 1}
 
-func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
+func newPortal(t testing.TB, dsn string, edit ...func(*web.Server)) *portal {
 	t.Helper()
 	return newPortalHashing(t, dsn, testHash, edit...)
 }
 
 // newPortalHashing is newPortal with passwords hashed at the cost params.
-func newPortalHashing(t *testing.T, dsn string, params password.Params, edit ...func(*web.Server)) *portal {
+func newPortalHashing(t testing.TB, dsn string, params password.Params, edit ...func(*web.Server)) *portal {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
