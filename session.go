@@ -17,6 +17,8 @@ type Session struct {
 	Addr      string
 	// Method is how the user logged in: AuthPassword or AuthMobileID.
 	Method string
+	// Flash is the message the session's next page shows once.
+	Flash Flash
 }
 
 // How a session's user logged in, as the RFC 8176 "amr" values that ID
@@ -28,6 +30,17 @@ const (
 	// authentication key, which the phone holds in software ("swk").
 	AuthMobileID = "swk"
 )
+
+// Flash is a message for the next page a user sees, set by the action
+// that redirects there. It lives in the session, on the server, so that
+// no link can make a page of the portal say something of its own.
+type Flash struct {
+	Notice string `json:",omitempty"` // what succeeded
+	Error  string `json:",omitempty"` // what went wrong
+}
+
+// Empty reports whether f holds no message.
+func (f Flash) Empty() bool { return f.Notice == "" && f.Error == "" }
 
 // SessionService creates, finds and ends login sessions. A session created
 // by one instance is valid on every instance that shares the database.
@@ -41,6 +54,10 @@ type SessionService interface {
 	// FindSession returns the session and its user for a token, or
 	// EUNAUTHORIZED when it is unknown or expired.
 	FindSession(ctx context.Context, token string) (*Session, *User, error)
+	// SetFlash replaces the session's message for its next page; ClearFlash
+	// removes it once shown.
+	SetFlash(ctx context.Context, token string, f Flash) error
+	ClearFlash(ctx context.Context, token string) error
 	DeleteSession(ctx context.Context, token string) error
 	DeleteUserSessions(ctx context.Context, userID int64) error
 }

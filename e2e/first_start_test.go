@@ -17,7 +17,8 @@ func TestFirstStart(t *testing.T) {
 		t.Run(engine, func(t *testing.T) {
 			in := newInstance(t, engine)
 			start := time.Now()
-			first := startServer(t, in)
+			metricsAddr := freeAddr(t)
+			first := startServer(t, in, "--metrics-listen", metricsAddr)
 			first.waitReady()
 			t.Logf("%s ready after %s", engine, time.Since(start).Round(time.Millisecond))
 
@@ -26,9 +27,14 @@ func TestFirstStart(t *testing.T) {
 					t.Errorf("GET %s: status %d, want 200; body %q", path, r.status, r.body)
 				}
 			}
-			metrics := fetch(t, nil, first.url+"/metrics", nil)
+			// The metrics are not public on the portal's address, and
+			// open on the metrics listener.
+			if r := fetch(t, nil, first.url+"/metrics", nil); r.status != http.StatusUnauthorized {
+				t.Errorf("GET /metrics without a token: status %d, want 401", r.status)
+			}
+			metrics := fetch(t, nil, "http://"+metricsAddr+"/metrics", nil)
 			if metrics.status != http.StatusOK {
-				t.Errorf("GET /metrics: status %d, want 200", metrics.status)
+				t.Errorf("GET /metrics on --metrics-listen: status %d, want 200", metrics.status)
 			}
 			if !hasMetric(metrics.body, "lanyard_http_requests_total", `route="GET /healthz"`) {
 				t.Errorf("GET /metrics has no lanyard_http_requests_total sample for GET /healthz:\n%s", metrics.body)

@@ -105,6 +105,12 @@ func TestHSMBackedServer(t *testing.T) {
 	}
 	s.stopOK()
 
+	// The audit key is in the token too: the checkpoints it signed at each
+	// stop cover the whole audit log.
+	if r := mustLanyard(t, slices.Concat([]string{"audit", "verify"}, in.args(), tk.flags())...); !strings.Contains(r.stdout, "events verified, 0 not yet covered") {
+		t.Errorf("lanyard audit verify with the token: %q, want every event verified under a checkpoint", r.stdout)
+	}
+
 	// The software backend refuses the CA, saying what to start with.
 	serve := slices.Concat([]string{"serve", "--listen", freeAddr(t)}, in.args())
 	r := runLanyard(t, nil, slices.Concat(serve, []string{"--ca-backend", "software"})...)

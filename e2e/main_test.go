@@ -68,7 +68,9 @@ func program(dir, override, pkg string) (string, error) {
 		return abs, nil
 	}
 	bin := filepath.Join(dir, filepath.Base(pkg))
-	args := []string{"build", "-o", bin}
+	// The tag lets the servers hash passwords cheaply when the tests ask
+	// (LANYARD_INSECURE_FAST_HASH); a binary built without it never does.
+	args := []string{"build", "-tags", "lanyard_insecure_fast_hash", "-o", bin}
 	args = append(args, strings.Fields(os.Getenv("LANYARD_E2E_BUILDFLAGS"))...)
 	args = append(args, pkg)
 	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {

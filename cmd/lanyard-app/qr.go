@@ -41,8 +41,27 @@ func readLink(source string) (string, error) {
 	return decodeQR(source, data)
 }
 
-// decodeQR returns the text of the QR code in a PNG image.
+// maxQRSide and maxQRPixels bound the image enroll decodes. A photo or
+// screenshot of a QR code is a few thousand pixels wide at most; a PNG
+// header may declare billions in a few hundred bytes, and decoding it
+// would allocate them all.
+const (
+	maxQRSide   = 8192
+	maxQRPixels = 16 << 20
+)
+
+// decodeQR returns the text of the QR code in a PNG image. The header is
+// read first, so an image too large to be a QR code is refused before a
+// single pixel is allocated.
 func decodeQR(name string, data []byte) (string, error) {
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", lanyard.Errorf(lanyard.EINVALID, "%s is not a PNG image.", name)
+	}
+	if cfg.Width > maxQRSide || cfg.Height > maxQRSide || cfg.Width*cfg.Height > maxQRPixels {
+		return "", lanyard.Errorf(lanyard.EINVALID, "%s is too large for a QR code image (%d×%d pixels; at most %d on a side and %d million in all).",
+			name, cfg.Width, cfg.Height, maxQRSide, maxQRPixels>>20)
+	}
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		return "", lanyard.Errorf(lanyard.EINVALID, "%s is not a PNG image.", name)

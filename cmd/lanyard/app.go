@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,12 +32,22 @@ type app struct {
 	caKeys   io.Closer // the PKCS#11 key backend, when the CA keys are in a token
 	// directory syncs users from LDAP, when --ldap-url is set.
 	directory *directory.Syncer
+	// auditKey signs the audit log's checkpoints; it lives where the CA
+	// keys do.
+	auditKey crypto.Signer
 }
 
-// passwordParams is the argon2id cost; tests lower it through the
-// environment so that the race detector's slowdown stays bearable.
+// insecureFastHash lets LANYARD_INSECURE_FAST_HASH=1 lower the argon2id
+// cost, so that the race detector's slowdown stays bearable in tests. Only
+// test builds set it: this package's tests, and binaries built with the
+// build tag lanyard_insecure_fast_hash for the end-to-end tests. A
+// production binary ignores the variable, so no environment can weaken
+// its password hashes.
+var insecureFastHash = false
+
+// passwordParams is the argon2id cost.
 func passwordParams(getenv func(string) string) password.Params {
-	if getenv("LANYARD_INSECURE_FAST_HASH") == "1" {
+	if insecureFastHash && getenv("LANYARD_INSECURE_FAST_HASH") == "1" {
 		return password.Params{Memory: 1024, Time: 1, Threads: 1}
 	}
 	return password.Default
@@ -116,6 +127,9 @@ func (a *app) openCA(ctx context.Context) error {
 	outbox, err := store.OpenOutbox(a.db, master)
 	if err != nil {
 		return err
+	}
+	if a.auditKey, err = ca.AuditSigner(ctx); err != nil {
+		return fmt.Errorf("open the audit key: %w", err)
 	}
 	a.ca, a.outbox = ca, outbox
 	a.mobile = &mobileid.Service{

@@ -10,7 +10,8 @@ import (
 // runJobs runs the background work of an instance until ctx ends: mail
 // (when SMTP is configured), keys recovered onto new devices, expired
 // activation codes, enrollments a stopped server left half done, expiry
-// reminders, and the CRL. Every job is safe to run on several instances at
+// reminders, the CRL, and the audit log's signed checkpoints (every
+// minute there are new events, and at shutdown). Every job is safe to run on several instances at
 // once: each claims its work in the database.
 func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	fast := time.NewTicker(2 * time.Second)
@@ -19,9 +20,14 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	defer medium.Stop()
 	slow := time.NewTicker(time.Hour)
 	defer slow.Stop()
+	a.checkpointAudit(ctx)
 	for {
 		select {
 		case <-ctx.Done():
+			// The events of the last minute get their checkpoint too.
+			stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			a.checkpointAudit(stopCtx)
+			cancel()
 			return
 		case <-fast.C:
 			if sender != nil {
@@ -40,6 +46,7 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 				a.logger.Info("activation codes expired", "count", n)
 			}
 		case <-medium.C:
+			a.checkpointAudit(ctx)
 			if n, err := a.mobile.CleanUpInterrupted(ctx); err != nil {
 				a.logger.Error("clean up interrupted enrollments", "err", err)
 			} else if n > 0 {

@@ -45,6 +45,7 @@ func commands() []command {
 		{"directory", "sync the users of the LDAP directory now: directory sync [--dry-run]", runDirectory},
 		{"bench", "measure mobile IDs per second on a running server", runBench},
 		{"ca", "export the CA chain", runCA},
+		{"audit", "verify the audit log's chain and signatures", runAudit},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -83,6 +84,8 @@ func exitCode(stderr io.Writer, err error) int {
 		return 0
 	case errors.Is(err, errHelp):
 		return 0
+	case errors.Is(err, errReported):
+		return 1
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "lanyard: %v\n", err)
 		return 2

@@ -104,7 +104,7 @@ func TestHelpAndUsage(t *testing.T) {
 		{"user", "--help"}, {"user", "add", "--help"}, {"user", "import", "--help"}, {"user", "list", "--help"},
 		{"user", "set-state", "--help"}, {"user", "set-role", "--help"}, {"user", "set-password", "--help"},
 		{"options", "--help"}, {"options", "show", "--help"}, {"options", "set", "--help"}, {"options", "test", "--help"},
-		{"ca", "--help"}, {"ca", "export", "--help"},
+		{"ca", "--help"}, {"ca", "export", "--help"}, {"audit", "--help"}, {"audit", "verify", "--help"},
 	} {
 		code, out, _ := c.run("", args...)
 		if code != 0 || strings.Count(out, "Usage: lanyard") != 1 {

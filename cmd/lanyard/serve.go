@@ -37,14 +37,27 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 
+	a.sessions.IdleTimeout = cfg.SessionIdle
+	a.sessions.Policy = lanyard.LoginPolicy{UserFree: cfg.LoginUserLimit, AddrFree: cfg.LoginAddrLimit,
+		MaxDelay: cfg.LoginMaxDelay, LockAfter: cfg.LoginLockAfter}
+	proxies, err := cfg.TrustedProxyPrefixes()
+	if err != nil {
+		return err
+	}
 	registry := prometheus.NewRegistry()
 	srv := &web.Server{
-		Registry: registry,
-		Users:    a.users, Sessions: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
+		Registry:   registry,
+		AuditChain: a.db, AuditKey: a.auditKey.Public(),
+		Users: a.users, Sessions: a.sessions, Throttle: a.sessions, Limiter: a.sessions, Audit: a.db, Options: a.options, MobileIDs: a.mobile, Outbox: a.outbox, Stats: a.db,
 		Logger: a.logger, Ready: a.db.Ready,
-		SessionTTL:     cfg.SessionTTL,
-		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
-		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
+		SessionTTL:    cfg.SessionTTL,
+		SecureCookies: cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
+		Hashing:       password.GateFor(passwordParams(e.getenv)), TrustedProxies: proxies,
+	}
+	if cfg.MetricsTokenFile != "" {
+		if srv.MetricsToken, err = readSecretFile(e, cfg.MetricsTokenFile); err != nil {
+			return fmt.Errorf("--metrics-token-file: %w", err)
+		}
 	}
 	directorySync, err := a.serveDirectory(srv, registry)
 	if err != nil {
@@ -81,10 +94,27 @@ func runServe(ctx context.Context, e env, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s: %w", cfg.MetricsListen, err)
+		}
+	}
 	a.logger.Info("lanyard serving", "version", lanyard.Version, "addr", ln.Addr().String(),
 		"url", cfg.BaseURL(), "tls", tlsSetup.tls != nil, "database", string(a.db.Dialect()))
 	errc := make(chan error, 1)
 	go func() { errc <- tlsSetup.serve(ctx, hs, ln) }()
+	if metricsLn != nil {
+		// The metrics listener serves /metrics alone, to whoever reaches
+		// its address: it belongs on a private network or loopback.
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		a.logger.Info("serving metrics", "addr", metricsLn.Addr().String())
+		go ms.Serve(metricsLn)
+		defer ms.Close()
+	}
 	jobsDone := make(chan struct{})
 	go func() { a.runJobs(ctx, sender); close(jobsDone) }()
 	if directorySync != nil {

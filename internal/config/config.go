@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -27,12 +28,17 @@ type Config struct {
 	LogFormat string // text or json
 	LogLevel  string // debug, info, warn, error
 
-	SessionTTL      time.Duration
-	CookieSecure    string // auto, always or never
-	LoginUserLimit  int    // failed logins per username within LoginWindow
-	LoginAddrLimit  int    // failed logins per address within LoginWindow
-	LoginWindow     time.Duration
-	ShutdownTimeout time.Duration
+	SessionTTL       time.Duration
+	SessionIdle      time.Duration // a session unused this long ends
+	CookieSecure     string        // auto, always or never
+	LoginUserLimit   int           // failed logins per username before each further attempt waits
+	LoginAddrLimit   int           // failed logins per address before each further attempt waits
+	LoginMaxDelay    time.Duration // the longest wait between attempts
+	LoginLockAfter   int           // failed logins in a row that lock the account's password login
+	TrustedProxies   string        // CIDR,…: proxies whose X-Forwarded-For or Forwarded names the client
+	MetricsListen    string        // HOST:PORT of a listener serving /metrics alone, without authentication
+	MetricsTokenFile string        // file holding the bearer token that /metrics on --listen asks for
+	ShutdownTimeout  time.Duration
 
 	ScreenCodeTTL time.Duration // lifetime of an activation code shown on screen
 	EmailCodeTTL  time.Duration // lifetime of an activation code sent by email
@@ -62,10 +68,12 @@ func Default() Config {
 		LogFormat:       "text",
 		LogLevel:        "info",
 		SessionTTL:      8 * time.Hour,
+		SessionIdle:     30 * time.Minute,
 		CookieSecure:    "auto",
-		LoginUserLimit:  5,
-		LoginAddrLimit:  50,
-		LoginWindow:     15 * time.Minute,
+		LoginUserLimit:  3,
+		LoginAddrLimit:  20,
+		LoginMaxDelay:   5 * time.Minute,
+		LoginLockAfter:  100,
 		ShutdownTimeout: 15 * time.Second,
 		CAKeyAlg:        "ecdsa-p256",
 		CABackend:       "software",
@@ -103,6 +111,28 @@ func (c Config) MasterKeyPath() string {
 		return c.MasterKeyFile
 	}
 	return filepath.Join(c.DataDir, "master.key")
+}
+
+// TrustedProxyPrefixes parses TrustedProxies: addresses or CIDR ranges,
+// separated by commas.
+func (c Config) TrustedProxyPrefixes() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("--trusted-proxies %q: want addresses or CIDR ranges separated by commas", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // PKCS11PIN reads the user PIN of the token from PKCS11PINFile; a trailing
@@ -145,8 +175,19 @@ func (c Config) Validate() error {
 	if c.SessionTTL < time.Minute || c.SessionTTL > 30*24*time.Hour {
 		return fmt.Errorf("--session-ttl %s: want between 1m and 720h", c.SessionTTL)
 	}
-	if c.LoginUserLimit < 1 || c.LoginAddrLimit < 1 || c.LoginWindow < time.Second {
-		return fmt.Errorf("login limits must be at least 1 attempt in 1s")
+	if c.SessionIdle < time.Minute || c.SessionIdle > c.SessionTTL {
+		return fmt.Errorf("--session-idle %s: want between 1m and --session-ttl (%s)", c.SessionIdle, c.SessionTTL)
+	}
+	if c.LoginUserLimit < 1 || c.LoginAddrLimit < 1 || c.LoginMaxDelay < time.Second || c.LoginMaxDelay > time.Hour || c.LoginLockAfter < c.LoginUserLimit {
+		return fmt.Errorf("login limits: --login-user-limit and --login-addr-limit at least 1, --login-max-delay between 1s and 1h, --login-lock-after at least --login-user-limit")
+	}
+	if _, err := c.TrustedProxyPrefixes(); err != nil {
+		return err
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("--metrics-listen %q: want HOST:PORT", c.MetricsListen)
+		}
 	}
 	if c.ScreenCodeTTL < time.Minute || c.ScreenCodeTTL > 24*time.Hour || c.EmailCodeTTL < time.Minute || c.EmailCodeTTL > 30*24*time.Hour {
 		return fmt.Errorf("activation code lifetimes: --screen-code-ttl between 1m and 24h, --email-code-ttl between 1m and 720h")

@@ -57,7 +57,8 @@ func compile(process, source string) (*program, error) {
 			return nil, invalid(l.Load, "load is not allowed: an options script cannot read other files; write everything it needs into the script")
 		}
 	}
-	prog, err := starlark.FileProgram(f, func(name string) bool { return name == "user" })
+	guardFile(f)
+	prog, err := starlark.FileProgram(f, func(name string) bool { return name == "user" || guardNames[name] != nil })
 	if err != nil {
 		return nil, loadError(err)
 	}

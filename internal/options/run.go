@@ -18,8 +18,9 @@ type run struct {
 	thread *starlark.Thread
 	user   *userValue
 
-	steps    bool        // the step limit stopped the script
-	timedOut atomic.Bool // the time limit stopped the script
+	steps     bool        // the step limit stopped the script
+	overLimit bool        // a limit of steps, time or memory stopped the script
+	timedOut  atomic.Bool // the time limit stopped the script
 }
 
 // run evaluates p for u under the limits of e: it executes the top-level
@@ -48,21 +49,37 @@ func (e *Engine) run(process string, p *program, u User) (Result, error) {
 	})
 	defer timer.Stop()
 
-	globals, err := p.prog.Init(r.thread, starlark.StringDict{"user": r.user})
+	predeclared := starlark.StringDict{"user": r.user}
+	for name, g := range guardNames {
+		predeclared[name] = g
+	}
+	globals, err := p.prog.Init(r.thread, predeclared)
 	if err != nil {
-		return nil, r.forUser(r.fail(err))
+		return nil, r.marked(r.forUser(r.fail(err)))
 	}
 	rd := &reader{run: r, globals: globals}
 	res := p.spec.extract(rd)
 	if rd.err != nil {
-		return nil, r.forUser(rd.err)
+		return nil, r.marked(r.forUser(rd.err))
 	}
 	return res, nil
+}
+
+// marked marks err as a limit's when the run exceeded one.
+func (r *run) marked(err error) error {
+	if r.overLimit {
+		return limitError{err}
+	}
+	return err
 }
 
 // fail turns an error of the running script into an EINVALID error that
 // says where the script was and what went wrong, or which limit it hit.
 func (r *run) fail(err error) error {
+	var over overLimit
+	if r.steps || r.timedOut.Load() || errors.As(err, &over) {
+		r.overLimit = true
+	}
 	var ee *starlark.EvalError
 	if !errors.As(err, &ee) {
 		return invalid(syntax.Position{}, "the script failed: %v", err)

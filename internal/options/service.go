@@ -105,11 +105,42 @@ func (s *Service) Save(ctx context.Context, actor lanyard.Actor, process, source
 	var warning string
 	if dryRunUser != "" {
 		if _, err := s.DryRun(ctx, process, source, dryRunUser); err != nil {
+			if IsLimit(err) {
+				return nil, "", err
+			}
 			warning = "Saved, but the script fails for " + dryRunUser + ": " + lanyard.ErrorMessage(err)
 		}
 	}
+	if err := s.trySample(ctx, process, source); err != nil {
+		return nil, "", err
+	}
 	sc, err := s.Store.SaveScript(ctx, actor, process, source, Diff(old, source))
 	return sc, warning, err
+}
+
+// sampleSize is how many real users a script is tried on before it is
+// saved.
+const sampleSize = 50
+
+// trySample runs a script for a sample of real users, active ones first,
+// and refuses it if any run exceeds a limit of the engine: a script that
+// blows up only for some users must not pass because the sample user is
+// not one of them. A script that fails for a user in another way (an
+// attribute the user lacks) is saved, as a dry run's failure is.
+func (s *Service) trySample(ctx context.Context, process, source string) error {
+	if s.Users == nil {
+		return nil
+	}
+	users, err := s.Users.FindUsers(ctx, lanyard.UserFilter{State: lanyard.UserActive, Limit: sampleSize})
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if _, err := s.Engine.Evaluate(process, source, UserOf(u)); IsLimit(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Restore saves an old version again as the newest.

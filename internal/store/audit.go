@@ -3,21 +3,97 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/auditlog"
 )
 
 var _ lanyard.AuditService = (*DB)(nil)
 
 // insertAudit writes an audit event in tx, so it commits with the change it
 // describes. Detail must never hold a secret.
+//
+// The event is appended to the chain: the head row is locked (on SQLite the
+// transaction holds the write lock already), the event gets the next number
+// and the hash that chains it to the head, and the head moves to it, all in
+// tx. Writers of every instance take turns at the head, so the chain is
+// ordered by the database, and an event rolled back leaves no gap.
 func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subject, detail string) error {
-	_, err := tx.exec(ctx, `INSERT INTO audit_log (at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		encodeTime(tx.now), actor.Username, actor.Addr, action, subject, detail)
+	seq, head, err := tx.lockAuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	e := &lanyard.AuditEvent{Seq: seq + 1, PrevHash: head, Time: time.UnixMicro(encodeTime(tx.now)).UTC(),
+		Actor: actor.Username, Addr: actor.Addr, Action: action, Subject: subject, Detail: detail}
+	e.Hash = auditlog.Hash(e.PrevHash, e)
+	_, err = tx.exec(ctx, `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}
+	return tx.moveAuditHead(ctx, e.Seq, e.Hash)
+}
+
+func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var seq int64
+	var hash string
+	if err := tx.queryRow(ctx, q).Scan(&seq, &hash); err != nil {
+		return 0, "", fmt.Errorf("read audit chain head: %w", err)
+	}
+	return seq, hash, nil
+}
+
+func (tx *Tx) moveAuditHead(ctx context.Context, seq int64, hash string) error {
+	if _, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, hash); err != nil {
+		return fmt.Errorf("move audit chain head: %w", err)
+	}
 	return nil
+}
+
+// chainOldAuditEvents chains the events written before the log had a
+// chain, in the order they were written, once, at the first start after
+// the migration.
+func (db *DB) chainOldAuditEvents(ctx context.Context) error {
+	var n int
+	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE seq IS NULL`).Scan(&n); err != nil {
+		return fmt.Errorf("count unchained audit events: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(tx *Tx) error {
+		seq, head, err := tx.lockAuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		events, err := queryAll(ctx, tx, `SELECT id, at, actor, addr, action, subject, detail FROM audit_log WHERE seq IS NULL ORDER BY id`, nil, scanAuditEvent)
+		if err != nil {
+			return fmt.Errorf("read unchained audit events: %w", err)
+		}
+		for _, e := range events {
+			seq++
+			e.Seq, e.PrevHash = seq, head
+			e.Hash = auditlog.Hash(head, e)
+			head = e.Hash
+			if _, err := tx.exec(ctx, `UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?`, e.Seq, e.PrevHash, e.Hash, e.ID); err != nil {
+				return fmt.Errorf("chain audit event: %w", err)
+			}
+		}
+		return tx.moveAuditHead(ctx, seq, head)
+	})
+}
+
+func scanAuditEvent(s scanner) (*lanyard.AuditEvent, error) {
+	var e lanyard.AuditEvent
+	var at int64
+	err := s.Scan(&e.ID, &at, &e.Actor, &e.Addr, &e.Action, &e.Subject, &e.Detail)
+	e.Time = decodeTime(at)
+	return &e, err
 }
 
 // RecordAudit writes an audit event on its own, for changes that have no
@@ -26,38 +102,131 @@ func (db *DB) RecordAudit(ctx context.Context, actor lanyard.Actor, action, subj
 	return db.inTx(ctx, func(tx *Tx) error { return tx.insertAudit(ctx, actor, action, subject, detail) })
 }
 
+const auditColumns = `id, seq, prev_hash, hash, at, actor, addr, action, subject, detail`
+
+func scanChained(s scanner) (*lanyard.AuditEvent, error) {
+	var e lanyard.AuditEvent
+	var at int64
+	var seq *int64
+	err := s.Scan(&e.ID, &seq, &e.PrevHash, &e.Hash, &at, &e.Actor, &e.Addr, &e.Action, &e.Subject, &e.Detail)
+	if seq != nil {
+		e.Seq = *seq
+	}
+	e.Time = decodeTime(at)
+	return &e, err
+}
+
 // FindAuditEvents returns audit events, newest first.
 func (db *DB) FindAuditEvents(ctx context.Context, f lanyard.AuditFilter) ([]*lanyard.AuditEvent, error) {
-	if !lanyard.ValidText(f.Action + f.Subject) {
+	if !lanyard.ValidText(f.Actor + f.Action + f.Subject) {
 		return nil, lanyard.Errorf(lanyard.EINVALID, "The filter must be valid text.")
 	}
-	q := `SELECT id, at, actor, addr, action, subject, detail FROM audit_log WHERE 1=1`
+	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE 1=1`
 	var args []any
-	if f.Action != "" {
-		q += ` AND action = ?`
-		args = append(args, f.Action)
+	for _, c := range []struct{ col, val string }{{"actor", f.Actor}, {"action", f.Action}, {"subject", f.Subject}} {
+		if c.val != "" {
+			q += ` AND ` + c.col + ` = ?`
+			args = append(args, c.val)
+		}
 	}
-	if f.Subject != "" {
-		q += ` AND subject = ?`
-		args = append(args, f.Subject)
+	if !f.From.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, encodeTime(f.From))
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, encodeTime(f.To))
 	}
 	if f.BeforeID > 0 {
 		q += ` AND id < ?`
 		args = append(args, f.BeforeID)
 	}
-	if f.Limit <= 0 || f.Limit > 1000 {
+	if f.Limit <= 0 || f.Limit > 100_000 {
 		f.Limit = 100
 	}
 	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, f.Limit)
-	events, err := queryAll(ctx, db, q, args, func(s scanner) (*lanyard.AuditEvent, error) {
-		var e lanyard.AuditEvent
-		var at int64
-		err := s.Scan(&e.ID, &at, &e.Actor, &e.Addr, &e.Action, &e.Subject, &e.Detail)
-		e.Time = decodeTime(at)
-		return &e, err
-	})
+	events, err := queryAll(ctx, db, q, args, scanChained)
 	if err != nil {
 		return nil, fmt.Errorf("find audit events: %w", err)
 	}
 	return events, nil
+}
+
+// EachAuditEvent calls fn for every event of the chain in the order of
+// their numbers, reading them in pages so that a long log costs little
+// memory; events not yet chained come last. It stops at fn's first error.
+func (db *DB) EachAuditEvent(ctx context.Context, fn func(*lanyard.AuditEvent) error) error {
+	const page = 2000
+	after := int64(0)
+	for {
+		events, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, []any{after, page}, scanChained)
+		if err != nil {
+			return fmt.Errorf("read audit events: %w", err)
+		}
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(events) < page {
+			break
+		}
+		after = events[len(events)-1].Seq
+	}
+	unchained, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE seq IS NULL ORDER BY id`, nil, scanChained)
+	if err != nil {
+		return fmt.Errorf("read audit events: %w", err)
+	}
+	for _, e := range unchained {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AuditCheckpoints returns every checkpoint, oldest first.
+func (db *DB) AuditCheckpoints(ctx context.Context) ([]*lanyard.AuditCheckpoint, error) {
+	cps, err := queryAll(ctx, db, `SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq`, nil, func(s scanner) (*lanyard.AuditCheckpoint, error) {
+		var c lanyard.AuditCheckpoint
+		var at int64
+		err := s.Scan(&c.Seq, &c.Hash, &at, &c.Signature)
+		c.Time = decodeTime(at)
+		return &c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read audit checkpoints: %w", err)
+	}
+	return cps, nil
+}
+
+// CheckpointAudit signs the chain up to its head with sign, unless the
+// newest checkpoint covers the head already, and returns the new
+// checkpoint or nil. The head is locked while it signs, so the checkpoint
+// names an event that is there.
+func (db *DB) CheckpointAudit(ctx context.Context, sign func(seq int64, hash string, at time.Time) (*lanyard.AuditCheckpoint, error)) (*lanyard.AuditCheckpoint, error) {
+	var cp *lanyard.AuditCheckpoint
+	err := db.inTx(ctx, func(tx *Tx) error {
+		seq, hash, err := tx.lockAuditHead(ctx)
+		if err != nil || seq == 0 {
+			return err
+		}
+		var last int64
+		if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints`).Scan(&last); err != nil {
+			return fmt.Errorf("read audit checkpoints: %w", err)
+		}
+		if last >= seq {
+			return nil
+		}
+		if cp, err = sign(seq, hash, tx.now); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?, ?, ?, ?)`,
+			cp.Seq, cp.Hash, encodeTime(cp.Time), cp.Signature)
+		if err != nil {
+			return fmt.Errorf("write audit checkpoint: %w", err)
+		}
+		return nil
+	})
+	return cp, err
 }

@@ -57,7 +57,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
-	return nil
+	return db.chainOldAuditEvents(ctx)
 }
 
 func (db *DB) applyMigration(ctx context.Context, m migration) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -20,6 +21,20 @@ var (
 // and the same failed-login counts.
 type SessionService struct {
 	db *DB
+
+	// IdleTimeout ends a session unused for this long; zero: only the
+	// absolute lifetime ends it.
+	IdleTimeout time.Duration
+	// Policy governs password logins; its zero value means
+	// lanyard.DefaultLoginPolicy.
+	Policy lanyard.LoginPolicy
+}
+
+// touchEvery is how stale a session's last_seen may get before a request
+// writes it: the idle timeout stays exact to within this, and a busy
+// session costs one write a minute rather than one per request.
+func (s *SessionService) touchEvery() time.Duration {
+	return min(s.IdleTimeout/10, time.Minute)
 }
 
 // NewSessionService returns a SessionService on db.
@@ -59,9 +74,10 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	// One query on every request: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
-	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method
+	var flash string
+	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method, s.flash
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashToken(token)),
-		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method}})
+		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method, &flash}})
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	} else if err != nil {
@@ -69,13 +85,52 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	}
 	sess.UserID = u.ID
 	sess.CreatedAt, sess.ExpiresAt, sess.LastSeen = decodeTime(created), decodeTime(expires), decodeTime(seen)
-	if !s.db.Now().Before(sess.ExpiresAt) {
+	if flash != "" {
+		// A message that cannot be read is dropped, not an error.
+		_ = json.Unmarshal([]byte(flash), &sess.Flash)
+	}
+	now := s.db.Now()
+	if !now.Before(sess.ExpiresAt) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session has expired. Please log in again.")
+	}
+	if s.IdleTimeout > 0 && now.Sub(sess.LastSeen) >= s.IdleTimeout {
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session ended after %s without use. Please log in again.", s.IdleTimeout)
 	}
 	if u.State != lanyard.UserActive {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	}
+	if s.IdleTimeout > 0 && now.Sub(sess.LastSeen) >= s.touchEvery() {
+		// Conditional, so that of the instances of a cluster serving the
+		// same session at once only one writes.
+		_, err := s.db.sql.ExecContext(ctx, s.db.rebind(`UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen = ?`),
+			encodeTime(now), sess.ID, seen)
+		if err != nil {
+			return nil, nil, fmt.Errorf("touch session: %w", err)
+		}
+		sess.LastSeen = now
+	}
 	return &sess, u, nil
+}
+
+// SetFlash replaces the message the session's next page shows.
+func (s *SessionService) SetFlash(ctx context.Context, token string, f lanyard.Flash) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("encode message: %w", err)
+	}
+	return s.setFlash(ctx, token, string(b))
+}
+
+// ClearFlash removes the session's message once a page has shown it.
+func (s *SessionService) ClearFlash(ctx context.Context, token string) error {
+	return s.setFlash(ctx, token, "")
+}
+
+func (s *SessionService) setFlash(ctx context.Context, token, flash string) error {
+	if _, err := s.db.sql.ExecContext(ctx, s.db.rebind(`UPDATE sessions SET flash = ? WHERE token_hash = ?`), flash, hashToken(token)); err != nil {
+		return fmt.Errorf("set session message: %w", err)
+	}
+	return nil
 }
 
 // DeleteSession ends the session of token; an unknown token is no error.

@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -20,6 +18,8 @@ type adminUsersView struct {
 	States []lanyard.UserState
 	Roles  []lanyard.Role
 	New    newUserForm
+	// Locks are the listed users whose password login is locked.
+	Locks map[string]lanyard.LoginLock
 }
 
 // searchUsers runs the user search of the Admin and Operator pages from
@@ -42,7 +42,15 @@ func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Notice: r.URL.Query().Get("notice"), Data: v})
+	names := make([]string, len(v.Users))
+	for i, u := range v.Users {
+		names[i] = u.Username
+	}
+	if v.Locks, err = s.Throttle.FindLoginLocks(r.Context(), names); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "admin_users", view{Title: "Users", Nav: "admin", Data: v})
 }
 
 func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +62,7 @@ func (s *Server) handleAdminUserState(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/users?notice="+url.QueryEscape(u.Username+" is now "+string(u.State)+"."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/users", u.Username+" is now "+string(u.State)+".")
 }
 
 func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
@@ -65,38 +73,39 @@ func (s *Server) handleAdminUserRoles(w http.ResponseWriter, r *http.Request) {
 	for _, role := range r.PostForm["role"] {
 		roles = append(roles, lanyard.Role(role))
 	}
-	username := r.PathValue("username")
-	if username == currentUser(r).Username && !slices.Contains(roles, lanyard.RoleAdmin) {
+	// The path is compared as the user it names, not as text: "ROOT" and
+	// "root" are one user.
+	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if target.ID == currentUser(r).ID && !slices.Contains(roles, lanyard.RoleAdmin) {
 		s.renderError(w, r, http.StatusBadRequest, "You cannot take the admin role from yourself; ask another administrator.")
 		return
 	}
-	u, err := s.Users.SetUserRoles(r.Context(), actor(r), username, roles)
+	u, err := s.Users.SetUserRoles(r.Context(), actor(r), target.Username, roles)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/users?notice="+url.QueryEscape("The roles of "+u.Username+" were saved."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/users", "The roles of "+u.Username+" were saved.")
 }
 
-type adminAuditView struct {
-	Events  []*lanyard.AuditEvent
-	Action  string
-	Subject string
-	Next    int64
-}
-
-func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := lanyard.AuditFilter{Action: truncate(q.Get("action"), 100), Subject: truncate(q.Get("subject"), 200), Limit: 100}
-	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
-	events, err := s.Audit.FindAuditEvents(r.Context(), f)
+// handleAdminUserUnlock lifts the lock that too many failed logins in a row
+// put on a user's password login.
+func (s *Server) handleAdminUserUnlock(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r, maxFormBytes) {
+		return
+	}
+	u, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := adminAuditView{Events: events, Action: f.Action, Subject: f.Subject}
-	if len(events) == f.Limit {
-		v.Next = events[len(events)-1].ID
+	if err := s.Throttle.LiftLoginLock(r.Context(), actor(r), u.Username); err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.render(w, r, http.StatusOK, "admin_audit", view{Title: "Audit log", Nav: "admin", Data: v})
+	s.redirectNotice(w, r, "/admin/users", "The login lock of "+u.Username+" is lifted.")
 }

@@ -62,8 +62,8 @@ func (s *Server) handleAdminOption(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Source, v.Version = old.Source, old.Version
 	}
-	q := r.URL.Query()
-	s.renderOption(w, r, http.StatusOK, v, q.Get("notice"), q.Get("warning"))
+	f := s.takeFlash(r)
+	s.renderOption(w, r, http.StatusOK, v, f.Notice, f.Error)
 }
 
 func (s *Server) renderOption(w http.ResponseWriter, r *http.Request, status int, v optionView, notice, errMsg string) {
@@ -130,11 +130,8 @@ func (s *Server) handleAdminOptionPost(w http.ResponseWriter, r *http.Request) {
 			failed(err)
 			return
 		}
-		q := url.Values{"notice": {fmt.Sprintf("Saved version %d. It applies to the next process started.", sc.Version)}}
-		if warning != "" {
-			q.Set("warning", warning)
-		}
-		http.Redirect(w, r, "/admin/options/"+url.PathEscape(process)+"?"+q.Encode(), http.StatusSeeOther)
+		s.redirectFlash(w, r, "/admin/options/"+url.PathEscape(process), lanyard.Flash{
+			Notice: fmt.Sprintf("Saved version %d. It applies to the next process started.", sc.Version), Error: warning})
 	default:
 		s.renderOption(w, r, http.StatusBadRequest, v, "", "Choose Validate, Dry run or Save.")
 	}
@@ -156,5 +153,5 @@ func (s *Server) handleAdminOptionRestore(w http.ResponseWriter, r *http.Request
 		return
 	}
 	notice := fmt.Sprintf("Version %d restored as version %d.", n, sc.Version)
-	http.Redirect(w, r, "/admin/options/"+url.PathEscape(process)+"?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/options/"+url.PathEscape(process), notice)
 }

@@ -90,3 +90,22 @@ func TestAdminOptionsForbiddenToOthers(t *testing.T) {
 		t.Fatalf("a non-admin changed the script to version %d", cur.Version)
 	}
 }
+
+// TestOptionsTriedOnRealUsers: a script that exceeds its memory only for
+// one real user passes with the sample user, and is refused all the same,
+// naming that user; the version in force stays.
+func TestOptionsTriedOnRealUsers(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	p.addUser(t, "bob", lanyard.UserActive)
+	root := p.loggedIn(t, "root")
+	hungry := strings.Replace(options.DefaultGetScript, "validity_years = 2",
+		"_x = [None] * (1 << 29) if user.username == \"bob\" else None\nvalidity_years = 2", 1)
+	resp, body := p.post(t, root, "/admin/options/"+getProcess, url.Values{"action": {"validate"}, "source": {hungry}})
+	wantStatus(t, resp, body, http.StatusOK, "The script is valid.")
+	resp, body = p.post(t, root, "/admin/options/"+getProcess, url.Values{"action": {"save"}, "source": {hungry}})
+	wantStatus(t, resp, body, http.StatusBadRequest, "a list may have at most", "for user &#34;bob&#34;")
+	if cur, _ := p.db.CurrentScript(t.Context(), getProcess); cur.Version != 1 {
+		t.Fatalf("the script was saved as version %d", cur.Version)
+	}
+}

@@ -2,14 +2,13 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 )
 
 // handleDashboard shows the Self-Service start page: what the user can do.
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Notice: r.URL.Query().Get("notice")})
+	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard"})
 }
 
 type mobileIDView struct {
@@ -24,7 +23,7 @@ func (s *Server) handleMobileID(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "mobileid", view{Title: "Mobile ID", Nav: "mobileid", Notice: r.URL.Query().Get("notice"),
+	s.render(w, r, http.StatusOK, "mobileid", view{Title: "Mobile ID", Nav: "mobileid",
 		Data: mobileIDView{Current: views}})
 }
 
@@ -35,5 +34,5 @@ func (s *Server) handleLock(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/mobile-id?notice="+url.QueryEscape("The mobile ID is locked and its certificates are revoked."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/mobile-id", "The mobile ID is locked and its certificates are revoked.")
 }

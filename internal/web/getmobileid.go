@@ -33,7 +33,7 @@ func (s *Server) handleGetIntro(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "get_intro", view{Title: "Get Mobile ID", Nav: "mobileid", Error: r.URL.Query().Get("error"),
+	s.render(w, r, http.StatusOK, "get_intro", view{Title: "Get Mobile ID", Nav: "mobileid",
 		Data: introView{Intro: in, UsageText: usageText}})
 }
 
@@ -43,7 +43,7 @@ func (s *Server) handleGetStart(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostForm.Get("action") == "cancel" {
 		s.audit(r, "mobileid.process_cancel", mobileid.GetProcess, "cancelled at the introduction")
-		http.Redirect(w, r, "/?notice="+url.QueryEscape("Get Mobile ID was cancelled. Nothing was issued."), http.StatusSeeOther)
+		s.redirectNotice(w, r, "/", "Get Mobile ID was cancelled. Nothing was issued.")
 		return
 	}
 	req := mobileid.StartRequest{LockExisting: r.PostForm.Get("action") == "lock"}
@@ -54,7 +54,7 @@ func (s *Server) handleGetStart(w http.ResponseWriter, r *http.Request) {
 	switch lanyard.ErrorCode(err) {
 	case "":
 	case lanyard.EINVALID, lanyard.ECONFLICT:
-		http.Redirect(w, r, "/mobile-id/get?error="+url.QueryEscape(lanyard.ErrorMessage(err)), http.StatusSeeOther)
+		s.redirectError(w, r, "/mobile-id/get", lanyard.ErrorMessage(err))
 		return
 	default:
 		s.fail(w, r, err)
@@ -89,7 +89,7 @@ func (s *Server) handleGetStep(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, http.StatusOK, "get_recovery", view{Title: "Get Mobile ID", Nav: "mobileid", Error: r.URL.Query().Get("error"),
+		s.render(w, r, http.StatusOK, "get_recovery", view{Title: "Get Mobile ID", Nav: "mobileid",
 			Data: recoveryView{Process: e, Archived: archived}})
 	case lanyard.StepActivation:
 		a, err := s.MobileIDs.Activate(r.Context(), actor(r), u.ID, e.PublicID)
@@ -125,7 +125,7 @@ func (s *Server) handleGetRecovery(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := s.MobileIDs.ChooseRecovery(r.Context(), actor(r), currentUser(r).ID, pid, r.PostForm["serial"])
 	if lanyard.ErrorCode(err) == lanyard.EINVALID {
-		http.Redirect(w, r, "/mobile-id/get/"+url.PathEscape(pid)+"?error="+url.QueryEscape(lanyard.ErrorMessage(err)), http.StatusSeeOther)
+		s.redirectError(w, r, "/mobile-id/get/"+url.PathEscape(pid), lanyard.ErrorMessage(err))
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -144,7 +144,7 @@ func (s *Server) handleGetFinish(w http.ResponseWriter, r *http.Request) {
 	if m.State == lanyard.MobileIDRegistered {
 		notice = "Your mobile ID is registered and waits for the app: scan the QR code before it expires."
 	}
-	http.Redirect(w, r, "/mobile-id?notice="+url.QueryEscape(notice), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/mobile-id", notice)
 }
 
 func (s *Server) handleGetCancel(w http.ResponseWriter, r *http.Request) {
@@ -152,5 +152,5 @@ func (s *Server) handleGetCancel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/?notice="+url.QueryEscape("Get Mobile ID was cancelled. Nothing was issued."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/", "Get Mobile ID was cancelled. Nothing was issued.")
 }

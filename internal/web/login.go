@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -43,9 +44,17 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 	}})
 }
 
-// safeNext keeps a post-login redirect on this site.
+// safeNext keeps a post-login redirect on this site: a path of its own,
+// nothing a browser could read as another host. Browsers drop tabs and
+// newlines from a URL and read a backslash as a slash, so "/\t/evil" and
+// "/\\evil" are "//evil" to them; a next holding any control character,
+// space or backslash is refused outright rather than cleaned.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 512 {
+	if len(next) > 512 || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" {
 		return "/"
 	}
 	return next
@@ -68,29 +77,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		page(http.StatusBadRequest, "Enter your username and password.")
 		return
 	}
-	userKey, addrKey := "user:"+truncate(username, 128), "addr:"+clientAddr(r)
-	wait, err := s.loginWait(r.Context(), userKey, addrKey)
-	if err != nil {
-		s.serverError(w, r, err)
+	addr := clientAddr(r)
+	u, authErr, ok := s.checkPassword(w, r, username, pw, page)
+	if !ok {
 		return
 	}
-	if wait > 0 {
-		s.metrics.logins.WithLabelValues("rate_limited").Inc()
-		secs := int(wait.Round(time.Second) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(secs))
-		page(http.StatusTooManyRequests, fmt.Sprintf("Too many failed login attempts. Try again in %s, at %s.",
-			humanDuration(wait), time.Now().Add(wait).UTC().Format("15:04 UTC")))
-		return
-	}
-	u, err := s.Users.Authenticate(r.Context(), username, pw)
-	switch lanyard.ErrorCode(err) {
+	switch lanyard.ErrorCode(authErr) {
 	case "":
-	case lanyard.EUNAUTHORIZED:
-		s.metrics.logins.WithLabelValues("wrong_credentials").Inc()
-		if err := s.Limiter.RecordLoginFailure(r.Context(), userKey, addrKey); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	case lanyard.EUSERSTATE:
+		s.metrics.logins.WithLabelValues("refused_state").Inc()
+		s.audit(r, "session.login_refused", u.Username, "user state "+string(u.State))
+		page(http.StatusForbidden, lanyard.ErrorMessage(authErr))
+		return
+	default:
 		// Only a known username is recorded: an unknown one may be a
 		// password typed into the wrong field.
 		subject := "(unknown user)"
@@ -98,33 +97,21 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 			subject = known.Username
 		}
 		s.audit(r, "session.login_failed", subject, "wrong username or password")
-		page(http.StatusUnauthorized, lanyard.ErrorMessage(err))
-		return
-	case lanyard.EUSERSTATE:
-		s.metrics.logins.WithLabelValues("refused_state").Inc()
-		s.audit(r, "session.login_refused", u.Username, "user state "+string(u.State))
-		page(http.StatusForbidden, lanyard.ErrorMessage(err))
-		return
-	default:
-		s.serverError(w, r, err)
-		return
-	}
-	if err := s.Limiter.ClearLoginFailures(r.Context(), userKey); err != nil {
-		s.serverError(w, r, err)
+		page(http.StatusUnauthorized, lanyard.ErrorMessage(authErr))
 		return
 	}
 	// A fresh token on every login: a token planted before login is useless.
 	if old, ok := r.Context().Value(tokenKey).(string); ok {
 		s.Sessions.DeleteSession(r.Context(), old)
 	}
-	token, err := s.Sessions.CreateSession(r.Context(), u.ID, clientAddr(r), s.SessionTTL)
+	token, err := s.Sessions.CreateSession(r.Context(), u.ID, addr, s.SessionTTL)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	s.metrics.logins.WithLabelValues("ok").Inc()
 	s.setSessionCookie(w, token, s.SessionTTL)
-	s.auditAs(r, lanyard.Actor{Username: u.Username, Addr: clientAddr(r)}, "session.login", u.Username, "")
+	s.auditAs(r, lanyard.Actor{Username: u.Username, Addr: addr}, "session.login", u.Username, "")
 	if u.MustChangePassword {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return
@@ -132,17 +119,79 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, lv.Next, http.StatusSeeOther)
 }
 
-// loginWait is how long the longer-limited of the two keys must wait.
-func (s *Server) loginWait(ctx context.Context, userKey, addrKey string) (time.Duration, error) {
-	wu, err := s.Limiter.LoginAllowed(ctx, userKey, s.LoginUserLimit, s.LoginWindow)
+// hashWait bounds how long a login waits for a free password hashing slot
+// before it is told to come back.
+const hashWait = 10 * time.Second
+
+// checkPassword checks username's password under the login limits. It
+// answers the request itself, with page, when the attempt must wait, the
+// account is locked, the server is too busy or something failed, and then
+// returns ok false; otherwise it returns what Authenticate returned: the
+// user and nil, the user and EUSERSTATE (the password was right), or
+// EUNAUTHORIZED.
+//
+// The attempt is claimed, and counted as a failure, before the password is
+// hashed, and hashing waits for a slot of the Hashing gate: a burst of
+// guesses costs at most the gate's slots of memory and no more attempts
+// than the limits allow.
+func (s *Server) checkPassword(w http.ResponseWriter, r *http.Request, username, pw string, page func(int, string)) (u *lanyard.User, authErr error, ok bool) {
+	ctx, addr := r.Context(), clientAddr(r)
+	a, err := s.Throttle.ReserveLogin(ctx, username, addr)
 	if err != nil {
-		return 0, err
+		s.serverError(w, r, err)
+		return nil, nil, false
 	}
-	wa, err := s.Limiter.LoginAllowed(ctx, addrKey, s.LoginAddrLimit, s.LoginWindow)
-	if err != nil {
-		return 0, err
+	if a.Locked {
+		s.metrics.logins.WithLabelValues("locked").Inc()
+		page(http.StatusForbidden, "Password login to this account is locked after too many failed attempts. Ask an administrator to lift the lock.")
+		return nil, nil, false
 	}
-	return max(wu, wa), nil
+	if a.Wait > 0 {
+		s.metrics.logins.WithLabelValues("rate_limited").Inc()
+		// Rounded up: a client that comes back after Retry-After is let in.
+		secs := int((a.Wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		page(http.StatusTooManyRequests, fmt.Sprintf("Too many failed login attempts. Try again in %s, at %s.",
+			humanDuration(a.Wait), time.Now().Add(time.Duration(secs)*time.Second).UTC().Format("15:04:05 UTC")))
+		return nil, nil, false
+	}
+	hashCtx, cancel := context.WithTimeout(ctx, hashWait)
+	defer cancel()
+	if err := s.Hashing.Acquire(hashCtx); err != nil {
+		s.releaseLogin(r, username, addr)
+		s.metrics.logins.WithLabelValues("busy").Inc()
+		w.Header().Set("Retry-After", "5")
+		page(http.StatusServiceUnavailable, "The server is busy. Try again in a few seconds.")
+		return nil, nil, false
+	}
+	u, err = s.Users.Authenticate(ctx, username, pw)
+	s.Hashing.Release()
+	switch lanyard.ErrorCode(err) {
+	case "", lanyard.EUSERSTATE:
+		if err := s.Throttle.LoginSucceeded(ctx, username, addr); err != nil {
+			s.serverError(w, r, err)
+			return nil, nil, false
+		}
+		return u, err, true
+	case lanyard.EUNAUTHORIZED:
+		s.metrics.logins.WithLabelValues("wrong_credentials").Inc()
+		if a.Last {
+			if known, ferr := s.Users.FindUserByUsername(ctx, username); ferr == nil {
+				s.audit(r, "user.login_locked", known.Username, "password login locked after too many failed attempts in a row")
+			}
+		}
+		return nil, err, true
+	}
+	s.releaseLogin(r, username, addr)
+	s.serverError(w, r, err)
+	return nil, nil, false
+}
+
+// releaseLogin gives back an attempt whose password was never checked.
+func (s *Server) releaseLogin(r *http.Request, username, addr string) {
+	if err := s.Throttle.ReleaseLogin(r.Context(), username, addr); err != nil {
+		s.Logger.Error("give back login attempt", "err", err)
+	}
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {

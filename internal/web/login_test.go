@@ -9,7 +9,6 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/testenv"
-	"github.com/lanyard-id/lanyard/internal/web"
 )
 
 func TestLoginDashboardLogout(t *testing.T) {
@@ -87,7 +86,8 @@ func TestLoginRefusals(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	p := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.LoginUserLimit = 3 })
+	p := newPortal(t, sqliteDSN(t))
+	p.sessions.Policy.UserFree = 3
 	p.addUser(t, "alice", lanyard.UserActive)
 	for range 3 {
 		resp, body := p.login(t, p.browser(t), "alice", "guess")
@@ -105,7 +105,8 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 
 	t.Run("per address", func(t *testing.T) {
-		p := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.LoginAddrLimit = 4 })
+		p := newPortal(t, sqliteDSN(t))
+		p.sessions.Policy.AddrFree = 4
 		p.addUser(t, "bob", lanyard.UserActive)
 		for i := range 4 {
 			resp, body := p.login(t, p.browser(t), "someone"+strconv.Itoa(i), "guess")
@@ -233,7 +234,8 @@ func TestOneTimePasswordMustBeChanged(t *testing.T) {
 }
 
 func TestPasswordChangeGuessesAreLimitedAndEndOtherSessions(t *testing.T) {
-	p := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.LoginUserLimit = 3 })
+	p := newPortal(t, sqliteDSN(t))
+	p.sessions.Policy.UserFree = 3
 	p.addUser(t, "alice", lanyard.UserActive)
 	here := p.loggedIn(t, "alice")
 	for range 3 {
@@ -241,7 +243,7 @@ func TestPasswordChangeGuessesAreLimitedAndEndOtherSessions(t *testing.T) {
 		wantStatus(t, resp, body, http.StatusBadRequest, "current password is wrong")
 	}
 	resp, body := p.post(t, here, "/password", url.Values{"current": {"password of alice"}, "new": {"a new password"}, "repeat": {"a new password"}})
-	wantStatus(t, resp, body, http.StatusTooManyRequests, "Too many wrong passwords")
+	wantStatus(t, resp, body, http.StatusTooManyRequests, "Too many failed login attempts")
 
 	q := newPortal(t, sqliteDSN(t))
 	q.addUser(t, "bob", lanyard.UserActive)

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lanyard-id/lanyard"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -37,8 +40,41 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
-func (s *Server) metricsHandler() http.Handler {
+// MetricsHandler serves the metrics of s.Registry to anyone: for a
+// listener of its own (--metrics-listen) on an address only the scraper
+// reaches.
+func (s *Server) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+}
+
+// metricsHandler serves /metrics on the portal's own address, which the
+// whole world may reach: only to a scraper with the bearer token of
+// MetricsToken, or to a logged-in administrator. The metrics tell how
+// many users and mobile IDs there are and how logins fare, which is no
+// one else's business.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.MetricsHandler()
+	var want [32]byte
+	if s.MetricsToken != "" {
+		want = sha256.Sum256([]byte(s.MetricsToken))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.MetricsToken != "" {
+			// Hashes of equal length are compared, so the time taken
+			// tells nothing of the token's length or content.
+			got := sha256.Sum256([]byte(token))
+			if subtle.ConstantTimeCompare(got[:], want[:]) == 1 {
+				h.ServeHTTP(w, r)
+				return
+			}
+		}
+		if u := currentUser(r); u != nil && u.HasRole(lanyard.RoleAdmin) && !u.MustChangePassword {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="lanyard metrics"`)
+		http.Error(w, "The metrics need the bearer token of --metrics-token-file or an administrator's session.", http.StatusUnauthorized)
+	})
 }
 
 // statusWriter remembers the status code a handler wrote.

@@ -2,10 +2,25 @@ package web_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/web"
 )
+
+// metricsToken is the bearer token of /metrics on every test portal.
+const metricsToken = "scraper-token"
+
+// metrics returns the body of /metrics, fetched as a scraper with the token.
+func (p *portal) metrics(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, body := do(t, p.browser(t), req)
+	wantStatus(t, resp, body, http.StatusOK)
+	return body
+}
 
 func TestMetricsAndHealth(t *testing.T) {
 	p := newPortal(t, sqliteDSN(t))
@@ -20,7 +35,9 @@ func TestMetricsAndHealth(t *testing.T) {
 		resp, body := p.get(t, c, path)
 		wantStatus(t, resp, body, http.StatusOK, want)
 	}
-	resp, body := p.get(t, c, "/metrics")
+	req, _ := http.NewRequest(http.MethodGet, p.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer scraper-token")
+	resp, body := do(t, c, req)
 	wantStatus(t, resp, body, http.StatusOK,
 		`lanyard_http_requests_total{code="200",route="GET /mobile-id/get"} 1`,
 		`lanyard_logins_total{result="ok"} 1`,
@@ -29,4 +46,54 @@ func TestMetricsAndHealth(t *testing.T) {
 		`lanyard_database_stats_up 1`,
 		`lanyard_enrollments_total{result="ok"} 1`,
 		`go_goroutines`)
+}
+
+// TestMetricsNotPublic checks who sees /metrics on the portal's address:
+// a scraper with the bearer token and a logged-in administrator, nobody
+// else.
+func TestMetricsNotPublic(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	p.addUser(t, "alice", lanyard.UserActive)
+	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	withToken := func(token string) *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, p.URL+"/metrics", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		return req
+	}
+	cases := []struct {
+		name   string
+		client *http.Client
+		token  string
+		status int
+	}{
+		{"anonymous", p.browser(t), "", http.StatusUnauthorized},
+		{"wrong token", p.browser(t), "scraper-tokem", http.StatusUnauthorized},
+		{"empty token", p.browser(t), " ", http.StatusUnauthorized},
+		{"user", p.loggedIn(t, "alice"), "", http.StatusUnauthorized},
+		{"token", p.browser(t), "scraper-token", http.StatusOK},
+		{"administrator", p.loggedIn(t, "root"), "", http.StatusOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := do(t, tc.client, withToken(tc.token))
+			wantStatus(t, resp, body, tc.status)
+			if tc.status == http.StatusOK && !strings.Contains(body, "lanyard_http_requests_total") {
+				t.Fatalf("no metrics in:\n%s", body)
+			}
+			if tc.status != http.StatusOK && strings.Contains(body, "lanyard_") {
+				t.Fatalf("a refused request got metrics:\n%s", body)
+			}
+		})
+	}
+	t.Run("no token configured", func(t *testing.T) {
+		bare := newPortal(t, sqliteDSN(t), func(s *web.Server) { s.MetricsToken = "" })
+		for _, auth := range []string{"", "Bearer ", "Bearer scraper-token"} {
+			req, _ := http.NewRequest(http.MethodGet, bare.URL+"/metrics", nil)
+			req.Header.Set("Authorization", auth)
+			resp, body := do(t, bare.browser(t), req)
+			wantStatus(t, resp, body, http.StatusUnauthorized)
+		}
+	})
 }

@@ -18,6 +18,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	tokenKey
+	sessionKey
 )
 
 // currentUser returns the logged-in user of r, or nil.
@@ -32,10 +33,11 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(sessionCookie)
 		if err == nil && c.Value != "" {
-			_, u, err := s.Sessions.FindSession(r.Context(), c.Value)
+			sess, u, err := s.Sessions.FindSession(r.Context(), c.Value)
 			if err == nil {
 				ctx := context.WithValue(r.Context(), userKey, u)
 				ctx = context.WithValue(ctx, tokenKey, c.Value)
+				ctx = context.WithValue(ctx, sessionKey, sess)
 				r = r.WithContext(ctx)
 			} else if lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
 				s.serverError(w, r, err)

@@ -23,7 +23,9 @@ func (s *Server) handleOperator(w http.ResponseWriter, r *http.Request) {
 }
 
 // targetUser reads the form of an operator's POST and finds the user it is
-// about; on failure it has answered already.
+// about; on failure it has answered already. Operators manage users, not
+// administrators: every change to an administrator, to their state or to
+// their mobile IDs, is for another administrator.
 func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (*lanyard.User, bool) {
 	if !s.parseForm(w, r, maxFormBytes) {
 		return nil, false
@@ -31,6 +33,10 @@ func (s *Server) targetUser(w http.ResponseWriter, r *http.Request) (*lanyard.Us
 	target, err := s.Users.FindUserByUsername(r.Context(), r.PathValue("username"))
 	if err != nil {
 		s.fail(w, r, err)
+		return nil, false
+	}
+	if target.HasRole(lanyard.RoleAdmin) && !currentUser(r).HasRole(lanyard.RoleAdmin) {
+		s.renderError(w, r, http.StatusForbidden, "Only administrators change an administrator or their mobile IDs.")
 		return nil, false
 	}
 	return target, true
@@ -63,14 +69,17 @@ func (s *Server) handleOperatorUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	s.render(w, r, http.StatusOK, "operator_user", view{Title: target.CommonName, Nav: "operator",
-		Notice: q.Get("notice"), Error: q.Get("error"), Data: v})
+	s.render(w, r, http.StatusOK, "operator_user", view{Title: target.CommonName, Nav: "operator", Data: v})
 }
 
-// backToUser redirects to the operator's page of a user with a message.
-func backToUser(w http.ResponseWriter, r *http.Request, username, key, msg string) {
-	http.Redirect(w, r, "/operator/users/"+url.PathEscape(username)+"?"+key+"="+url.QueryEscape(msg), http.StatusSeeOther)
+// backToUser redirects to the operator's page of a user with a message:
+// an error if failed, else a notice.
+func (s *Server) backToUser(w http.ResponseWriter, r *http.Request, username string, failed bool, msg string) {
+	f := lanyard.Flash{Notice: msg}
+	if failed {
+		f = lanyard.Flash{Error: msg}
+	}
+	s.redirectFlash(w, r, "/operator/users/"+url.PathEscape(username), f)
 }
 
 func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
@@ -82,10 +91,10 @@ func (s *Server) handleOperatorSupply(w http.ResponseWriter, r *http.Request) {
 	a, err := s.MobileIDs.Supply(r.Context(), actor(r), target.ID, req)
 	switch lanyard.ErrorCode(err) {
 	case "":
-		backToUser(w, r, target.Username, "notice", "A mobile ID was supplied: the QR code was sent to "+target.Email+
+		s.backToUser(w, r, target.Username, false, "A mobile ID was supplied: the QR code was sent to "+target.Email+
 			"; it expires at "+a.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC")+".")
 	case lanyard.EINVALID, lanyard.ECONFLICT, lanyard.EUSERSTATE:
-		backToUser(w, r, target.Username, "error", lanyard.ErrorMessage(err))
+		s.backToUser(w, r, target.Username, true, lanyard.ErrorMessage(err))
 	default:
 		s.fail(w, r, err)
 	}
@@ -96,17 +105,12 @@ func (s *Server) handleOperatorState(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// Operators manage users, not administrators.
-	if target.HasRole(lanyard.RoleAdmin) && !currentUser(r).HasRole(lanyard.RoleAdmin) {
-		s.renderError(w, r, http.StatusForbidden, "Only administrators change the state of an administrator.")
-		return
-	}
 	u, err := s.MobileIDs.SetUserState(r.Context(), actor(r), target.Username, lanyard.UserState(r.PostForm.Get("state")))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	backToUser(w, r, u.Username, "notice", u.Username+" is now "+string(u.State)+".")
+	s.backToUser(w, r, u.Username, false, u.Username+" is now "+string(u.State)+".")
 }
 
 func (s *Server) handleOperatorLock(w http.ResponseWriter, r *http.Request) {
@@ -130,5 +134,5 @@ func (s *Server) operatorMobileIDAction(w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, err)
 		return
 	}
-	backToUser(w, r, target.Username, "notice", done)
+	s.backToUser(w, r, target.Username, false, done)
 }

@@ -37,6 +37,7 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		alice := p.addUser(t, "alice", lanyard.UserActive)
 		p.addUser(t, "olga", lanyard.UserActive, lanyard.RoleOperator)
 		p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+		p.addUser(t, "bob", lanyard.UserActive)
 		op := p.loggedIn(t, "olga")
 
 		resp, body := p.get(t, op, "/operator?q=ali")
@@ -51,8 +52,8 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		// A second supply replaces the one still waiting for the app.
 		firstLink := p.lastLink(t, alice.Email)
 		resp, _ = p.post(t, op, "/operator/users/alice/supply", nil)
-		if !strings.Contains(resp.Header.Get("Location"), "notice=") {
-			t.Fatalf("second supply: %s", resp.Header.Get("Location"))
+		if kind, text := p.followMessage(t, op, resp); kind != "notice" {
+			t.Fatalf("second supply: %s %s", kind, text)
 		}
 		if err := newPhone(t).enroll(t, firstLink); apiCode(err) != "not_found" {
 			t.Fatalf("the replaced supply's code: %v, want not_found", err)
@@ -71,14 +72,14 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		// A second supply without the confirmation is refused; with it the
 		// old mobile ID is locked.
 		resp, _ = p.post(t, op, "/operator/users/alice/supply", nil)
-		if !strings.Contains(resp.Header.Get("Location"), "error=") {
+		if kind, _ := p.followMessage(t, op, resp); kind != "error" {
 			t.Fatal("a supply over an active mobile ID went on without confirmation")
 		}
 		resp, body = p.get(t, op, "/operator/users/alice")
 		wantStatus(t, resp, body, http.StatusOK, "has an active mobile ID", `name="lock" value="yes"`)
 		resp, _ = p.post(t, op, "/operator/users/alice/supply", url.Values{"lock": {"yes"}})
-		if !strings.Contains(resp.Header.Get("Location"), "notice=") {
-			t.Fatalf("confirmed supply: %s", resp.Header.Get("Location"))
+		if kind, text := p.followMessage(t, op, resp); kind != "notice" {
+			t.Fatalf("confirmed supply: %s %s", kind, text)
 		}
 		if st, _ := p.ocspStatus(t, ph.resp.Certificates[0].Certificate); st != ocsp.Revoked {
 			t.Fatalf("the old mobile ID's certificate is %d in OCSP", st)
@@ -113,8 +114,8 @@ func TestOperatorSuppliesAndLocks(t *testing.T) {
 		}
 		resp, body = p.post(t, op, "/operator/users/alice/mobile-ids/"+second.resp.MobileID+"/delete", nil)
 		wantStatus(t, resp, body, http.StatusNotFound)
-		// A mobile ID of another user through alice's page: not found.
-		resp, body = p.post(t, op, "/operator/users/root/mobile-ids/"+second.resp.MobileID+"/lock", nil)
+		// A mobile ID of alice through another user's page: not found.
+		resp, body = p.post(t, op, "/operator/users/bob/mobile-ids/"+second.resp.MobileID+"/lock", nil)
 		wantStatus(t, resp, body, http.StatusNotFound)
 		// Operators do not manage administrators.
 		resp, body = p.post(t, op, "/operator/users/root/state", url.Values{"state": {"locked"}})

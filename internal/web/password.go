@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -25,26 +23,11 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "password", view{Title: "Change password", Nav: "password", Error: msg})
 	}
 	current, next, repeat := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("repeat")
-	userKey, addrKey := "user:"+u.Username, "addr:"+clientAddr(r)
-	wait, err := s.loginWait(r.Context(), userKey, addrKey)
-	if err != nil {
-		s.serverError(w, r, err)
+	_, authErr, ok := s.checkPassword(w, r, u.Username, current, page)
+	if !ok {
 		return
 	}
-	if wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
-		page(http.StatusTooManyRequests, "Too many wrong passwords. Try again in "+humanDuration(wait)+".")
-		return
-	}
-	if _, err := s.Users.Authenticate(r.Context(), u.Username, current); err != nil {
-		if lanyard.ErrorCode(err) == lanyard.EINTERNAL {
-			s.serverError(w, r, err)
-			return
-		}
-		if err := s.Limiter.RecordLoginFailure(r.Context(), userKey, addrKey); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+	if authErr != nil {
 		page(http.StatusBadRequest, "The current password is wrong.")
 		return
 	}

@@ -86,6 +86,10 @@ type view struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	v.User = currentUser(r)
 	v.Request = r
+	if r.Method == http.MethodGet && v.Notice == "" && v.Error == "" {
+		f := s.takeFlash(r)
+		v.Notice, v.Error = f.Notice, f.Error
+	}
 	var buf bytes.Buffer
 	if err := s.pages[name].Execute(&buf, v); err != nil {
 		s.Logger.Error("render page", "page", name, "err", err)

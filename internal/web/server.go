@@ -5,15 +5,19 @@ package web
 
 import (
 	"context"
+	"crypto"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/webapp"
+	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,10 +26,24 @@ import (
 type Server struct {
 	Users    lanyard.UserService
 	Sessions lanyard.SessionService
-	Limiter  lanyard.LoginLimiter
-	Audit    lanyard.AuditService
-	Options  *options.Service
-	Outbox   OutboxLister
+	// Throttle limits password guessing per account and address.
+	Throttle lanyard.LoginThrottle
+	// Limiter counts other attempts by key, such as the login requests
+	// an address starts.
+	Limiter lanyard.LoginLimiter
+	// Hashing bounds how many password hashes run at once; nil: a gate
+	// sized for password.Default.
+	Hashing *password.Gate
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For or
+	// Forwarded header names the client; any other peer is the client.
+	TrustedProxies []netip.Prefix
+	Audit          lanyard.AuditService
+	// AuditChain and AuditKey, when set, let Admin › Audit log verify the
+	// log's chain against the audit key's checkpoints and export it whole.
+	AuditChain auditlog.Source
+	AuditKey   crypto.PublicKey
+	Options    *options.Service
+	Outbox     OutboxLister
 	// MobileIDs runs the mobile ID processes.
 	MobileIDs *mobileid.Service
 	Logger    *slog.Logger
@@ -47,12 +65,12 @@ type Server struct {
 	// Directory, when set, is the LDAP directory sync of Admin › Directory;
 	// its state is also a line of /readyz.
 	Directory DirectorySyncer
+	// MetricsToken is the bearer token a scraper shows for /metrics;
+	// empty: only administrators' sessions see them on this handler.
+	MetricsToken string
 
-	SessionTTL     time.Duration
-	SecureCookies  bool
-	LoginUserLimit int
-	LoginAddrLimit int
-	LoginWindow    time.Duration
+	SessionTTL    time.Duration
+	SecureCookies bool
 
 	pages   pages
 	metrics *metrics
@@ -65,6 +83,9 @@ func (s *Server) Handler() http.Handler {
 		s.Registry = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.Registry)
+	if s.Hashing == nil {
+		s.Hashing = password.GateFor(password.Default)
+	}
 	if s.Stats != nil {
 		_ = s.Registry.Register(newStatsCollector(s.Stats))
 	}
@@ -107,7 +128,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/users/{username}/password", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserPassword))
 	mux.Handle("POST /admin/users/{username}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserState))
 	mux.Handle("POST /admin/users/{username}/roles", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserRoles))
+	mux.Handle("POST /admin/users/{username}/unlock", s.requireRole(lanyard.RoleAdmin, s.handleAdminUserUnlock))
 	mux.Handle("GET /admin/audit", s.requireRole(lanyard.RoleAdmin, s.handleAdminAudit))
+	mux.Handle("GET /admin/audit/export.csv", s.requireRole(lanyard.RoleAdmin, s.handleAdminAuditExport))
 	mux.Handle("GET /admin/outbox", s.requireRole(lanyard.RoleAdmin, s.handleAdminOutbox))
 	mux.Handle("GET /admin/directory", s.requireRole(lanyard.RoleAdmin, s.handleAdminDirectory))
 	mux.Handle("POST /admin/directory/sync", s.requireRole(lanyard.RoleAdmin, s.handleAdminDirectorySync))
@@ -142,5 +165,5 @@ func (s *Server) Handler() http.Handler {
 			pages.ServeHTTP(w, r)
 		})
 	}
-	return s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(routes))))
+	return s.realClient(s.observe(mux, s.recoverPanics(s.securityHeaders(csrf.Handler(routes)))))
 }

@@ -28,16 +28,26 @@ import (
 // portal is a running portal on a fresh database.
 type portal struct {
 	*httptest.Server
-	dsn    string
-	db     *store.DB
-	users  *store.UserService
-	log    *logBuffer
-	ca     *pki.CA
-	outbox *store.Outbox
-	mobile *mobileid.Service
+	dsn      string
+	db       *store.DB
+	users    *store.UserService
+	sessions *store.SessionService
+	log      *logBuffer
+	ca       *pki.CA
+	outbox   *store.Outbox
+	mobile   *mobileid.Service
 }
 
-func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
+// testHash keeps argon2id cheap in the tests that do not measure it.
+var testHash = password.Params{Memory: 1024, Time: 1, Threads: 1}
+
+func newPortal(t testing.TB, dsn string, edit ...func(*web.Server)) *portal {
+	t.Helper()
+	return newPortalHashing(t, dsn, testHash, edit...)
+}
+
+// newPortalHashing is newPortal with passwords hashed at the cost params.
+func newPortalHashing(t testing.TB, dsn string, params password.Params, edit ...func(*web.Server)) *portal {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, dsn)
@@ -48,8 +58,9 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	users := store.NewUserService(db, password.Params{Memory: 1024, Time: 1, Threads: 1})
+	users := store.NewUserService(db, params)
 	sessions := store.NewSessionService(db)
+	sessions.Policy = lanyard.LoginPolicy{UserFree: 5, AddrFree: 100, MaxDelay: 5 * time.Minute, LockAfter: 100}
 	logBuf := &logBuffer{}
 	opts := &options.Service{Store: db, Users: users, Engine: options.New(options.Config{})}
 	if err := opts.EnsureDefaults(ctx); err != nil {
@@ -69,11 +80,16 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	if err != nil {
 		t.Fatal(err)
 	}
+	auditKey, err := ca.AuditSigner(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := &web.Server{
-		Users: users, Sessions: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
+		AuditChain: db, AuditKey: auditKey.Public(),
+		Users: users, Sessions: sessions, Throttle: sessions, Limiter: sessions, Audit: db, Options: opts, Outbox: outbox, Stats: db,
 		Logger: slog.New(slog.NewTextHandler(logBuf, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Ready:  db.Ready, SessionTTL: time.Hour,
-		LoginUserLimit: 5, LoginAddrLimit: 100, LoginWindow: time.Minute,
+		Ready:  db.Ready, SessionTTL: time.Hour, MetricsToken: metricsToken,
+		Hashing: password.NewGate(2),
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	srv.MobileIDs = &mobileid.Service{
@@ -92,7 +108,7 @@ func newPortal(t *testing.T, dsn string, edit ...func(*web.Server)) *portal {
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &portal{Server: ts, dsn: dsn, db: db, users: users, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
+	return &portal{Server: ts, dsn: dsn, db: db, users: users, sessions: sessions, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
 }
 
 // addUser creates a user with the password "password of <username>".

@@ -1,0 +1,40 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestClusterAuditChain logs in on both instances of a cluster at once,
+// so that both write audit events together, and checks with `lanyard
+// audit verify` that they wrote one chain, signed when they stopped.
+func TestClusterAuditChain(t *testing.T) {
+	in, a, b := startCluster(t)
+	pw := "alice-" + randomText()
+	addUser(t, in, "alice", pw)
+	var wg sync.WaitGroup
+	const each = 10
+	for _, s := range []*server{a, b} {
+		wg.Go(func() {
+			for range each {
+				if r := login(t, nil, s.url, "alice", pw); r.status != http.StatusSeeOther {
+					t.Errorf("log in on %s: status %d", s.name, r.status)
+				}
+				if r := login(t, nil, s.url, "nobody", "wrong"); r.status != http.StatusUnauthorized && r.status != http.StatusTooManyRequests {
+					t.Errorf("wrong login on %s: status %d", s.name, r.status)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	a.stopOK()
+	b.stopOK()
+	r := mustLanyard(t, append([]string{"audit", "verify"}, in.args()...)...)
+	var n, uncovered int
+	if _, err := fmt.Sscanf(r.stdout, "audit: %d events verified, %d not yet covered by a signed checkpoint", &n, &uncovered); err != nil || n < 2*each || uncovered != 0 {
+		t.Fatalf("audit verify after the cluster stopped: %q (%v)", strings.TrimSpace(r.stdout), err)
+	}
+}

@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/auditlog"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// TestAuditChainOfManyEvents writes 10,000 events, signs a checkpoint,
+// and verifies them all, measuring how long verification takes.
+func TestAuditChainOfManyEvents(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		const n = 10_000
+		// In batches of a hundred per transaction, to keep the test short;
+		// each event is chained as it is written all the same.
+		actor := lanyard.Actor{Username: "load", Addr: "127.0.0.1"}
+		for i := 0; i < n; i += 100 {
+			if err := db.RecordAuditBatch(ctx, actor, "test.event", 100); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.CheckpointAudit(ctx, func(seq int64, hash string, at time.Time) (*lanyard.AuditCheckpoint, error) {
+			return auditlog.Sign(key, seq, hash, at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		res, err := auditlog.Verify(ctx, db, key.Public())
+		took := time.Since(start)
+		if err != nil || !res.OK() || res.Events != n || res.Uncovered != 0 {
+			t.Fatalf("verify: %+v, %v", res, err)
+		}
+		t.Logf("verified %d events in %s", n, took.Round(time.Millisecond))
+	})
+}
+
+// TestAuditChainWithConcurrentWriters has two handles on one database, as
+// two instances of a cluster are, write events at once: they form one
+// chain without a gap.
+func TestAuditChainWithConcurrentWriters(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		instances := []interface {
+			RecordAudit(context.Context, lanyard.Actor, string, string, string) error
+		}{openDB(t, dsn), openDB(t, dsn)}
+		var wg sync.WaitGroup
+		const each = 50
+		for i, db := range instances {
+			for w := range 4 {
+				wg.Go(func() {
+					for j := range each {
+						if err := db.RecordAudit(ctx, lanyard.SystemActor, "test.concurrent", "instance "+strconv.Itoa(i), strconv.Itoa(w*each+j)); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		res, err := auditlog.Verify(ctx, openDB(t, dsn), key.Public())
+		if err != nil || !res.OK() || res.Events != int64(len(instances)*4*each) {
+			t.Fatalf("verify: %+v, %v", res, err)
+		}
+	})
+}
+
+// TestAuditEventsBeforeTheChain: events written before the chain existed
+// are chained, in the order they were written, at the next start, and new
+// events follow them.
+func TestAuditEventsBeforeTheChain(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := db.RecordAudit(ctx, lanyard.CLIActor, "test.first", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.InsertUnchainedAudit(ctx, 3); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RecordAudit(ctx, lanyard.CLIActor, "test.after", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		res, err := auditlog.Verify(ctx, db, key.Public())
+		if err != nil || !res.OK() || res.Events != 5 {
+			t.Fatalf("verify: %+v, %v", res, err)
+		}
+	})
+}

@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+var flashRE = regexp.MustCompile(`<p class="(notice|error)" role="(?:status|alert)">([^<]*)</p>`)
+
+// followMessage follows the redirect resp of client c and returns the
+// kind ("notice" or "error") and text of the message the page shows.
+func (p *portal) followMessage(t *testing.T, c *http.Client, resp *http.Response) (kind, text string) {
+	t.Helper()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d, want a redirect", resp.StatusCode)
+	}
+	loc := resp.Header.Get("Location")
+	if strings.Contains(loc, "?") {
+		t.Fatalf("redirect to %s carries a query", loc)
+	}
+	next, body := p.get(t, c, loc)
+	wantStatus(t, next, body, http.StatusOK)
+	m := flashRE.FindStringSubmatch(body)
+	if m == nil {
+		return "", ""
+	}
+	return m[1], html.UnescapeString(m[2])
+}
+
+// TestNoticesComeFromTheServer checks that no query parameter puts text on
+// a page, and that a message set by an action shows on the next page once.
+func TestNoticesComeFromTheServer(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	p.addUser(t, "alice", lanyard.UserActive)
+	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	adm := p.loggedIn(t, "root")
+	planted := "Your account is compromised. Call +1 555 0100 now."
+	q := "?notice=" + url.QueryEscape(planted) + "&error=" + url.QueryEscape(planted) + "&warning=" + url.QueryEscape(planted)
+	for _, path := range []string{"/", "/mobile-id", "/mobile-id/get", "/admin/users", "/operator/users/alice", "/admin/options/MobileIDSelfServiceProcGet"} {
+		resp, body := p.get(t, adm, path+q)
+		wantStatus(t, resp, body, http.StatusOK)
+		if strings.Contains(body, "compromised") {
+			t.Errorf("%s shows text from its query:\n%s", path, body)
+		}
+	}
+	resp, _ := p.post(t, adm, "/admin/users/alice/state", url.Values{"state": {"inactive"}})
+	if kind, text := p.followMessage(t, adm, resp); kind != "notice" || text != "alice is now inactive." {
+		t.Fatalf("message after a state change: %s %q", kind, text)
+	}
+	// Shown once.
+	resp, body := p.get(t, adm, "/admin/users")
+	wantStatus(t, resp, body, http.StatusOK)
+	if strings.Contains(body, "alice is now inactive.") {
+		t.Fatal("the message shows a second time")
+	}
+}
