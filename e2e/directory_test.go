@@ -251,7 +251,7 @@ func TestDirectoryOpenLDAP(t *testing.T) {
 		if ready.status != http.StatusOK || !strings.Contains(ready.body, "unreachable") {
 			t.Fatalf("/readyz: %d %q", ready.status, ready.body)
 		}
-		metrics := fetch(t, nil, s.url+"/metrics", nil)
+		metrics := fetch(t, nil, s.url+"/metrics", nil, boss)
 		if !strings.Contains(metrics.body, "lanyard_directory_last_sync_success_timestamp_seconds 1") {
 			t.Fatalf("/metrics has no time of the last successful sync")
 		}
