@@ -16,8 +16,8 @@ import (
 	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
-	"github.com/lanyard-id/lanyard/internal/webapp"
 	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/webapp"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
