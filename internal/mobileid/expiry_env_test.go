@@ -82,6 +82,7 @@ func (e *env) instance(t *testing.T, db *store.DB) (*mobileid.Service, *store.Ou
 		Store: db, Users: e.users, Certs: e.ca, CA: e.ca, Options: e.opts, Mail: outbox,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL: "https://id.example.com", Now: e.clock.Now,
+		ScreenCodeTTL: 15 * time.Minute, EmailCodeTTL: 72 * time.Hour,
 	}, outbox
 }
 

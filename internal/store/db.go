@@ -41,6 +41,12 @@ type DB struct {
 	// Now returns the current time; tests replace it to control time.
 	// Every transaction reads it once, so one change has one timestamp.
 	Now func() time.Time
+
+	count counters
+	// failWrite, when set, is asked before the nth write of every
+	// transaction whether the transaction fails there (tests of
+	// whole-or-nothing set it).
+	failWrite func(n int) bool
 }
 
 // IsPostgresURL reports whether dsn names a PostgreSQL database.
@@ -106,9 +112,11 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // Tx is a transaction with the time it started; everything it writes is
 // stamped with that one time.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
+	tx     *sql.Tx
+	db     *DB
+	now    time.Time
+	writes int  // the writes so far, for the fault hook
+	failed bool // the fault hook abandoned the transaction
 }
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
@@ -117,10 +125,15 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
+	db.count.transactions.Add(1)
 	return &Tx{tx: tx, db: db, now: db.Now().UTC()}, nil
 }
 
 func (tx *Tx) commit() error {
+	if tx.failed || tx.db.failWrite != nil && tx.db.failWrite(tx.writes+1) {
+		_ = tx.tx.Rollback()
+		return fmt.Errorf("commit: %w", errInjected)
+	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -144,14 +157,17 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.beforeStatement(query)
 	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.beforeStatement(query)
 	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.beforeStatement(query)
 	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
 }
 
