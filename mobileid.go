@@ -131,9 +131,19 @@ type MobileIDStore interface {
 	// FindMobileIDs lists a user's live mobile IDs (registered, active,
 	// inactive) and the newest locked ones up to lockedLimit, newest first.
 	FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) ([]*MobileID, error)
-	// ActivateMobileID records the device, the certificates and the new
-	// state active, and finishes the enrollment, in one transaction.
-	ActivateMobileID(ctx context.Context, actor Actor, m *MobileID, e *Enrollment, mails ...Mail) error
+	// EnrollMobileID records the app's enrollment in one transaction: it
+	// consumes the code as ClaimActivationCode does, refuses a user who
+	// is not active (EUSERSTATE), records the signed certificates with
+	// their archived keys, makes the registered mobile ID m (which must be
+	// the code's) active with m's device, transport key and pending
+	// recovery and with those certificates, queues the mails and audits.
+	// Whatever fails leaves everything as it was, the code still valid.
+	EnrollMobileID(ctx context.Context, actor Actor, codeHash []byte, m *MobileID, certs []SignedCertificate, mails ...Mail) (*Enrollment, error)
+	// SetMobileIDState changes the state of m and, in the same
+	// transaction, every certificate issued to it to match: locked and
+	// deleted revoke them, inactive holds them, active again releases
+	// them; a CRL is owed from the commit. Locked is final except for
+	// deletion; deleted is final.
 	SetMobileIDState(ctx context.Context, actor Actor, m *MobileID, state MobileIDState, detail string) error
 	AddRecoveredCertificates(ctx context.Context, actor Actor, m *MobileID, serials []string) error
 	// PendingRecoveries lists active mobile IDs with recovery pending.
@@ -146,10 +156,13 @@ type MobileIDStore interface {
 	// olderThan ago without the mobile ID becoming active (the server
 	// stopped midway), deleting their registered mobile IDs.
 	FailInterrupted(ctx context.Context, olderThan time.Duration) (int, error)
-	// OrphanedCertificates lists valid certificates issued more than
-	// olderThan ago that no mobile ID holds: issued by an enrollment that
-	// never completed.
-	OrphanedCertificates(ctx context.Context, olderThan time.Duration) ([]string, error)
+	// RepairCertificates brings every certificate's status to what the
+	// state of the mobile ID it was issued to asks (held while inactive,
+	// revoked once locked or deleted or when it never became active), and
+	// revokes good certificates that no mobile ID holds, issued more than
+	// grace ago. Each change is audited and owes a CRL. It returns how
+	// many certificates it changed.
+	RepairCertificates(ctx context.Context, grace time.Duration) (int, error)
 
 	CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error
 	// ClaimChallenge consumes a challenge once.

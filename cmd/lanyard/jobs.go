@@ -9,8 +9,8 @@ import (
 
 // runJobs runs the background work of an instance until ctx ends: mail
 // (when SMTP is configured), keys recovered onto new devices, expired
-// activation codes, enrollments a stopped server left half done, expiry
-// reminders, and the CRL. Every job is safe to run on several instances at
+// activation codes, the CRL owed, what a stopped server left half done,
+// expiry reminders, and the CRL's refresh. Every job is safe to run on several instances at
 // once: each claims its work in the database.
 func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	fast := time.NewTicker(2 * time.Second)
@@ -34,6 +34,11 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			} else if n > 0 {
 				a.logger.Info("recovered keys onto new devices", "mobile_ids", n)
 			}
+			// Whichever instance changed a status, a CRL it owes is
+			// in the database, so any instance publishes it.
+			if err := a.ca.PublishOwedCRL(ctx); err != nil {
+				a.logger.Error("publish the CRL owed", "err", err)
+			}
 			if n, err := a.db.ExpireEnrollments(ctx); err != nil {
 				a.logger.Error("expire activation codes", "err", err)
 			} else if n > 0 {
@@ -41,9 +46,9 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			}
 		case <-medium.C:
 			if n, err := a.mobile.CleanUpInterrupted(ctx); err != nil {
-				a.logger.Error("clean up interrupted enrollments", "err", err)
+				a.logger.Error("repair what was left half done", "err", err)
 			} else if n > 0 {
-				a.logger.Warn("cleaned up interrupted enrollments", "count", n)
+				a.logger.Warn("repaired what was left half done", "count", n)
 			}
 			if n, err := a.mobile.SendExpiryReminders(ctx); err != nil {
 				a.logger.Error("send expiry reminders", "err", err)

@@ -36,6 +36,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := a.ensureAdmin(ctx, e); err != nil {
 		return err
 	}
+	if err := a.repair(ctx); err != nil {
+		return err
+	}
 
 	registry := prometheus.NewRegistry()
 	srv := &web.Server{
@@ -142,4 +145,21 @@ func (a *app) mailSender(e env) (*mail.Sender, error) {
 	return &mail.Sender{Outbox: a.outbox, Logger: a.logger, Config: mail.Config{
 		Addr: a.cfg.SMTPAddr, TLS: a.cfg.SMTPTLS, User: a.cfg.SMTPUser, Password: pw, From: a.cfg.MailFrom,
 	}}, nil
+}
+
+// repair mends what a stopped server left half done before the first
+// request: enrollments interrupted after their code was used, certificates
+// whose status does not match their mobile ID, and a CRL owed.
+func (a *app) repair(ctx context.Context) error {
+	n, err := a.mobile.Repair(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("repair at start: %w", err)
+	}
+	if n > 0 {
+		a.logger.Warn("repaired what a stopped server left half done", "count", n)
+	}
+	if err := a.ca.PublishOwedCRL(ctx); err != nil {
+		return fmt.Errorf("publish the CRL owed: %w", err)
+	}
+	return nil
 }

@@ -117,6 +117,8 @@ type Tx struct {
 	now    time.Time
 	writes int  // the writes so far, for the fault hook
 	failed bool // the fault hook abandoned the transaction
+	// crlOwed is set once the transaction marked a CRL owed.
+	crlOwed bool
 }
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
@@ -205,6 +207,19 @@ func decodeTime(v int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v).UTC()
+}
+
+// forUpdate is the clause that locks the rows a SELECT reads (of the table
+// with alias, in a join) until the transaction ends, on PostgreSQL. SQLite
+// transactions take the write lock when they begin, so it needs none.
+func (tx *Tx) forUpdate(alias string) string {
+	if tx.db.dialect != Postgres {
+		return ""
+	}
+	if alias == "" {
+		return " FOR UPDATE"
+	}
+	return " FOR UPDATE OF " + alias
 }
 
 // errNoRows reports whether err is sql.ErrNoRows.

@@ -166,23 +166,13 @@ func (db *DB) PeekActivationCode(ctx context.Context, codeHash []byte) (*lanyard
 	return findValidCode(ctx, db, codeHash, db.Now())
 }
 
-// ClaimActivationCode consumes a code. The conditional update makes two
-// apps racing with one code end with exactly one winner.
+// ClaimActivationCode consumes a code, one winner among racing callers.
 func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
 	var e *lanyard.Enrollment
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		if e, err = findValidCode(ctx, tx, codeHash, tx.now); err != nil {
-			return err
-		}
-		res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, updated_at = ? WHERE id = ? AND code_hash = ?`, encodeTime(tx.now), e.ID, codeHash)
-		if err != nil {
-			return fmt.Errorf("claim activation code: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return lanyard.Errorf(lanyard.ECONFLICT, "Another app enrolled with this activation code first.")
-		}
-		return tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
+		e, err = tx.claimCode(ctx, codeHash)
+		return err
 	})
 	if err != nil {
 		return nil, err

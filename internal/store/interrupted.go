@@ -47,18 +47,76 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 	return n, nil
 }
 
-// OrphanedCertificates lists valid certificates no mobile ID holds.
-func (db *DB) OrphanedCertificates(ctx context.Context, olderThan time.Duration) ([]string, error) {
-	serials, err := queryAll(ctx, db, `SELECT c.serial FROM certificates c
-		WHERE c.status = 'valid' AND c.issued_at < ?
-		AND NOT EXISTS (SELECT 1 FROM mobile_id_certificates mc WHERE mc.serial = c.serial)
-		ORDER BY c.issued_at LIMIT 100`,
-		[]any{encodeTime(db.Now().Add(-olderThan))}, func(s scanner) (string, error) {
-			var serial string
-			return serial, s.Scan(&serial)
-		})
-	if err != nil {
-		return nil, fmt.Errorf("find orphaned certificates: %w", err)
+// repairBatch bounds the certificates one repair transaction changes.
+const repairBatch = 200
+
+// RepairCertificates brings every certificate's status to what its mobile
+// ID's state asks, for whatever a crash or an older version left
+// mismatched: a good certificate of a mobile ID that is not active is held
+// (inactive) or revoked (locked, deleted, never activated), one on hold of
+// a locked or deleted mobile ID is revoked, and a good certificate that no
+// mobile ID holds, issued more than grace ago, is revoked. Each change is
+// audited and owes a CRL. It returns how many certificates it changed.
+func (db *DB) RepairCertificates(ctx context.Context, grace time.Duration) (int, error) {
+	total := 0
+	for {
+		n, err := db.repairBatch(ctx, grace)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("repair certificates: %w", err)
+		}
+		if n < repairBatch {
+			return total, nil
+		}
 	}
-	return serials, nil
+}
+
+// mismatch is a certificate whose status does not match its mobile ID.
+type mismatch struct {
+	serial   string
+	mobileID string
+	state    lanyard.MobileIDState
+}
+
+func (db *DB) repairBatch(ctx context.Context, grace time.Duration) (int, error) {
+	n := 0
+	err := db.inTx(ctx, func(tx *Tx) error {
+		n = 0
+		scan := func(s scanner) (mismatch, error) {
+			var m mismatch
+			return m, s.Scan(&m.serial, &m.mobileID, &m.state)
+		}
+		held, err := queryAll(ctx, tx, `SELECT c.serial, m.public_id, m.state FROM certificates c
+			JOIN mobile_id_certificates mc ON mc.serial = c.serial AND mc.recovered = 0
+			JOIN mobile_ids m ON m.id = mc.mobile_id
+			WHERE (c.status = ? AND m.state <> ?) OR (c.status = ? AND m.state IN (?, ?, ?))
+			ORDER BY c.id LIMIT ?`,
+			[]any{string(lanyard.CertificateValid), string(lanyard.MobileIDActive), string(lanyard.CertificateOnHold),
+				string(lanyard.MobileIDLocked), string(lanyard.MobileIDDeleted), string(lanyard.MobileIDRegistered), repairBatch}, scan)
+		if err != nil {
+			return err
+		}
+		orphans, err := queryAll(ctx, tx, `SELECT c.serial, '', 'deleted' FROM certificates c
+			WHERE c.status = ? AND c.issued_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM mobile_id_certificates mc WHERE mc.serial = c.serial)
+			ORDER BY c.id LIMIT ?`,
+			[]any{string(lanyard.CertificateValid), encodeTime(tx.now.Add(-grace)), repairBatch}, scan)
+		if err != nil {
+			return err
+		}
+		for _, m := range append(held, orphans...) {
+			why := "repair: the mobile ID " + m.mobileID + " is " + string(m.state)
+			if m.mobileID == "" {
+				why = "repair: no mobile ID holds the certificate"
+			}
+			action, change := statusFor(m.state, why)
+			if _, changed, err := tx.changeStatus(ctx, lanyard.SystemActor, m.serial, action, change); err != nil {
+				return err
+			} else if changed {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }
