@@ -103,9 +103,28 @@ type Enrollment struct {
 	UpdatedAt      time.Time
 }
 
+// ActivationCode is a new activation code as the store keeps it: only its
+// hash, with the mobile ID it registers (when the process has none yet)
+// and the mails that carry it.
+type ActivationCode struct {
+	Hash      []byte
+	ExpiresAt time.Time
+	MobileID  *MobileID
+	Mails     []Mail
+}
+
 // MobileIDStore keeps mobile IDs, enrollments and activation codes.
 type MobileIDStore interface {
 	CreateEnrollment(ctx context.Context, actor Actor, e *Enrollment) error
+	// OpenEnrollment starts the process e for its user in one
+	// transaction: the user's active or inactive mobile ID is locked with
+	// its certificates revoked when lockExisting confirms it (ECONFLICT
+	// when there is one and it does not), the user's open processes end,
+	// mobile IDs still waiting for the app are deleted, and e is created.
+	// With code, e's mobile ID is registered and the code issued with its
+	// mails, as SetActivationCode does; e.Step StepFinished ends the
+	// process there, as an operator's supply does.
+	OpenEnrollment(ctx context.Context, actor Actor, e *Enrollment, lockExisting bool, code *ActivationCode) error
 	FindEnrollment(ctx context.Context, userID int64, publicID string) (*Enrollment, error)
 	FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*Enrollment, error)
 	// FindOpenEnrollments lists a user's processes that have not ended.

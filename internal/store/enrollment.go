@@ -50,17 +50,7 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 
 // CreateEnrollment starts a process for a user.
 func (db *DB) CreateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		e.CreatedAt, e.UpdatedAt = tx.now, tx.now
-		err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
-			boolInt(e.ByEmail), encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
-		if err != nil {
-			return fmt.Errorf("insert enrollment: %w", err)
-		}
-		return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))
-	})
+	return db.inTx(ctx, func(tx *Tx) error { return tx.insertEnrollment(ctx, actor, e) })
 }
 
 // FindEnrollment returns a user's process; another user's is ENOTFOUND.
@@ -138,26 +128,7 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 // creates the registered mobile ID m when the process has none.
 func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if e.MobileID == 0 {
-			if err := tx.insertMobileID(ctx, m); err != nil {
-				return err
-			}
-			e.MobileID = m.ID
-			if err := tx.insertAudit(ctx, actor, "mobileid.register", m.PublicID, fmt.Sprintf("registered for user #%d, waiting for the app", m.UserID)); err != nil {
-				return err
-			}
-		}
-		e.Step, e.CodeExpiresAt, e.UpdatedAt = lanyard.StepActivation, expires, tx.now
-		_, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, code_hash = ?, code_expires_at = ?, mobile_id = ?, by_email = ?, updated_at = ? WHERE id = ?`,
-			string(e.Step), codeHash, encodeTime(expires), e.MobileID, boolInt(e.ByEmail), encodeTime(tx.now), e.ID)
-		if err != nil {
-			return fmt.Errorf("store activation code: %w", err)
-		}
-		if err := tx.queueMails(ctx, actor, mails...); err != nil {
-			return err
-		}
-		return tx.insertAudit(ctx, actor, "mobileid.code_issue", e.Process,
-			fmt.Sprintf("process %s: activation code issued, expires %s, by email %t", e.PublicID, expires.Format(time.RFC3339), e.ByEmail))
+		return tx.issueCode(ctx, actor, e, &lanyard.ActivationCode{Hash: codeHash, ExpiresAt: expires, MobileID: m, Mails: mails})
 	})
 }
 

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/store"
@@ -59,6 +61,20 @@ var wholeCases = []wholeCase{
 			_, err := f.users.SetUserState(context.Background(), lanyard.CLIActor, u.Username, lanyard.UserActive)
 			return err
 		}, certs, ocsp.Good
+	}},
+	{"supply a mobile ID in place of the active one", func(t *testing.T, f *fixture) (func() error, []lanyard.SignedCertificate, int) {
+		u := f.user(t)
+		_, certs := f.active(t, u)
+		f.registered(t, u) // a process still waiting for the app gives way too
+		return func() error {
+			e := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: "MobileIDProcSupplyMobileIDForUser", Step: lanyard.StepFinished,
+				Options: []byte("{}"), ByEmail: true}
+			m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
+				ProfileName: "MobileID", ServerName: "Smart ID", ProfileUser: u.Email}
+			code := &lanyard.ActivationCode{Hash: []byte(rand.Text()), ExpiresAt: time.Now().Add(time.Hour), MobileID: m,
+				Mails: []lanyard.Mail{{To: u.Email, Subject: "Your QR code", Text: "scan it", Kind: "qr_code"}}}
+			return f.db.OpenEnrollment(context.Background(), lanyard.CLIActor, e, true, code)
+		}, certs, ocsp.Revoked
 	}},
 	{"lock a user", func(t *testing.T, f *fixture) (func() error, []lanyard.SignedCertificate, int) {
 		u := f.user(t)
