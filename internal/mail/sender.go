@@ -50,6 +50,9 @@ type Sender struct {
 	Now func() time.Time
 	// Delivered counts attempts by result (sent, failed); nil counts nothing.
 	Delivered *prometheus.CounterVec
+	// RetryAfter is the wait after a first failed attempt (default 30
+	// s); it doubles with each further failure, up to an hour.
+	RetryAfter time.Duration
 	// Lease is how long one delivery attempt holds its mail (default two
 	// minutes); the attempt gives up after half of it, so no other
 	// instance sends the mail while it may still be sending.
@@ -93,8 +96,17 @@ func (s *Sender) lease() time.Duration {
 
 // Backoff returns the delay before the next attempt after attempts failed
 // ones: 30 s, 1 min, 2 min, … up to an hour.
-func Backoff(attempts int) time.Duration {
-	d := 30 * time.Second
+func Backoff(attempts int) time.Duration { return backoff(30*time.Second, attempts) }
+
+func (s *Sender) backoff(attempts int) time.Duration {
+	if s.RetryAfter > 0 {
+		return backoff(s.RetryAfter, attempts)
+	}
+	return Backoff(attempts)
+}
+
+func backoff(first time.Duration, attempts int) time.Duration {
+	d := first
 	for range min(attempts, 7) {
 		d *= 2
 	}
@@ -145,7 +157,7 @@ func (s *Sender) deliver(ctx context.Context, client *gomail.Client, d *store.Du
 	}
 	if err != nil {
 		s.count("failed")
-		retry := s.now().Add(Backoff(d.Attempts))
+		retry := s.now().Add(s.backoff(d.Attempts))
 		s.Logger.Warn("mail not delivered; will retry", "mail", d.ID, "kind", d.Mail.Kind, "attempt", d.Attempts+1, "retry_at", retry, "err", err)
 		return false, s.record(s.Outbox.MarkMailFailed(context.WithoutCancel(ctx), d, err.Error(), retry), d)
 	}
