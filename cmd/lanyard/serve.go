@@ -49,7 +49,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		SecureCookies:  cfg.CookieSecure == "always" || (cfg.CookieSecure == "auto" && strings.HasPrefix(cfg.BaseURL(), "https://")),
 		LoginUserLimit: cfg.LoginUserLimit, LoginAddrLimit: cfg.LoginAddrLimit, LoginWindow: cfg.LoginWindow,
 	}
-	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry}
+	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry, Ready: a.db.Ready}
 	srv.PKI = a.ca.Handler()
 	srv.Mount = func(mux *http.ServeMux) {
 		api.RegisterRoutes(mux)
