@@ -63,27 +63,50 @@ var invariants = []struct{ name, query string }{
 
 // checkInvariants counts the violations of every invariant in the
 // database, and of the CRL served: every revocation not expired must be
-// in it. It logs each violation and returns how many there were.
+// in it. It reports each violation and returns how many there were.
 func checkInvariants(t *testing.T, in instance, s *server) int {
+	t.Helper()
+	r := fetch(t, nil, s.url+"/pki/crl", nil)
+	found := violations(t, in, []byte(r.body))
+	for _, v := range found {
+		t.Error(v)
+	}
+	return len(found)
+}
+
+// latestCRL returns the newest CRL in the database, as any instance
+// serves it.
+func latestCRL(t *testing.T, in instance) []byte {
+	t.Helper()
+	db, _ := openData(t, in)
+	defer db.Close()
+	var der []byte
+	if err := db.QueryRow(`SELECT der FROM crls ORDER BY number DESC LIMIT 1`).Scan(&der); err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// violations lists what breaks an invariant in the database, and the
+// revocations not expired that the CRL crlDER does not list.
+func violations(t *testing.T, in instance, crlDER []byte) []string {
 	t.Helper()
 	db, q := openData(t, in)
 	defer db.Close()
-	violations := 0
+	var found []string
 	for _, inv := range invariants {
 		var n int
 		if err := db.QueryRow(q(inv.query)).Scan(&n); err != nil {
 			t.Fatalf("check %s: %v", inv.name, err)
 		}
 		if n > 0 {
-			t.Errorf("%d %s", n, inv.name)
-			violations += n
+			found = append(found, fmt.Sprintf("%d %s", n, inv.name))
 		}
 	}
 	if in.db == "" {
 		var ok string
 		if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-			t.Errorf("integrity check: %q, %v", ok, err)
-			violations++
+			found = append(found, fmt.Sprintf("integrity check: %q, %v", ok, err))
 		}
 	}
 	rows, err := db.Query(q(`SELECT serial FROM certificates WHERE status <> 'valid' AND not_after >= ?`), time.Now().UnixMicro())
@@ -99,8 +122,7 @@ func checkInvariants(t *testing.T, in instance, s *server) int {
 		revoked = append(revoked, serial)
 	}
 	rows.Close()
-	r := fetch(t, nil, s.url+"/pki/crl", nil)
-	crl, err := x509.ParseRevocationList([]byte(r.body))
+	crl, err := x509.ParseRevocationList(crlDER)
 	if err != nil {
 		t.Fatalf("parse the CRL: %v", err)
 	}
@@ -116,8 +138,7 @@ func checkInvariants(t *testing.T, in instance, s *server) int {
 		}
 	}
 	if missing > 0 {
-		t.Errorf("%d of %d revoked certificates missing from the CRL", missing, len(revoked))
-		violations += missing
+		found = append(found, fmt.Sprintf("%d of %d revoked certificates missing from the CRL", missing, len(revoked)))
 	}
-	return violations
+	return found
 }

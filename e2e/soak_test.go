@@ -102,3 +102,55 @@ func countMobileIDs(t *testing.T, in instance) int {
 	}
 	return n
 }
+
+// TestSoakKillClusterMember runs two instances on one PostgreSQL database
+// and kills the one under load again and again: after each kill, the
+// instance that lives on publishes the CRL its partner owed, so that the
+// newest CRL in the database lists every revocation within seconds,
+// before the killed instance is back.
+func TestSoakKillClusterMember(t *testing.T) {
+	kills := soakKills(t)
+	const users, password = 4, "cluster password 1234"
+	in := newInstance(t, "postgres")
+	var csv strings.Builder
+	csv.WriteString("username,email,common_name,state,roles,password\n")
+	for i := 1; i <= users; i++ {
+		fmt.Fprintf(&csv, "benchuser%d,benchuser%d@cluster.invalid,Cluster User %d,active,user,%s\n", i, i, i, password)
+	}
+	dir := t.TempDir()
+	mustLanyard(t, append([]string{"user", "import", writeFile(t, dir, "users.csv", csv.String())}, in.args()...)...)
+	pwFile := writeFile(t, dir, "password", password+"\n")
+	survivor := startServer(t, in, "--log-level", "warn")
+	survivor.waitReady()
+	var caughtUp []time.Duration
+	for range kills {
+		s := startServer(t, in, "--log-level", "warn")
+		s.waitReady()
+		bench := exec.Command(lanyardBin, "bench", "--url", s.url, "--users", strconv.Itoa(users), "--concurrency", "2",
+			"--duration", "1m", "--give-up-after", "1m", "--password-file", pwFile)
+		bench.Env = childEnv()
+		if err := bench.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500*time.Millisecond + rand.N(1000*time.Millisecond))
+		if err := s.cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		<-s.done
+		bench.Process.Kill()
+		bench.Wait()
+		killed := time.Now()
+		var last []string
+		if !waitFor(15*time.Second, func() bool {
+			last = violations(t, in, latestCRL(t, in))
+			return len(last) == 0
+		}) {
+			t.Fatalf("15 s after the kill: %v", last)
+		}
+		caughtUp = append(caughtUp, time.Since(killed))
+	}
+	slices.Sort(caughtUp)
+	t.Logf("%d kills of one of two instances; the survivor's CRL listed every revocation %s (median) to %s (max) after the kill",
+		kills, caughtUp[len(caughtUp)/2].Round(time.Millisecond), caughtUp[len(caughtUp)-1].Round(time.Millisecond))
+	survivor.stopOK()
+}
