@@ -130,7 +130,9 @@ func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.E
 		signed = append(signed, lanyard.SignedCertificate{Certificate: cert})
 	}
 	m.DeviceName, m.TransportKey = strings.TrimSpace(req.DeviceName), req.TransportKey
-	m.RecoveryPending = s.recoveryWanted(ctx, e, o)
+	if m.RecoveryPending, err = s.recoveryWanted(ctx, e, o); err != nil {
+		return nil, err
+	}
 	if _, err := s.Store.EnrollMobileID(ctx, *actor, codeHash, m, signed, mailsIf(o.NotifyUser, createdMail(u, m))...); err != nil {
 		return nil, err
 	}
@@ -140,12 +142,19 @@ func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.E
 	return res, nil
 }
 
-// recoveryWanted reports whether archived keys are to be delivered.
-func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o options.MobileID) bool {
+// recoveryWanted reports whether archived keys are to be delivered: those
+// chosen in the manual form, or with automatic recovery any the user has
+// (the new mobile ID's own are not recorded yet), so that the recovery
+// job is queued only when there is something to recover.
+func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o options.MobileID) (bool, error) {
 	if o.EncryptionRecovery == options.RecoveryManual {
-		return len(e.RecoverSerials) > 0
+		return len(e.RecoverSerials) > 0, nil
 	}
-	return o.RecoverLatest > 0
+	if o.RecoverLatest <= 0 {
+		return false, nil
+	}
+	archived, err := s.Certs.FindArchivedCertificates(ctx, e.UserID)
+	return len(archived) > 0, err
 }
 
 // distinctKeys refuses one key for two usages: a signature key must not

@@ -5,10 +5,12 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"testing"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
+	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
 // getMobileID runs "Get mobile ID" for u from the first step to Next, with
@@ -51,5 +53,60 @@ func (e *env) enrollRequest(t *testing.T, link string) mobileid.EnrollRequest {
 	return mobileid.EnrollRequest{
 		Code: code, DeviceName: "test phone", TransportKey: transport.PublicKey().Bytes(),
 		CSRs: map[lanyard.CertificateUsage][]byte{lanyard.UsageSignature: csr(t), lanyard.UsageAuthentication: csr(t)},
+	}
+}
+
+// TestRecoveryQueuedOnlyWithSomethingToRecover gets a first mobile ID for a
+// user without archived keys: with automatic recovery nothing is queued,
+// so the recovery job has no work for it.
+func TestRecoveryQueuedOnlyWithSomethingToRecover(t *testing.T) {
+	e := newEnv(t, testenv.DSN(t, "sqlite"))
+	u := e.addUser(t, "alice")
+	m := e.getMobileID(t, u, false)
+	if m.RecoveryPending {
+		t.Fatal("recovery pending with nothing archived")
+	}
+	if pending, err := e.db.PendingRecoveries(context.Background(), 10); err != nil || len(pending) != 0 {
+		t.Fatalf("%d recoveries pending: %v", len(pending), err)
+	}
+}
+
+// TestRecoveryJobSkipsAFailingMobileID queues two recoveries, the first of
+// which cannot be served (its process's options are unreadable): the job
+// serves the second and leaves the first for later.
+func TestRecoveryJobSkipsAFailingMobileID(t *testing.T) {
+	e := newEnv(t, testenv.DSN(t, "sqlite"))
+	ctx := context.Background()
+	var ms []*lanyard.MobileID
+	for i, opts := range []string{"{", "{}"} {
+		u := e.addUser(t, []string{"bob", "carol"}[i])
+		m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: mobileid.GetProcess,
+			ProfileName: "MobileID", ServerName: "Smart ID", ProfileUser: u.Email, DeviceName: "phone", TransportKey: make([]byte, 32), RecoveryPending: true}
+		en := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: m.Process, Step: lanyard.StepActivation, Options: []byte(opts)}
+		if err := e.db.CreateEnrollment(ctx, lanyard.SystemActor, en); err != nil {
+			t.Fatal(err)
+		}
+		code := mobileid.HashCode(rand.Text())
+		if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, code, time.Now().Add(time.Hour), m); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.ca.SignCertificate(u, lanyard.UsageSignature, csr(t), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.EnrollMobileID(ctx, lanyard.SystemActor, code, m, []lanyard.SignedCertificate{{Certificate: c}}); err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	n, err := e.svc.RunRecoveries(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("served %d, %v", n, err)
+	}
+	for i, want := range []bool{true, false} {
+		m, err := e.db.FindMobileID(ctx, ms[i].ID)
+		if err != nil || m.RecoveryPending != want {
+			t.Fatalf("mobile ID %d: pending %t, want %t (%v)", i, m.RecoveryPending, want, err)
+		}
 	}
 }

@@ -20,12 +20,17 @@ func (s *Service) RunRecoveries(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// One mobile ID that fails is logged and skipped, so that it holds up
+	// no other.
+	n := 0
 	for _, m := range ms {
 		if err := s.recover(ctx, m); err != nil {
-			return 0, fmt.Errorf("recover keys for %s: %w", m.PublicID, err)
+			s.Logger.Error("recover keys", "mobile_id", m.PublicID, "err", err)
+			continue
 		}
+		n++
 	}
-	return len(ms), nil
+	return n, nil
 }
 
 func (s *Service) recover(ctx context.Context, m *lanyard.MobileID) error {
