@@ -143,6 +143,11 @@ type MobileIDStore interface {
 	// ClaimActivationCode consumes a code: exactly one caller gets the
 	// enrollment; later callers get ENOTFOUND, expired codes EEXPIRED.
 	ClaimActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
+	// FindEnrollmentByUsedCode returns the process whose code was used
+	// with codeHash while the code would still be valid, so that an app
+	// that lost the answer to its enrollment can ask again; ENOTFOUND
+	// otherwise.
+	FindEnrollmentByUsedCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
 
 	FindMobileID(ctx context.Context, id int64) (*MobileID, error)
 	FindMobileIDByPublicID(ctx context.Context, publicID string) (*MobileID, error)

@@ -67,14 +67,17 @@ type EnrollResult struct {
 // behind: the signed certificates were never delivered and stay unknown to
 // OCSP. A refusal there (the user no longer active, the mobile ID no longer
 // waiting) fails the process and tells the user; an internal failure
-// leaves the code good for the app to retry.
+// leaves the code good for the app to retry. An app that enrolled and lost
+// the answer gets the same answer again for the same code and keys.
 func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
 	codeHash := HashCode(req.Code)
 	e, err := s.Store.PeekActivationCode(ctx, codeHash)
-	if err != nil {
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return s.enrolledAlready(ctx, codeHash, req, err)
+	} else if err != nil {
 		return nil, err
 	}
 	if err := s.checkRequests(ctx, e, req); err != nil {

@@ -110,3 +110,50 @@ func TestRecoveryJobSkipsAFailingMobileID(t *testing.T) {
 		}
 	}
 }
+
+// TestEnrollAgainAfterALostAnswer sends the same enrollment twice, as an
+// app does that lost the answer: the second gets the same mobile ID and
+// certificates, and nothing new is issued. Another app with the used code
+// is refused.
+func TestEnrollAgainAfterALostAnswer(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ctx := context.Background()
+		u := e.addUser(t, "alice")
+		actor := lanyard.Actor{Username: u.Username}
+		en, err := e.svc.Start(ctx, actor, u.ID, mobileid.StartRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.svc.Activate(ctx, actor, u.ID, en.PublicID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := e.enrollRequest(t, a.Link)
+		first, err := e.svc.Enroll(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := e.svc.Enroll(ctx, req)
+		if err != nil {
+			t.Fatalf("the same enrollment again: %v", err)
+		}
+		if again.MobileID.PublicID != first.MobileID.PublicID || len(again.Certificates) != len(first.Certificates) {
+			t.Fatalf("answered %s with %d certificates, first %s with %d", again.MobileID.PublicID, len(again.Certificates),
+				first.MobileID.PublicID, len(first.Certificates))
+		}
+		for i := range first.Certificates {
+			if again.Certificates[i].Serial != first.Certificates[i].Serial {
+				t.Fatalf("certificate %d: %s, first %s", i, again.Certificates[i].Serial, first.Certificates[i].Serial)
+			}
+		}
+		certs, _ := e.ca.FindCertificatesByUser(ctx, u.ID)
+		if len(certs) != len(first.Certificates) {
+			t.Fatalf("%d certificates issued for %d", len(certs), len(first.Certificates))
+		}
+		other := e.enrollRequest(t, a.Link)
+		if _, err := e.svc.Enroll(ctx, other); lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
+			t.Fatalf("another app with the used code: %v", err)
+		}
+	})
+}

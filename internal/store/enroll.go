@@ -49,7 +49,8 @@ func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollme
 	if err != nil {
 		return nil, err
 	}
-	res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, updated_at = ? WHERE id = ? AND code_hash = ?`, encodeTime(tx.now), e.ID, codeHash)
+	res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ? WHERE id = ? AND code_hash = ?`,
+		encodeTime(tx.now), e.ID, codeHash)
 	if err != nil {
 		return nil, fmt.Errorf("claim activation code: %w", err)
 	}
@@ -97,4 +98,15 @@ func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lany
 	m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
 	return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,
 		fmt.Sprintf("process %s: active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
+}
+
+// FindEnrollmentByUsedCode returns the process whose activation code was
+// used with the hash codeHash while the code would still be valid; any
+// other is ENOTFOUND.
+func (db *DB) FindEnrollmentByUsedCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
+	e, err := findEnrollment(ctx, db, `used_code_hash = ? AND code_expires_at > ?`, codeHash, encodeTime(db.Now()))
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+	}
+	return e, err
 }
