@@ -151,21 +151,25 @@ func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyar
 	return e, nil
 }
 
-// ExpireEnrollments ends processes whose code expired unused.
+// ExpireEnrollments ends processes whose code expired unused. The job
+// runs every few seconds on every instance, so it looks outside any
+// transaction (on an index) and opens one only when a code expired.
 func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
+	expired, err := queryAll(ctx, db, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash IS NOT NULL AND code_expires_at <= ?`,
+		[]any{encodeTime(db.Now())}, scanEnrollment)
+	if err != nil || len(expired) == 0 {
+		return 0, err
+	}
 	var n int
-	err := db.inTx(ctx, func(tx *Tx) error {
-		expired, err := queryAll(ctx, tx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash IS NOT NULL AND code_expires_at <= ?`,
-			[]any{encodeTime(tx.now)}, scanEnrollment)
-		if err != nil {
-			return err
-		}
+	err = db.inTx(ctx, func(tx *Tx) error {
+		n = 0
 		for _, e := range expired {
 			// The condition makes the update a claim: when instances of a
-			// cluster run the job together, each process ends once.
+			// cluster run the job together, each process ends once, and
+			// a code issued again meanwhile is not ended.
 			res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, step = CASE WHEN step = ? THEN ? ELSE step END, updated_at = ?
-				WHERE id = ? AND code_hash IS NOT NULL`,
-				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID)
+				WHERE id = ? AND code_hash IS NOT NULL AND code_expires_at <= ?`,
+				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID, encodeTime(tx.now))
 			if err != nil {
 				return err
 			}

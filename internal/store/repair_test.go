@@ -131,3 +131,28 @@ func TestRepairCertificates(t *testing.T) {
 		}
 	})
 }
+
+// TestIdleJobsWriteNothing runs the periodic jobs with nothing to do: they
+// only read, outside any transaction, so that on SQLite they never hold
+// the write lock that every change waits for.
+func TestIdleJobsWriteNothing(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		f := newFixture(t, dsn)
+		f.active(t, f.user(t))
+		f.registered(t, f.user(t))
+		before := f.db.Counters()
+		if n, err := f.db.ExpireEnrollments(ctx); err != nil || n != 0 {
+			t.Fatalf("expire: %d, %v", n, err)
+		}
+		if n, err := f.db.FailInterrupted(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("fail interrupted: %d, %v", n, err)
+		}
+		if n, err := f.db.RepairCertificates(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("repair: %d, %v", n, err)
+		}
+		if after := f.db.Counters(); after.Transactions != before.Transactions {
+			t.Fatalf("%d transactions for nothing to do", after.Transactions-before.Transactions)
+		}
+	})
+}

@@ -3,3 +3,5 @@
 -- same mobile ID, while the code would still have been valid.
 ALTER TABLE enrollments ADD COLUMN used_code_hash BYTEA;
 CREATE INDEX enrollments_used_code ON enrollments(used_code_hash);
+-- The expiry job looks for codes that expired every few seconds.
+CREATE INDEX enrollments_code_expires ON enrollments(code_expires_at) WHERE code_hash IS NOT NULL;
