@@ -188,6 +188,11 @@ type MobileIDStore interface {
 	// many certificates it changed.
 	RepairCertificates(ctx context.Context, grace time.Duration) (int, error)
 
+	// RememberDeviceRequest records a device-signed request by the hash
+	// of its signature until expires; one recorded already gives
+	// ECONFLICT, so a replayed request is refused.
+	RememberDeviceRequest(ctx context.Context, mobileID int64, signatureHash []byte, expires time.Time) error
+
 	CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error
 	// ClaimChallenge consumes a challenge once.
 	ClaimChallenge(ctx context.Context, publicID string) ([]byte, error)

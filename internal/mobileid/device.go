@@ -60,6 +60,15 @@ func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lan
 	if !signedBy(parsed, appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body), r.Signature) {
 		return nil, unauthorized()
 	}
+	// A request is accepted once: it is remembered for as long as its
+	// timestamp would let it in.
+	sig := sha256.Sum256(r.Signature)
+	err = s.Store.RememberDeviceRequest(ctx, m.ID, sig[:], time.Unix(ts, 0).Add(appclient.MaxClockSkew))
+	if lanyard.ErrorCode(err) == lanyard.ECONFLICT {
+		return nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request was sent before; a replayed request is refused.")
+	} else if err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
