@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -117,7 +118,8 @@ type Tx struct {
 	now    time.Time
 	writes int  // the writes so far, for the fault hook
 	failed bool // the fault hook abandoned the transaction
-	// crlOwed is set once the transaction marked a CRL owed.
+	// crlOwed is set once the transaction changed a certificate status:
+	// the CRL generation grows at the commit.
 	crlOwed bool
 }
 
@@ -131,7 +133,10 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	return &Tx{tx: tx, db: db, now: db.Now().UTC()}, nil
 }
 
-func (tx *Tx) commit() error {
+func (tx *Tx) commit(ctx context.Context) error {
+	if err := tx.writeCRLOwed(ctx); err != nil {
+		return err
+	}
 	if tx.failed || tx.db.failWrite != nil && tx.db.failWrite(tx.writes+1) {
 		_ = tx.tx.Rollback()
 		return fmt.Errorf("commit: %w", errInjected)
@@ -155,7 +160,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.commit()
+	return tx.commit(ctx)
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -207,6 +212,25 @@ func decodeTime(v int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v).UTC()
+}
+
+// lockUser locks the user's row until tx ends, on PostgreSQL: every
+// transaction that changes several rows of one user's mobile IDs,
+// processes and certificates takes it first, so that two of them never
+// wait for each other's rows. SQLite transactions take the write lock when
+// they begin, so it needs none.
+func (tx *Tx) lockUser(ctx context.Context, userID int64) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	var id int64
+	err := tx.queryRow(ctx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID).Scan(&id)
+	if errNoRows(err) {
+		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
+	} else if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	return nil
 }
 
 // forUpdate is the clause that locks the rows a SELECT reads (of the table

@@ -49,6 +49,9 @@ func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollme
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.lockUser(ctx, e.UserID); err != nil {
+		return nil, err
+	}
 	res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ? WHERE id = ? AND code_hash = ?`,
 		encodeTime(tx.now), e.ID, codeHash)
 	if err != nil {
@@ -63,7 +66,7 @@ func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollme
 // checkUserActive refuses a user who is not active, as enrollment must.
 func (tx *Tx) checkUserActive(ctx context.Context, userID int64) error {
 	var username, state string
-	err := tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ?`+tx.forUpdate(""), userID).Scan(&username, &state)
+	err := tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ?`, userID).Scan(&username, &state)
 	if errNoRows(err) {
 		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
 	} else if err != nil {

@@ -103,6 +103,9 @@ func (tx *Tx) deleteWaitingMobileID(ctx context.Context, id int64) error {
 // mobile ID waiting for it is deleted, in the same transaction.
 func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
+			return err
+		}
 		e.UpdatedAt = tx.now
 		ended := e.Step == lanyard.StepCancelled || e.Step == lanyard.StepFailed
 		if ended {
@@ -128,6 +131,9 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 // creates the registered mobile ID m when the process has none.
 func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
+			return err
+		}
 		return tx.issueCode(ctx, actor, e, &lanyard.ActivationCode{Hash: codeHash, ExpiresAt: expires, MobileID: m, Mails: mails})
 	})
 }
@@ -153,17 +159,21 @@ func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyar
 
 // ExpireEnrollments ends processes whose code expired unused. The job
 // runs every few seconds on every instance, so it looks outside any
-// transaction (on an index) and opens one only when a code expired.
+// transaction (on an index) and opens one only for each code that expired.
 func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 	expired, err := queryAll(ctx, db, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash IS NOT NULL AND code_expires_at <= ?`,
 		[]any{encodeTime(db.Now())}, scanEnrollment)
 	if err != nil || len(expired) == 0 {
 		return 0, err
 	}
-	var n int
-	err = db.inTx(ctx, func(tx *Tx) error {
-		n = 0
-		for _, e := range expired {
+	n := 0
+	for _, e := range expired {
+		ended := false
+		err := db.inTx(ctx, func(tx *Tx) error {
+			ended = false
+			if err := tx.lockUser(ctx, e.UserID); err != nil {
+				return err
+			}
 			// The condition makes the update a claim: when instances of a
 			// cluster run the job together, each process ends once, and
 			// a code issued again meanwhile is not ended.
@@ -174,20 +184,20 @@ func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
 				return err
 			}
 			if rows, _ := res.RowsAffected(); rows != 1 {
-				continue
+				return nil
 			}
-			n++
+			ended = true
 			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
 				return err
 			}
-			if err := tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.code_expire", e.Process, fmt.Sprintf("process %s: activation code expired unused", e.PublicID)); err != nil {
-				return err
-			}
+			return tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.code_expire", e.Process, fmt.Sprintf("process %s: activation code expired unused", e.PublicID))
+		})
+		if err != nil {
+			return n, fmt.Errorf("expire enrollments: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("expire enrollments: %w", err)
+		if ended {
+			n++
+		}
 	}
 	return n, nil
 }

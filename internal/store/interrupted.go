@@ -10,8 +10,8 @@ import (
 
 // FailInterrupted ends enrollments interrupted between the use of their
 // code and the activation of their mobile ID. The scan reads outside any
-// transaction, so that on SQLite it holds up no writer; only what it finds
-// is changed in one.
+// transaction, so that on SQLite it holds up no writer; each process it
+// finds is failed in a transaction of its own.
 func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int, error) {
 	stuck, err := queryAll(ctx, db, `SELECT `+prefixed("e.", enrollmentColumns)+` FROM enrollments e JOIN mobile_ids m ON m.id = e.mobile_id
 		WHERE e.code_hash IS NULL AND m.state = ? AND e.step IN (?, ?) AND e.updated_at < ?`,
@@ -20,10 +20,14 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 	if err != nil || len(stuck) == 0 {
 		return 0, err
 	}
-	var n int
-	err = db.inTx(ctx, func(tx *Tx) error {
-		n = 0
-		for _, e := range stuck {
+	n := 0
+	for _, e := range stuck {
+		failed := false
+		err := db.inTx(ctx, func(tx *Tx) error {
+			failed = false
+			if err := tx.lockUser(ctx, e.UserID); err != nil {
+				return err
+			}
 			// A claim, as in ExpireEnrollments: each process fails once.
 			res, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, updated_at = ? WHERE id = ? AND code_hash IS NULL AND step IN (?, ?)`,
 				string(lanyard.StepFailed), encodeTime(tx.now), e.ID, string(lanyard.StepActivation), string(lanyard.StepFinished))
@@ -31,21 +35,21 @@ func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int
 				return err
 			}
 			if rows, _ := res.RowsAffected(); rows != 1 {
-				continue
+				return nil
 			}
-			n++
+			failed = true
 			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
 				return err
 			}
-			if err := tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.process_fail", e.Process,
-				fmt.Sprintf("process %s: interrupted after its code was used; the mobile ID was not created", e.PublicID)); err != nil {
-				return err
-			}
+			return tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.process_fail", e.Process,
+				fmt.Sprintf("process %s: interrupted after its code was used; the mobile ID was not created", e.PublicID))
+		})
+		if err != nil {
+			return n, fmt.Errorf("fail interrupted enrollments: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("fail interrupted enrollments: %w", err)
+		if failed {
+			n++
+		}
 	}
 	return n, nil
 }
@@ -59,9 +63,9 @@ const repairBatch = 200
 // (inactive) or revoked (locked, deleted, never activated), one on hold of
 // a locked or deleted mobile ID is revoked, and a good certificate that no
 // mobile ID holds, issued more than grace ago, is revoked. Each change is
-// audited and owes a CRL. The scans read outside any transaction; what
-// they find is checked again, and changed, in one. It returns how many
-// certificates it changed.
+// audited and owes a CRL. The scans read outside any transaction; each
+// certificate they find is checked again, and changed, in a transaction
+// of its own. It returns how many certificates it changed.
 func (db *DB) RepairCertificates(ctx context.Context, grace time.Duration) (int, error) {
 	total := 0
 	for {
@@ -87,6 +91,7 @@ func (db *DB) RepairCertificates(ctx context.Context, grace time.Duration) (int,
 // mobileID is 0 for a certificate that no mobile ID holds.
 type mismatch struct {
 	serial   string
+	userID   int64
 	mobileID int64
 }
 
@@ -94,9 +99,9 @@ type mismatch struct {
 func (db *DB) mismatches(ctx context.Context, grace time.Duration) ([]mismatch, error) {
 	scan := func(s scanner) (mismatch, error) {
 		var m mismatch
-		return m, s.Scan(&m.serial, &m.mobileID)
+		return m, s.Scan(&m.serial, &m.userID, &m.mobileID)
 	}
-	held, err := queryAll(ctx, db, `SELECT c.serial, m.id FROM certificates c
+	held, err := queryAll(ctx, db, `SELECT c.serial, c.user_id, m.id FROM certificates c
 		JOIN mobile_id_certificates mc ON mc.serial = c.serial AND mc.recovered = 0
 		JOIN mobile_ids m ON m.id = mc.mobile_id
 		WHERE (c.status = ? AND m.state <> ?) OR (c.status = ? AND m.state IN (?, ?, ?))
@@ -106,7 +111,7 @@ func (db *DB) mismatches(ctx context.Context, grace time.Duration) ([]mismatch, 
 	if err != nil {
 		return nil, err
 	}
-	orphans, err := queryAll(ctx, db, `SELECT c.serial, 0 FROM certificates c
+	orphans, err := queryAll(ctx, db, `SELECT c.serial, c.user_id, 0 FROM certificates c
 		WHERE c.status = ? AND c.issued_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM mobile_id_certificates mc WHERE mc.serial = c.serial)
 		ORDER BY c.id LIMIT ?`,
@@ -118,29 +123,32 @@ func (db *DB) mismatches(ctx context.Context, grace time.Duration) ([]mismatch, 
 }
 
 // repair brings the certificates found to match, each against the state
-// its mobile ID has now, in one transaction.
+// its mobile ID has now, each in a transaction of its own.
 func (db *DB) repair(ctx context.Context, found []mismatch) (int, error) {
 	n := 0
-	err := db.inTx(ctx, func(tx *Tx) error {
-		n = 0
-		for _, f := range found {
-			state, why, err := tx.ownerState(ctx, f)
-			if err != nil {
+	for _, f := range found {
+		changed := false
+		err := db.inTx(ctx, func(tx *Tx) error {
+			changed = false
+			if err := tx.lockUser(ctx, f.userID); err != nil {
 				return err
 			}
-			if state == lanyard.MobileIDActive {
-				continue // matched meanwhile; a repair never releases
+			state, why, err := tx.ownerState(ctx, f)
+			if err != nil || state == lanyard.MobileIDActive {
+				return err // matched meanwhile; a repair never releases
 			}
 			action, change := statusFor(state, why)
-			if _, changed, err := tx.changeStatus(ctx, lanyard.SystemActor, f.serial, action, change); err != nil {
-				return err
-			} else if changed {
-				n++
-			}
+			_, changed, err = tx.changeStatus(ctx, lanyard.SystemActor, f.serial, action, change)
+			return err
+		})
+		if err != nil {
+			return n, err
 		}
-		return nil
-	})
-	return n, err
+		if changed {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // ownerState returns the state the certificate of f must follow, read in

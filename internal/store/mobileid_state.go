@@ -15,6 +15,9 @@ import (
 // deleted is final.
 func (db *DB) SetMobileIDState(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, state lanyard.MobileIDState, detail string) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, m.UserID); err != nil {
+			return err
+		}
 		cur, err := tx.setMobileIDState(ctx, actor, m.ID, state, detail)
 		if err != nil {
 			return err

@@ -16,6 +16,9 @@ import (
 // the activation code issued with its mails.
 func (db *DB) OpenEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, lockExisting bool, code *lanyard.ActivationCode) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
+			return err
+		}
 		if err := tx.replaceMobileIDs(ctx, actor, e.UserID, lockExisting); err != nil {
 			return err
 		}

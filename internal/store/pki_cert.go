@@ -180,9 +180,7 @@ func (tx *Tx) changeStatus(ctx context.Context, actor lanyard.Actor, serial, act
 	} else if n != 1 {
 		return nil, false, errStatusRaced
 	}
-	if err := tx.markCRLOwed(ctx); err != nil {
-		return nil, false, err
-	}
+	tx.markCRLOwed()
 	return cert, true, tx.insertAudit(ctx, actor, action, serial, detail)
 }
 

@@ -67,14 +67,19 @@ func (s *PKIStore) CRLOwed(ctx context.Context) (bool, error) {
 }
 
 // markCRLOwed records in tx that a certificate status changed, so that a
-// CRL is owed from the moment tx commits; once per transaction is enough.
-func (tx *Tx) markCRLOwed(ctx context.Context) error {
-	if tx.crlOwed {
+// CRL is owed from the moment tx commits. The generation grows at the
+// commit, once per transaction: its row is the one every such transaction
+// of the cluster writes, so it is locked last and for the shortest time.
+func (tx *Tx) markCRLOwed() { tx.crlOwed = true }
+
+// writeCRLOwed adds one to the CRL generation if tx changed a status.
+func (tx *Tx) writeCRLOwed(ctx context.Context) error {
+	if !tx.crlOwed {
 		return nil
 	}
+	tx.crlOwed = false
 	if _, err := tx.exec(ctx, `UPDATE crl_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("mark CRL owed: %w", err)
 	}
-	tx.crlOwed = true
 	return nil
 }
