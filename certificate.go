@@ -104,6 +104,28 @@ func (c *Certificate) Release() (changed bool, err error) {
 	return true, nil
 }
 
+// ArchivedKey is a server-made private key kept for recovery. The key is
+// encrypted under its own data key, which is wrapped by the key-recovery
+// key; nothing in it is in clear.
+type ArchivedKey struct {
+	ID         int64
+	UserID     int64
+	Serial     string
+	Algorithm  string // e.g. "rsa-2048"
+	WrappedKey []byte // the data key, sealed by the key-recovery key
+	Ciphertext []byte // the PKCS#8 private key, sealed by the data key
+	CreatedAt  time.Time
+}
+
+// SignedCertificate is a certificate the CA signed and nothing recorded
+// yet, with the sealed archive of its key when the server made the key.
+// The store records it in the transaction that hands it to a mobile ID, so
+// a certificate is known to OCSP exactly when it was delivered.
+type SignedCertificate struct {
+	Certificate *Certificate
+	Archive     *ArchivedKey
+}
+
 // CertificateService issues, revokes and finds the certificates of users'
 // mobile IDs, and keeps the archive of server-made encryption keys. Every
 // change is audited with the actor who made it.

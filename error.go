@@ -18,6 +18,7 @@ const (
 	EUSERSTATE    = "user_state"   // the user's state does not allow the process
 	EEXPIRED      = "expired"      // a code or token is past its lifetime
 	EINTERNAL     = "internal"     // a failure the caller cannot fix; details are logged, not shown
+	EUNAVAILABLE  = "unavailable"  // what Lanyard depends on (its database) cannot be reached now; retry shortly
 	ENOTIMPL      = "not_implemented"
 )
 

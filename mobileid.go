@@ -103,9 +103,28 @@ type Enrollment struct {
 	UpdatedAt      time.Time
 }
 
+// ActivationCode is a new activation code as the store keeps it: only its
+// hash, with the mobile ID it registers (when the process has none yet)
+// and the mails that carry it.
+type ActivationCode struct {
+	Hash      []byte
+	ExpiresAt time.Time
+	MobileID  *MobileID
+	Mails     []Mail
+}
+
 // MobileIDStore keeps mobile IDs, enrollments and activation codes.
 type MobileIDStore interface {
 	CreateEnrollment(ctx context.Context, actor Actor, e *Enrollment) error
+	// OpenEnrollment starts the process e for its user in one
+	// transaction: the user's active or inactive mobile ID is locked with
+	// its certificates revoked when lockExisting confirms it (ECONFLICT
+	// when there is one and it does not), the user's open processes end,
+	// mobile IDs still waiting for the app are deleted, and e is created.
+	// With code, e's mobile ID is registered and the code issued with its
+	// mails, as SetActivationCode does; e.Step StepFinished ends the
+	// process there, as an operator's supply does.
+	OpenEnrollment(ctx context.Context, actor Actor, e *Enrollment, lockExisting bool, code *ActivationCode) error
 	FindEnrollment(ctx context.Context, userID int64, publicID string) (*Enrollment, error)
 	FindEnrollmentByMobileID(ctx context.Context, mobileID int64) (*Enrollment, error)
 	// FindOpenEnrollments lists a user's processes that have not ended.
@@ -124,6 +143,11 @@ type MobileIDStore interface {
 	// ClaimActivationCode consumes a code: exactly one caller gets the
 	// enrollment; later callers get ENOTFOUND, expired codes EEXPIRED.
 	ClaimActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
+	// FindEnrollmentByUsedCode returns the process whose code was used
+	// with codeHash while the code would still be valid, so that an app
+	// that lost the answer to its enrollment can ask again; ENOTFOUND
+	// otherwise.
+	FindEnrollmentByUsedCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
 
 	FindMobileID(ctx context.Context, id int64) (*MobileID, error)
 	FindMobileIDByPublicID(ctx context.Context, publicID string) (*MobileID, error)
@@ -131,9 +155,19 @@ type MobileIDStore interface {
 	// FindMobileIDs lists a user's live mobile IDs (registered, active,
 	// inactive) and the newest locked ones up to lockedLimit, newest first.
 	FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) ([]*MobileID, error)
-	// ActivateMobileID records the device, the certificates and the new
-	// state active, and finishes the enrollment, in one transaction.
-	ActivateMobileID(ctx context.Context, actor Actor, m *MobileID, e *Enrollment, mails ...Mail) error
+	// EnrollMobileID records the app's enrollment in one transaction: it
+	// consumes the code as ClaimActivationCode does, refuses a user who
+	// is not active (EUSERSTATE), records the signed certificates with
+	// their archived keys, makes the registered mobile ID m (which must be
+	// the code's) active with m's device, transport key and pending
+	// recovery and with those certificates, queues the mails and audits.
+	// Whatever fails leaves everything as it was, the code still valid.
+	EnrollMobileID(ctx context.Context, actor Actor, codeHash []byte, m *MobileID, certs []SignedCertificate, mails ...Mail) (*Enrollment, error)
+	// SetMobileIDState changes the state of m and, in the same
+	// transaction, every certificate issued to it to match: locked and
+	// deleted revoke them, inactive holds them, active again releases
+	// them; a CRL is owed from the commit. Locked is final except for
+	// deletion; deleted is final.
 	SetMobileIDState(ctx context.Context, actor Actor, m *MobileID, state MobileIDState, detail string) error
 	AddRecoveredCertificates(ctx context.Context, actor Actor, m *MobileID, serials []string) error
 	// PendingRecoveries lists active mobile IDs with recovery pending.
@@ -146,10 +180,18 @@ type MobileIDStore interface {
 	// olderThan ago without the mobile ID becoming active (the server
 	// stopped midway), deleting their registered mobile IDs.
 	FailInterrupted(ctx context.Context, olderThan time.Duration) (int, error)
-	// OrphanedCertificates lists valid certificates issued more than
-	// olderThan ago that no mobile ID holds: issued by an enrollment that
-	// never completed.
-	OrphanedCertificates(ctx context.Context, olderThan time.Duration) ([]string, error)
+	// RepairCertificates brings every certificate's status to what the
+	// state of the mobile ID it was issued to asks (held while inactive,
+	// revoked once locked or deleted or when it never became active), and
+	// revokes good certificates that no mobile ID holds, issued more than
+	// grace ago. Each change is audited and owes a CRL. It returns how
+	// many certificates it changed.
+	RepairCertificates(ctx context.Context, grace time.Duration) (int, error)
+
+	// RememberDeviceRequest records a device-signed request by the hash
+	// of its signature until expires; one recorded already gives
+	// ECONFLICT, so a replayed request is refused.
+	RememberDeviceRequest(ctx context.Context, mobileID int64, signatureHash []byte, expires time.Time) error
 
 	CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error
 	// ClaimChallenge consumes a challenge once.

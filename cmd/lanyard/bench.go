@@ -34,6 +34,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "number of workers, each making one mobile ID at a time")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "stop starting mobile IDs after this long")
 	fs.IntVar(&cfg.Count, "count", 0, "stop after starting this many mobile IDs (0: no limit; --duration still applies)")
+	fs.DurationVar(&cfg.GiveUpAfter, "give-up-after", loadgen.DefaultGiveUpAfter, "stop a worker whose mobile IDs have failed for this long without a success; a shorter outage is waited out")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a URL whose host is not a loopback address")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\n%s\n\nFlags:\n", benchUsage, benchHelp)
@@ -91,7 +92,10 @@ func printBenchResult(w io.Writer, r *loadgen.Result) {
 	for _, k := range r.ErrorKinds() {
 		fmt.Fprintf(w, "  %5d  %s (first: %s)\n", r.Errors[k], k, strings.Join(strings.Fields(r.Examples[k]), " "))
 	}
+	if r.LongestFailing > 0 {
+		fmt.Fprintf(w, "failing:    at most %s without a success\n", r.LongestFailing.Round(time.Millisecond))
+	}
 	if r.GaveUp > 0 {
-		fmt.Fprintf(w, "stopped:    %d workers after %d failures in a row\n", r.GaveUp, loadgen.MaxErrorsInARow)
+		fmt.Fprintf(w, "stopped:    %d workers whose mobile IDs kept failing (--give-up-after)\n", r.GaveUp)
 	}
 }

@@ -9,9 +9,9 @@ import (
 
 // runJobs runs the background work of an instance until ctx ends: mail
 // (when SMTP is configured), keys recovered onto new devices, expired
-// activation codes, enrollments a stopped server left half done, expiry
-// reminders, the CRL, and the audit log's signed checkpoints (every
-// minute there are new events, and at shutdown). Every job is safe to run on several instances at
+// activation codes, the CRL owed, what a stopped server left half done,
+// expiry reminders, the CRL's refresh, and the audit log's signed
+// checkpoints (every minute there are new events, and at shutdown). Every job is safe to run on several instances at
 // once: each claims its work in the database.
 func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	fast := time.NewTicker(2 * time.Second)
@@ -40,6 +40,11 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			} else if n > 0 {
 				a.logger.Info("recovered keys onto new devices", "mobile_ids", n)
 			}
+			// Whichever instance changed a status, a CRL it owes is
+			// in the database, so any instance publishes it.
+			if err := a.ca.PublishOwedCRL(ctx); err != nil {
+				a.logger.Error("publish the CRL owed", "err", err)
+			}
 			if n, err := a.db.ExpireEnrollments(ctx); err != nil {
 				a.logger.Error("expire activation codes", "err", err)
 			} else if n > 0 {
@@ -48,9 +53,9 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 		case <-medium.C:
 			a.checkpointAudit(ctx)
 			if n, err := a.mobile.CleanUpInterrupted(ctx); err != nil {
-				a.logger.Error("clean up interrupted enrollments", "err", err)
+				a.logger.Error("repair what was left half done", "err", err)
 			} else if n > 0 {
-				a.logger.Warn("cleaned up interrupted enrollments", "count", n)
+				a.logger.Warn("repaired what was left half done", "count", n)
 			}
 			if n, err := a.mobile.SendExpiryReminders(ctx); err != nil {
 				a.logger.Error("send expiry reminders", "err", err)

@@ -36,6 +36,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := a.ensureAdmin(ctx, e); err != nil {
 		return err
 	}
+	if err := a.repair(ctx); err != nil {
+		return err
+	}
 
 	a.sessions.IdleTimeout = cfg.SessionIdle
 	a.sessions.Policy = lanyard.LoginPolicy{UserFree: cfg.LoginUserLimit, AddrFree: cfg.LoginAddrLimit,
@@ -63,7 +66,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry}
+	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry, Ready: a.db.Ready}
 	srv.PKI = a.ca.Handler()
 	srv.Mount = func(mux *http.ServeMux) {
 		api.RegisterRoutes(mux)
@@ -185,7 +188,24 @@ func (a *app) mailSender(e env) (*mail.Sender, error) {
 			return nil, fmt.Errorf("--smtp-password-file: %w", err)
 		}
 	}
-	return &mail.Sender{Outbox: a.outbox, Logger: a.logger, Config: mail.Config{
+	return &mail.Sender{Outbox: a.outbox, Logger: a.logger, RetryAfter: a.cfg.SMTPRetry, Config: mail.Config{
 		Addr: a.cfg.SMTPAddr, TLS: a.cfg.SMTPTLS, User: a.cfg.SMTPUser, Password: pw, From: a.cfg.MailFrom,
 	}}, nil
+}
+
+// repair mends what a stopped server left half done before the first
+// request: enrollments interrupted after their code was used, certificates
+// whose status does not match their mobile ID, and a CRL owed.
+func (a *app) repair(ctx context.Context) error {
+	n, err := a.mobile.Repair(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("repair at start: %w", err)
+	}
+	if n > 0 {
+		a.logger.Warn("repaired what a stopped server left half done", "count", n)
+	}
+	if err := a.ca.PublishOwedCRL(ctx); err != nil {
+		return fmt.Errorf("publish the CRL owed: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@
 package appapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -32,6 +33,10 @@ type API struct {
 	EnrollWindow time.Duration
 	// Registry, when set, gets the app API's metrics.
 	Registry *prometheus.Registry
+	// Ready reports whether the database answers; an internal failure
+	// while it does not is answered 503 with the code "unavailable", so
+	// that the app retries.
+	Ready func(ctx context.Context) error
 
 	enrollments *prometheus.CounterVec
 }
@@ -78,6 +83,7 @@ var statuses = map[string]int{
 	lanyard.EEXPIRED:      http.StatusGone,
 	lanyard.ERATELIMITED:  http.StatusTooManyRequests,
 	lanyard.EINTERNAL:     http.StatusInternalServerError,
+	lanyard.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // renderError writes err as the API's error body. Internal errors are
@@ -88,10 +94,15 @@ func (a *API) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		code, status = lanyard.EINTERNAL, http.StatusInternalServerError
 	}
-	if code == lanyard.EINTERNAL {
+	msg := lanyard.ErrorMessage(err)
+	if code == lanyard.EINTERNAL && a.unavailable(r.Context()) {
+		a.Logger.Warn("app API request failed: the database is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		code, status, msg = lanyard.EUNAVAILABLE, http.StatusServiceUnavailable, "The server cannot reach its database at the moment. Try again in a few seconds."
+		w.Header().Set("Retry-After", "5")
+	} else if code == lanyard.EINTERNAL {
 		a.Logger.Error("app API request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	render(w, status, appclient.ErrorBody{Error: appclient.ErrorDetail{Code: code, Message: lanyard.ErrorMessage(err)}})
+	render(w, status, appclient.ErrorBody{Error: appclient.ErrorDetail{Code: code, Message: msg}})
 }
 
 // decode reads a JSON body of at most MaxRequestBody bytes into v and
@@ -138,4 +149,14 @@ func clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// unavailable reports whether the database does not answer now.
+func (a *API) unavailable(ctx context.Context) bool {
+	if a.Ready == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	return a.Ready(ctx) != nil
 }

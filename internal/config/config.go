@@ -54,6 +54,7 @@ type Config struct {
 	SMTPTLS          string // none, starttls or tls
 	SMTPUser         string
 	SMTPPasswordFile string
+	SMTPRetry        time.Duration // the wait after a failed delivery attempt; doubles with each failure
 	MailFrom         string
 
 	HTTPS
@@ -80,6 +81,7 @@ func Default() Config {
 		ScreenCodeTTL:   15 * time.Minute,
 		EmailCodeTTL:    72 * time.Hour,
 		SMTPTLS:         "starttls",
+		SMTPRetry:       30 * time.Second,
 		MailFrom:        "lanyard@localhost",
 		Directory:       defaultDirectory(),
 	}
@@ -208,6 +210,9 @@ func (c Config) Validate() error {
 	case "none", "starttls", "tls":
 	default:
 		return fmt.Errorf("--smtp-tls %q: want none, starttls or tls", c.SMTPTLS)
+	}
+	if c.SMTPRetry <= 0 {
+		return fmt.Errorf("--smtp-retry must be positive")
 	}
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {

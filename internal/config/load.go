@@ -41,6 +41,7 @@ func Register(fs *flag.FlagSet, c *Config) (file *string) {
 	fs.StringVar(&c.SMTPTLS, "smtp-tls", c.SMTPTLS, "SMTP transport security: none, starttls or tls")
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name")
 	fs.StringVar(&c.SMTPPasswordFile, "smtp-password-file", c.SMTPPasswordFile, "file holding the SMTP password")
+	fs.DurationVar(&c.SMTPRetry, "smtp-retry", c.SMTPRetry, "wait after a failed mail delivery before the next attempt; doubles with each failure, up to an hour")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail")
 	registerHTTPS(fs, &c.HTTPS)
 	registerDirectory(fs, &c.Directory)

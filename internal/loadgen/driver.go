@@ -13,9 +13,26 @@ import (
 	"github.com/lanyard-id/lanyard/appclient"
 )
 
-// MaxErrorsInARow stops a worker whose iterations keep failing, so that a
-// broken server or a wrong setup is not hammered for the whole run.
-const MaxErrorsInARow = 10
+// A worker whose iterations fail waits before the next one, longer after
+// each failure in a row, so that a server that is down (restarting, its
+// database restarting) is not hammered, and goes on when it answers again.
+// It stops only when iterations have failed for GiveUpAfter without a
+// success: a broken server or a wrong setup.
+const (
+	firstPause = 50 * time.Millisecond
+	maxPause   = 2 * time.Second
+	// DefaultGiveUpAfter is Config.GiveUpAfter when it is zero.
+	DefaultGiveUpAfter = 30 * time.Second
+)
+
+// pause is the wait after the nth failure in a row.
+func pause(n int) time.Duration {
+	d := firstPause
+	for range min(n-1, 10) {
+		d *= 2
+	}
+	return min(d, maxPause)
+}
 
 // Driver is a run ready to start: its users are logged in.
 type Driver struct {
@@ -80,10 +97,15 @@ func (d *Driver) Run(ctx context.Context) *Result {
 	var started atomic.Int64
 	tallies := make([]tally, len(d.workers))
 	var wg sync.WaitGroup
+	giveUp := d.cfg.GiveUpAfter
+	if giveUp == 0 {
+		giveUp = DefaultGiveUpAfter
+	}
 	for w, sessions := range d.workers {
 		wg.Go(func() {
 			t := &tallies[w]
 			inARow := 0
+			var since time.Time // the first failure of the current run of them
 			for i := 0; ctx.Err() == nil && time.Now().Before(deadline); i++ {
 				if d.cfg.Count > 0 && started.Add(1) > int64(d.cfg.Count) {
 					return
@@ -98,14 +120,28 @@ func (d *Driver) Run(ctx context.Context) *Result {
 					if replaced {
 						t.replaced++
 					}
+					if inARow > 0 {
+						t.outage(time.Since(since))
+					}
 					inARow = 0
 					continue
 				}
 				t.fail(err)
-				if inARow++; inARow >= MaxErrorsInARow {
+				if inARow++; inARow == 1 {
+					since = t0
+				}
+				if time.Since(since) >= giveUp {
+					t.outage(time.Since(since))
 					t.gaveUp = true
 					return
 				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(min(pause(inARow), time.Until(deadline))):
+				}
+			}
+			if inARow > 0 {
+				t.outage(time.Since(since))
 			}
 		})
 	}

@@ -36,6 +36,10 @@ type Config struct {
 	AllowRemote bool
 	// Timeout bounds each HTTP request; zero means 30 seconds.
 	Timeout time.Duration
+	// GiveUpAfter stops a worker whose iterations have failed for this
+	// long without a success; zero means DefaultGiveUpAfter. A shorter
+	// outage is waited out and reported.
+	GiveUpAfter time.Duration
 }
 
 // Validate checks the configuration before anything is sent.

@@ -15,7 +15,11 @@ type tally struct {
 	errors    map[string]int
 	examples  map[string]string
 	gaveUp    bool
+	// longest is the longest time iterations failed without a success.
+	longest time.Duration
 }
+
+func (t *tally) outage(d time.Duration) { t.longest = max(t.longest, d) }
 
 func (t *tally) fail(err error) {
 	if t.errors == nil {
@@ -44,8 +48,11 @@ type Result struct {
 	Errors   map[string]int
 	Examples map[string]string
 	// GaveUp is the number of workers that stopped early after failing
-	// many times in a row.
+	// without a success for GiveUpAfter.
 	GaveUp int
+	// LongestFailing is the longest time one worker's iterations failed
+	// without a success in between, as during an outage.
+	LongestFailing time.Duration
 }
 
 func merge(tallies []tally, elapsed time.Duration) *Result {
@@ -64,6 +71,7 @@ func merge(tallies []tally, elapsed time.Duration) *Result {
 		if t.gaveUp {
 			r.GaveUp++
 		}
+		r.LongestFailing = max(r.LongestFailing, t.longest)
 	}
 	slices.Sort(r.Latencies)
 	return r

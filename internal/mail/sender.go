@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -24,9 +25,9 @@ import (
 
 // Outbox is what the sender needs of the outbox.
 type Outbox interface {
-	ClaimDueMail(ctx context.Context, lease time.Duration, limit int) ([]store.DueMail, error)
-	MarkMailSent(ctx context.Context, id int64) error
-	MarkMailFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
+	ClaimMail(ctx context.Context, lease time.Duration) (*store.DueMail, error)
+	MarkMailSent(ctx context.Context, d *store.DueMail) error
+	MarkMailFailed(ctx context.Context, d *store.DueMail, reason string, retryAt time.Time) error
 }
 
 // Config is how to reach the SMTP server.
@@ -49,6 +50,13 @@ type Sender struct {
 	Now func() time.Time
 	// Delivered counts attempts by result (sent, failed); nil counts nothing.
 	Delivered *prometheus.CounterVec
+	// RetryAfter is the wait after a first failed attempt (default 30
+	// s); it doubles with each further failure, up to an hour.
+	RetryAfter time.Duration
+	// Lease is how long one delivery attempt holds its mail (default two
+	// minutes); the attempt gives up after half of it, so no other
+	// instance sends the mail while it may still be sending.
+	Lease time.Duration
 }
 
 // NewDeliveredCounter returns the counter of delivery attempts, registered
@@ -72,53 +80,103 @@ func (s *Sender) count(result string) {
 	}
 }
 
-// lease is how long a claimed mail is left to one sender.
-const lease = 2 * time.Minute
+// defaultLease is how long a claimed mail is left to one attempt.
+const defaultLease = 2 * time.Minute
+
+// batch bounds the mails one SendDue sends, so the job comes back to its
+// other work.
+const batch = 50
+
+func (s *Sender) lease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return defaultLease
+}
 
 // Backoff returns the delay before the next attempt after attempts failed
 // ones: 30 s, 1 min, 2 min, … up to an hour.
-func Backoff(attempts int) time.Duration {
-	d := 30 * time.Second
+func Backoff(attempts int) time.Duration { return backoff(30*time.Second, attempts) }
+
+func (s *Sender) backoff(attempts int) time.Duration {
+	if s.RetryAfter > 0 {
+		return backoff(s.RetryAfter, attempts)
+	}
+	return Backoff(attempts)
+}
+
+func backoff(first time.Duration, attempts int) time.Duration {
+	d := first
 	for range min(attempts, 7) {
 		d *= 2
 	}
 	return min(d, time.Hour)
 }
 
-// SendDue sends the mail that is due and returns how many were sent and
-// how many failed.
+// SendDue sends the mail that is due, one claim at a time, and returns
+// how many were sent and how many failed.
 func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
-	due, err := s.Outbox.ClaimDueMail(ctx, lease, 50)
-	if err != nil || len(due) == 0 {
-		return 0, 0, err
-	}
-	client, err := s.client()
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, d := range due {
-		msg, err := s.message(d.Mail)
-		if err == nil {
-			err = client.DialAndSendWithContext(ctx, msg)
-		}
-		if err != nil {
-			failed++
-			s.count("failed")
-			retry := s.now().Add(Backoff(d.Attempts))
-			s.Logger.Warn("mail not delivered; will retry", "mail", d.ID, "kind", d.Mail.Kind, "attempt", d.Attempts+1, "retry_at", retry, "err", err)
-			if err := s.Outbox.MarkMailFailed(ctx, d.ID, err.Error(), retry); err != nil {
-				return sent, failed, err
-			}
-			continue
-		}
-		sent++
-		s.count("sent")
-		if err := s.Outbox.MarkMailSent(ctx, d.ID); err != nil {
+	var client *gomail.Client
+	for range batch {
+		d, err := s.Outbox.ClaimMail(ctx, s.lease())
+		if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+			return sent, failed, nil
+		} else if err != nil {
 			return sent, failed, err
 		}
-		s.Logger.Info("mail delivered", "mail", d.ID, "kind", d.Mail.Kind)
+		if client == nil {
+			if client, err = s.client(); err != nil {
+				return sent, failed, err
+			}
+		}
+		ok, err := s.deliver(ctx, client, d)
+		if ok {
+			sent++
+		} else {
+			failed++
+		}
+		if err != nil {
+			return sent, failed, err
+		}
 	}
 	return sent, failed, nil
+}
+
+// deliver makes one attempt at a claimed mail, within half its lease, and
+// records the result.
+func (s *Sender) deliver(ctx context.Context, client *gomail.Client, d *store.DueMail) (bool, error) {
+	if d.Unsure {
+		s.Logger.Warn("an earlier attempt may have delivered this mail; sending it again with the same Message-ID",
+			"mail", d.ID, "kind", d.Mail.Kind, "message_id", d.MessageID)
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, s.lease()/2)
+	defer cancel()
+	msg, err := s.message(d)
+	if err == nil {
+		err = client.DialAndSendWithContext(sendCtx, msg)
+	}
+	if err != nil {
+		s.count("failed")
+		retry := s.now().Add(s.backoff(d.Attempts))
+		s.Logger.Warn("mail not delivered; will retry", "mail", d.ID, "kind", d.Mail.Kind, "attempt", d.Attempts+1, "retry_at", retry, "err", err)
+		return false, s.record(s.Outbox.MarkMailFailed(context.WithoutCancel(ctx), d, err.Error(), retry), d)
+	}
+	s.count("sent")
+	if err := s.record(s.Outbox.MarkMailSent(context.WithoutCancel(ctx), d), d); err != nil {
+		return true, err
+	}
+	s.Logger.Info("mail delivered", "mail", d.ID, "kind", d.Mail.Kind, "message_id", d.MessageID)
+	return true, nil
+}
+
+// record reports the result of recording an attempt; a claim lost to
+// another attempt is logged, since the mail may then go out twice.
+func (s *Sender) record(err error, d *store.DueMail) error {
+	if lanyard.ErrorCode(err) == lanyard.ECONFLICT {
+		s.Logger.Error("the attempt outlived its lease; another attempt claimed the mail", "mail", d.ID, "message_id", d.MessageID)
+		return nil
+	}
+	return err
 }
 
 func (s *Sender) now() time.Time {
@@ -161,8 +219,10 @@ func (s *Sender) client() (*gomail.Client, error) {
 }
 
 // message renders a mail: plain text, an HTML alternative, and the PNG
-// embedded inline as cid:image.
-func (s *Sender) message(m *lanyard.Mail) (*gomail.Msg, error) {
+// embedded inline as cid:image, with the mail's own Message-ID at the
+// sender's domain.
+func (s *Sender) message(d *store.DueMail) (*gomail.Msg, error) {
+	m := d.Mail
 	msg := gomail.NewMsg()
 	if err := msg.From(s.Config.From); err != nil {
 		return nil, fmt.Errorf("sender address: %w", err)
@@ -172,7 +232,11 @@ func (s *Sender) message(m *lanyard.Mail) (*gomail.Msg, error) {
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
-	msg.SetMessageID()
+	domain := "localhost.localdomain"
+	if _, after, ok := strings.Cut(s.Config.From, "@"); ok && after != "" {
+		domain = strings.TrimSuffix(after, ">")
+	}
+	msg.SetMessageIDWithValue(d.MessageID + "@" + domain)
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)

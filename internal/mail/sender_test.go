@@ -36,6 +36,8 @@ type inbox struct {
 	rcpt []string
 	addr string
 	srv  *smtp.Server
+	// delay slows down each message, as a busy SMTP server does.
+	delay time.Duration
 }
 
 type session struct{ in *inbox }
@@ -53,6 +55,7 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 func (s *session) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
+	time.Sleep(s.in.delay)
 	s.in.mu.Lock()
 	defer s.in.mu.Unlock()
 	s.in.msgs = append(s.in.msgs, b)

@@ -43,6 +43,9 @@ func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lan
 	if _, _, err := s.validCertificate(ctx, serial); err != nil {
 		return nil, err
 	}
+	if err := s.acceptOnce(ctx, m, r); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -55,7 +58,25 @@ func (s *Service) DeviceState(ctx context.Context, r DeviceRequest) (lanyard.Mob
 	if err != nil {
 		return "", err
 	}
+	if err := s.acceptOnce(ctx, m, r); err != nil {
+		return "", err
+	}
 	return m.State, nil
+}
+
+// acceptOnce accepts a device-signed request once: it is remembered for as
+// long as its timestamp would let it in.
+func (s *Service) acceptOnce(ctx context.Context, m *lanyard.MobileID, r DeviceRequest) error {
+	ts, err := strconv.ParseInt(r.Timestamp, 10, 64)
+	if err != nil {
+		return lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
+	}
+	sig := sha256.Sum256(r.Signature)
+	err = s.Store.RememberDeviceRequest(ctx, m.ID, sig[:], time.Unix(ts, 0).Add(appclient.MaxClockSkew))
+	if lanyard.ErrorCode(err) == lanyard.ECONFLICT {
+		return lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request was sent before; a replayed request is refused.")
+	}
+	return err
 }
 
 // signedByDevice checks a device-signed request's timestamp and its

@@ -60,89 +60,104 @@ type EnrollResult struct {
 
 // Enroll activates a registered mobile ID with the app's keys: it checks
 // the requests against the code's user (a refused request leaves the code
-// good, so an app can retry with proper ones), consumes the code (one
-// winner among racing apps), checks the user is still active, issues the
-// certificates and makes the mobile ID active. Whatever fails after the
-// code is consumed fails the process, revokes what was issued and tells
-// the user.
+// good, so an app can retry with proper ones), signs the certificates, and
+// then in one transaction consumes the code (one winner among racing
+// apps), checks the user is still active, records the certificates and
+// makes the mobile ID active. A failure of that transaction leaves nothing
+// behind: the signed certificates were never delivered and stay unknown to
+// OCSP. A refusal there (the user no longer active, the mobile ID no longer
+// waiting) fails the process and tells the user; an internal failure
+// leaves the code good for the app to retry. An app that enrolled and lost
+// the answer gets the same answer again for the same code and keys.
 func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	peek, err := s.Store.PeekActivationCode(ctx, HashCode(req.Code))
-	if err != nil {
+	codeHash := HashCode(req.Code)
+	e, err := s.Store.PeekActivationCode(ctx, codeHash)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return s.enrolledAlready(ctx, codeHash, req, err)
+	} else if err != nil {
 		return nil, err
 	}
-	if err := s.checkRequests(ctx, peek, req); err != nil {
-		return nil, err
-	}
-	e, err := s.Store.ClaimActivationCode(ctx, HashCode(req.Code))
-	if err != nil {
+	if err := s.checkRequests(ctx, e, req); err != nil {
 		return nil, err
 	}
 	actor := lanyard.Actor{Username: "app", Addr: "device " + req.DeviceName}
-	res, err := s.enroll(ctx, actor, e, req)
+	res, err := s.enroll(ctx, &actor, e, codeHash, req)
 	if err != nil {
-		s.failEnrollment(ctx, actor, e, res, err)
+		s.enrollFailed(ctx, actor, e, codeHash, err)
 		return nil, err
 	}
 	return res, nil
 }
 
-func (s *Service) enroll(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, req EnrollRequest) (*EnrollResult, error) {
-	res := &EnrollResult{Chain: []*x509.Certificate{s.CA.Issuer(), s.CA.Root()}}
+func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, req EnrollRequest) (*EnrollResult, error) {
 	u, err := s.activeUser(ctx, e.UserID)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	actor.Username = "app:" + u.Username
 	o, err := decodeOptions(e)
 	if err != nil {
-		return res, fmt.Errorf("decode process options: %w", err)
+		return nil, fmt.Errorf("decode process options: %w", err)
 	}
 	m, err := s.Store.FindMobileID(ctx, e.MobileID)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	res.MobileID = m
+	if m.State != lanyard.MobileIDRegistered {
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
+	}
+	res := &EnrollResult{MobileID: m, Chain: []*x509.Certificate{s.CA.Issuer(), s.CA.Root()}}
 	transport, _ := ecdh.X25519().NewPublicKey(req.TransportKey)
+	var signed []lanyard.SignedCertificate
 	for _, usage := range e.Usages {
 		if usage == lanyard.UsageEncryption {
-			cert, key, err := s.Certs.IssueEncryptionCertificate(ctx, actor, u, 0, o.ValidityYears)
+			sc, key, err := s.CA.SignEncryptionCertificate(u, 0, o.ValidityYears)
 			if err != nil {
-				return res, err
+				return nil, err
 			}
-			res.Certificates = append(res.Certificates, cert)
-			dk, err := sealFor(transport, cert, key, false)
+			dk, err := sealFor(transport, sc.Certificate, key, false)
 			if err != nil {
-				return res, err
+				return nil, err
 			}
+			signed = append(signed, sc)
 			res.EncryptionKeys = append(res.EncryptionKeys, dk)
 			continue
 		}
-		cert, err := s.Certs.IssueCertificate(ctx, actor, u, usage, req.CSRs[usage], o.ValidityYears)
+		cert, err := s.CA.SignCertificate(u, usage, req.CSRs[usage], o.ValidityYears)
 		if err != nil {
-			return res, err
+			return nil, err
 		}
-		res.Certificates = append(res.Certificates, cert)
+		signed = append(signed, lanyard.SignedCertificate{Certificate: cert})
 	}
 	m.DeviceName, m.TransportKey = strings.TrimSpace(req.DeviceName), req.TransportKey
-	m.RecoveryPending = s.recoveryWanted(ctx, e, o)
-	for _, c := range res.Certificates {
-		m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: c.Serial, Usage: c.Usage})
+	if m.RecoveryPending, err = s.recoveryWanted(ctx, e, o); err != nil {
+		return nil, err
 	}
-	if err := s.Store.ActivateMobileID(ctx, actor, m, e, mailsIf(o.NotifyUser, createdMail(u, m))...); err != nil {
-		return res, err
+	if _, err := s.Store.EnrollMobileID(ctx, *actor, codeHash, m, signed, mailsIf(o.NotifyUser, createdMail(u, m))...); err != nil {
+		return nil, err
+	}
+	for _, sc := range signed {
+		res.Certificates = append(res.Certificates, sc.Certificate)
 	}
 	return res, nil
 }
 
-// recoveryWanted reports whether archived keys are to be delivered.
-func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o options.MobileID) bool {
+// recoveryWanted reports whether archived keys are to be delivered: those
+// chosen in the manual form, or with automatic recovery any the user has
+// (the new mobile ID's own are not recorded yet), so that the recovery
+// job is queued only when there is something to recover.
+func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o options.MobileID) (bool, error) {
 	if o.EncryptionRecovery == options.RecoveryManual {
-		return len(e.RecoverSerials) > 0
+		return len(e.RecoverSerials) > 0, nil
 	}
-	return o.RecoverLatest > 0
+	if o.RecoverLatest <= 0 {
+		return false, nil
+	}
+	archived, err := s.Certs.FindArchivedCertificates(ctx, e.UserID)
+	return len(archived) > 0, err
 }
 
 // distinctKeys refuses one key for two usages: a signature key must not
@@ -164,21 +179,25 @@ func distinctKeys(csrs map[lanyard.CertificateUsage][]byte) error {
 	return nil
 }
 
-// failEnrollment ends a process whose enrollment failed: the process
-// fails, its registered mobile ID is deleted, issued certificates are
-// revoked and the user is told why.
-func (s *Service) failEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, res *EnrollResult, cause error) {
+// enrollFailed decides what a failed enrollment leaves: nothing when the
+// code is gone (another app won, it expired) or the failure was internal
+// (the app may retry with the same code); otherwise the process fails.
+func (s *Service) enrollFailed(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, cause error) {
 	ctx = context.WithoutCancel(ctx)
-	if res != nil {
-		for _, c := range res.Certificates {
-			if _, err := s.Certs.RevokeCertificate(ctx, actor, c.Serial, lanyard.ReasonCessationOfOperation); err != nil {
-				s.Logger.Error("revoke certificate of a failed enrollment", "serial", c.Serial, "err", err)
-			}
-		}
-	}
 	if lanyard.ErrorCode(cause) == lanyard.EINTERNAL {
-		s.Logger.Error("enrollment failed", "process", e.PublicID, "err", cause)
+		s.Logger.Error("enrollment failed; the code stays valid for a retry", "process", e.PublicID, "err", cause)
+		return
 	}
+	if _, err := s.Store.PeekActivationCode(ctx, codeHash); err != nil {
+		return
+	}
+	s.failEnrollment(ctx, actor, e, cause)
+}
+
+// failEnrollment ends a process whose enrollment was refused: the process
+// fails, its code is void, its registered mobile ID is deleted and the
+// user is told why, in one transaction.
+func (s *Service) failEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, cause error) {
 	notify := true
 	if o, err := decodeOptions(e); err == nil {
 		notify = o.NotifyUser

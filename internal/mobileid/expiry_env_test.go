@@ -82,6 +82,7 @@ func (e *env) instance(t *testing.T, db *store.DB) (*mobileid.Service, *store.Ou
 		Store: db, Users: e.users, Certs: e.ca, CA: e.ca, Options: e.opts, Mail: outbox,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL: "https://id.example.com", Now: e.clock.Now,
+		ScreenCodeTTL: 15 * time.Minute, EmailCodeTTL: 72 * time.Hour,
 	}, outbox
 }
 
@@ -105,28 +106,33 @@ func (e *env) activeMobileID(t *testing.T, u *lanyard.User, recovered ...string)
 	m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: options.MobileIDSelfServiceProcGet,
 		ProfileName: "MobileID " + u.CommonName, ServerName: "Smart ID", ProfileUser: u.Email, DeviceName: u.Username + "'s phone", TransportKey: make([]byte, 32)}
 	var expires time.Time
+	var signed []lanyard.SignedCertificate
 	for _, usage := range []lanyard.CertificateUsage{lanyard.UsageSignature, lanyard.UsageAuthentication} {
-		c, err := e.ca.IssueCertificate(ctx, lanyard.SystemActor, u, usage, csr(t), 1)
+		c, err := e.ca.SignCertificate(u, usage, csr(t), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if expires.IsZero() || c.NotAfter.Before(expires) {
 			expires = c.NotAfter
 		}
-		m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: c.Serial, Usage: usage})
-	}
-	for _, serial := range recovered {
-		m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: serial, Usage: lanyard.UsageEncryption, Recovered: true})
+		signed = append(signed, lanyard.SignedCertificate{Certificate: c})
 	}
 	en := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: m.Process, Step: lanyard.StepIntro, Options: []byte("{}")}
 	if err := e.db.CreateEnrollment(ctx, lanyard.SystemActor, en); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, mobileid.HashCode(rand.Text()), e.caClock.Now().Add(time.Hour), m); err != nil {
+	code := mobileid.HashCode(rand.Text())
+	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, code, time.Now().Add(time.Hour), m); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.ActivateMobileID(ctx, lanyard.SystemActor, m, en); err != nil {
+	m.RecoveryPending = len(recovered) > 0
+	if _, err := e.db.EnrollMobileID(ctx, lanyard.SystemActor, code, m, signed); err != nil {
 		t.Fatal(err)
+	}
+	if len(recovered) > 0 {
+		if err := e.db.AddRecoveredCertificates(ctx, lanyard.SystemActor, m, recovered); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return m, expires
 }

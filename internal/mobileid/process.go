@@ -109,54 +109,35 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, userID int64, 
 	if in.Options.EncryptionRecovery == options.RecoveryManual && len(in.Archived) > 0 {
 		e.Step = lanyard.StepRecovery
 	}
-	if err := s.openProcess(ctx, actor, in, e, req.LockExisting); err != nil {
+	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, nil); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// openProcess creates the enrollment e for the user of in: it locks the
-// user's active mobile ID first (only when lockExisting confirms it), and
-// replaces the user's open processes, so that a process started again
-// (Back, a second tab, an operator's supply) never leaves two mobile IDs
-// waiting for the app.
-func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intro, e *lanyard.Enrollment, lockExisting bool) error {
-	if in.Existing != nil {
-		if !lockExisting {
-			return lanyard.Errorf(lanyard.ECONFLICT, "%s already has an active mobile ID. Lock it to get a new one.", in.User.CommonName)
-		}
-		if err := s.lock(ctx, actor, in.Existing, "locked for a new mobile ID"); err != nil {
-			return err
-		}
-	}
-	open, err := s.Store.FindOpenEnrollments(ctx, in.User.ID)
-	if err != nil {
-		return err
-	}
-	for _, old := range open {
-		if err := s.Cancel(ctx, actor, in.User.ID, old.PublicID); err != nil {
-			return err
-		}
-	}
-	// A mobile ID still waiting for the app from a finished process (an
-	// earlier supply, a Next before scanning) gives way to the new one.
-	waiting, err := s.Store.FindMobileIDs(ctx, in.User.ID, 0)
-	if err != nil {
-		return err
-	}
-	for _, m := range waiting {
-		if m.State == lanyard.MobileIDRegistered {
-			if err := s.Delete(ctx, actor, in.User.ID, m.PublicID); err != nil {
-				return err
-			}
-		}
+// openProcess creates the enrollment e for the user of in, in one
+// transaction: it locks the user's active mobile ID first (only when
+// lockExisting confirms it), and replaces the user's open processes and
+// mobile IDs waiting for the app, so that a process started again (Back, a
+// second tab, an operator's supply) never leaves two mobile IDs waiting for
+// the app. With code, the process's activation code is issued in the same
+// transaction.
+func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intro, e *lanyard.Enrollment, lockExisting bool, code *lanyard.ActivationCode) error {
+	if in.Existing != nil && !lockExisting {
+		return lanyard.Errorf(lanyard.ECONFLICT, "%s already has an active mobile ID. Lock it to get a new one.", in.User.CommonName)
 	}
 	opts, err := json.Marshal(in.Options)
 	if err != nil {
 		return fmt.Errorf("encode options: %w", err)
 	}
 	e.PublicID, e.UserID, e.Options = newID(), in.User.ID, opts
-	return s.Store.CreateEnrollment(ctx, actor, e)
+	if err := s.Store.OpenEnrollment(ctx, actor, e, lockExisting, code); err != nil {
+		return err
+	}
+	if in.Existing != nil {
+		s.CA.StatusChanged(ctx)
+	}
+	return nil
 }
 
 // Process returns a user's process, checking that the user is still active.

@@ -20,12 +20,17 @@ func (s *Service) RunRecoveries(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// One mobile ID that fails is logged and skipped, so that it holds up
+	// no other.
+	n := 0
 	for _, m := range ms {
 		if err := s.recover(ctx, m); err != nil {
-			return 0, fmt.Errorf("recover keys for %s: %w", m.PublicID, err)
+			s.Logger.Error("recover keys", "mobile_id", m.PublicID, "err", err)
+			continue
 		}
+		n++
 	}
-	return len(ms), nil
+	return n, nil
 }
 
 func (s *Service) recover(ctx context.Context, m *lanyard.MobileID) error {
@@ -98,28 +103,39 @@ func (s *Service) deliveredKeys(ctx context.Context, actor lanyard.Actor, m *lan
 	return keys, nil
 }
 
-// interruptedAfter is how long an enrollment may sit between the use of
-// its code and the activation of its mobile ID before it counts as
-// interrupted; a real enrollment takes well under a second.
-const interruptedAfter = 10 * time.Minute
+// interruptedAfter is how long the periodic repair leaves an enrollment
+// between the use of its code and the activation of its mobile ID, or a
+// certificate that no mobile ID holds, before it counts as left half done.
+// Enrollment records its certificates and the activation in one
+// transaction, so only an older version or a certificate issued on its own
+// (not for a mobile ID) leaves such a state; the grace spares the latter
+// while it is being handed over.
+const interruptedAfter = time.Minute
 
-// CleanUpInterrupted finishes what a stopped server left half done, so that
-// every mobile ID is either whole or not created: enrollments whose code was
-// used but whose mobile ID never became active fail, and certificates that
-// no mobile ID holds are revoked.
+// CleanUpInterrupted is the periodic repair: Repair with a grace of
+// interruptedAfter.
 func (s *Service) CleanUpInterrupted(ctx context.Context) (int, error) {
-	n, err := s.Store.FailInterrupted(ctx, interruptedAfter)
+	return s.Repair(ctx, interruptedAfter)
+}
+
+// Repair finishes or undoes what a stopped server left half done, so that
+// every mobile ID is either whole or not created and OCSP agrees with it:
+// enrollments whose code was used but whose mobile ID never became active
+// fail, certificates whose status does not match their mobile ID's state
+// are held or revoked to match, certificates that no mobile ID holds are
+// revoked, and the CRL that is owed is published. The server runs it at
+// start, before the first request, with no grace, and then periodically.
+// It returns how many enrollments and certificates it repaired.
+func (s *Service) Repair(ctx context.Context, grace time.Duration) (int, error) {
+	n, err := s.Store.FailInterrupted(ctx, grace)
 	if err != nil {
 		return 0, err
 	}
-	serials, err := s.Store.OrphanedCertificates(ctx, interruptedAfter)
+	certs, err := s.Store.RepairCertificates(ctx, grace)
+	n += certs
 	if err != nil {
 		return n, err
 	}
-	for _, serial := range serials {
-		if _, err := s.Certs.RevokeCertificate(ctx, lanyard.SystemActor, serial, lanyard.ReasonCessationOfOperation); err != nil {
-			return n, fmt.Errorf("revoke orphaned certificate %s: %w", serial, err)
-		}
-	}
-	return n + len(serials), nil
+	s.CA.StatusChanged(ctx)
+	return n, nil
 }

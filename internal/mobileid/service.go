@@ -9,6 +9,7 @@ package mobileid
 import (
 	"context"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
@@ -20,10 +21,16 @@ import (
 	"github.com/lanyard-id/lanyard/internal/options"
 )
 
-// CA is what the service needs of the CA beyond issuing: its chain.
+// CA is what the service needs of the CA: its chain, signing without
+// recording (the store records a mobile ID's certificates in the
+// transaction that activates it), and the news that statuses changed, so
+// that it publishes the CRL owed.
 type CA interface {
 	Issuer() *x509.Certificate
 	Root() *x509.Certificate
+	SignCertificate(user *lanyard.User, usage lanyard.CertificateUsage, csr []byte, validityYears int) (*lanyard.Certificate, error)
+	SignEncryptionCertificate(user *lanyard.User, rsaBits, validityYears int) (lanyard.SignedCertificate, *rsa.PrivateKey, error)
+	StatusChanged(ctx context.Context)
 }
 
 // Service runs the mobile ID processes. Fields are set once at start.

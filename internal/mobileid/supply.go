@@ -2,9 +2,9 @@ package mobileid
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/appclient"
 	"github.com/lanyard-id/lanyard/internal/options"
 )
 
@@ -31,30 +31,33 @@ type SupplyRequest struct {
 // for an operator: with the options of that process, a registered mobile
 // ID waits for the user's app, and the QR code and link always go to the
 // user by email (show_qr_code has no effect here). The operator's part is
-// then finished.
+// then finished. Locking the old mobile ID, registering the new one and
+// queueing the mail happen in one transaction.
 func (s *Service) Supply(ctx context.Context, actor lanyard.Actor, userID int64, req SupplyRequest) (*Activation, error) {
 	in, err := s.intro(ctx, actor, SupplyProcess, userID)
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
 	}
-	e := &lanyard.Enrollment{Process: SupplyProcess, Step: lanyard.StepActivation, Usages: in.Usages, ByEmail: true}
+	e := &lanyard.Enrollment{Process: SupplyProcess, Step: lanyard.StepFinished, Usages: in.Usages, ByEmail: true}
 	if in.Options.EncryptionRecovery == options.RecoveryManual {
 		if e.RecoverSerials, err = s.archivedSerials(ctx, userID, req.RecoverSerials); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.openProcess(ctx, actor, in, e, req.LockExisting); err != nil {
-		return nil, err
+	code := newID()
+	m := &lanyard.MobileID{
+		PublicID: newID(), UserID: in.User.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
+		ProfileName: in.Options.ProfileName, ServerName: in.Options.ServerName, ProfileUser: in.Options.UserID,
 	}
-	a, err := s.Activate(ctx, actor, userID, e.PublicID)
+	expires := s.now().Add(s.EmailCodeTTL)
+	mail, err := codeMail(in.User, appclient.EnrollmentLink(s.BaseURL, code), expires)
 	if err != nil {
 		return nil, err
 	}
-	e.Step = lanyard.StepFinished
-	detail := fmt.Sprintf("supplied to %s; the QR code went to %s", in.User.Username, in.User.Email)
-	if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.supply", detail); err != nil {
+	ac := &lanyard.ActivationCode{Hash: HashCode(code), ExpiresAt: expires, MobileID: m, Mails: []lanyard.Mail{mail}}
+	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, ac); err != nil {
 		return nil, err
 	}
-	return a, nil
+	return &Activation{Process: e, ExpiresAt: expires, MobileID: m}, nil
 }

@@ -24,6 +24,11 @@ const crlAttempts = 5
 func (ca *CA) RefreshCRL(ctx context.Context) error {
 	ca.crlMu.Lock()
 	defer ca.crlMu.Unlock()
+	return ca.refreshCRL(ctx)
+}
+
+// refreshCRL is RefreshCRL with crlMu held.
+func (ca *CA) refreshCRL(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		// The number is read before the revocations, so a CRL with a higher
 		// number never reflects an older state than one with a lower number.
@@ -32,6 +37,12 @@ func (ca *CA) RefreshCRL(ctx context.Context) error {
 		if err == nil {
 			number = latest.Number + 1
 		} else if lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
+			return err
+		}
+		// The generation is read before the revocations too: every change
+		// it counts has committed, so the CRL lists it.
+		covers, err := ca.store.CRLGeneration(ctx)
+		if err != nil {
 			return err
 		}
 		now := ca.now().Truncate(time.Second)
@@ -54,7 +65,7 @@ func (ca *CA) RefreshCRL(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sign CRL: %w", err)
 		}
-		err = ca.store.InsertCRL(ctx, &CRLRecord{Number: number, ThisUpdate: now, NextUpdate: tmpl.NextUpdate, DER: der})
+		err = ca.store.InsertCRL(ctx, &CRLRecord{Number: number, ThisUpdate: now, NextUpdate: tmpl.NextUpdate, Covers: covers, DER: der})
 		if lanyard.ErrorCode(err) == lanyard.ECONFLICT && attempt < crlAttempts {
 			continue
 		} else if err != nil {
@@ -81,7 +92,7 @@ func (ca *CA) RefreshCRLIfStale(ctx context.Context) error {
 // CRL returns the latest CRL, as GET /pki/crl serves it, making one if
 // none exists yet.
 func (ca *CA) CRL(ctx context.Context) (*CRLRecord, error) {
-	if err := ca.flushCRL(ctx); err != nil {
+	if err := ca.PublishOwedCRL(ctx); err != nil {
 		return nil, err
 	}
 	crl, err := ca.store.LatestCRL(ctx)

@@ -7,26 +7,26 @@ import (
 	"time"
 )
 
-// crlMinInterval is the shortest time between two CRLs published for status
-// changes. A CRL lists every revoked certificate, so making one per
-// revocation costs time in proportion to all revocations so far; under a
-// burst of revocations (a user locked with many certificates, a wave of new
-// mobile IDs replacing old ones) the changes of one interval share one CRL.
-// OCSP answers from the database and reflects every change at once.
+// crlMinInterval is the shortest time between two CRLs an instance
+// publishes for status changes. A CRL lists every revoked certificate, so
+// making one per revocation costs time in proportion to all revocations so
+// far; under a burst of revocations the changes of one interval share one
+// CRL. OCSP answers from the database and reflects every change at once.
 const crlMinInterval = 2 * time.Second
 
-// crlSchedule remembers whether this instance owes a CRL.
+// crlSchedule spaces this instance's CRLs. Whether a CRL is owed is not
+// kept here but in the database (Store.CRLOwed), so a CRL owed by an
+// instance that crashed is published by the next one that looks.
 type crlSchedule struct {
 	mu        sync.Mutex
-	dirty     bool      // a status changed after the last CRL of this instance
-	scheduled bool      // a timer will publish it
+	scheduled bool      // a timer will publish
 	last      time.Time // when this instance last published a CRL
 	timer     *time.Timer
 	closed    bool
 }
 
-// Close publishes the CRL this instance owes and stops scheduling more, as
-// a server that shuts down does. Call it before the database closes.
+// Close publishes a CRL that is owed and stops scheduling more, as a
+// server that shuts down does. Call it before the database closes.
 func (ca *CA) Close() {
 	s := &ca.crl
 	s.mu.Lock()
@@ -37,7 +37,7 @@ func (ca *CA) Close() {
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := ca.flushCRL(ctx); err != nil {
+	if err := ca.PublishOwedCRL(ctx); err != nil {
 		slog.Error("publish CRL at shutdown", "err", err)
 	}
 }
@@ -48,14 +48,14 @@ func (s *crlSchedule) published() {
 	s.last = time.Now()
 }
 
-// statusChanged publishes a CRL for a status change: at once when none was
-// published within crlMinInterval, else once at the end of the interval
-// for every change made meanwhile. A CRL that fails is logged: the change
-// is committed, OCSP reflects it, and the scheduled refresh publishes it.
-func (ca *CA) statusChanged(ctx context.Context) {
+// StatusChanged publishes the CRL owed after certificate statuses changed:
+// at once when this instance published none within crlMinInterval, else
+// once at the end of the interval for every change made meanwhile. A CRL
+// that fails is logged: the change is committed, OCSP reflects it, the CRL
+// stays owed in the database, and the periodic job publishes it.
+func (ca *CA) StatusChanged(ctx context.Context) {
 	s := &ca.crl
 	s.mu.Lock()
-	s.dirty = true
 	wait := crlMinInterval - time.Since(s.last)
 	if s.scheduled || s.closed {
 		s.mu.Unlock()
@@ -64,7 +64,10 @@ func (ca *CA) statusChanged(ctx context.Context) {
 	if wait > 0 {
 		s.scheduled = true
 		s.timer = time.AfterFunc(wait, func() {
-			if err := ca.flushCRL(context.WithoutCancel(ctx)); err != nil {
+			s.mu.Lock()
+			s.scheduled = false
+			s.mu.Unlock()
+			if err := ca.PublishOwedCRL(context.WithoutCancel(ctx)); err != nil {
 				slog.Error("publish CRL after status changes", "err", err)
 			}
 		})
@@ -72,28 +75,22 @@ func (ca *CA) statusChanged(ctx context.Context) {
 		return
 	}
 	s.mu.Unlock()
-	if err := ca.flushCRL(ctx); err != nil {
+	if err := ca.PublishOwedCRL(ctx); err != nil {
 		slog.Error("publish CRL after a status change", "err", err)
 	}
 }
 
-// flushCRL publishes the CRL this instance owes, if any. Serving the CRL
-// flushes first, so a relying party asking this instance right after a
-// revocation gets a CRL that lists it.
-func (ca *CA) flushCRL(ctx context.Context) error {
-	s := &ca.crl
-	s.mu.Lock()
-	if !s.dirty {
-		s.mu.Unlock()
-		return nil
-	}
-	s.dirty, s.scheduled = false, false
-	s.mu.Unlock()
-	if err := ca.RefreshCRL(ctx); err != nil {
-		s.mu.Lock()
-		s.dirty = true
-		s.mu.Unlock()
+// PublishOwedCRL publishes a CRL when a status changed after the latest
+// one, on whichever instance changed it. Serving the CRL calls it first,
+// so a relying party asking right after a revocation gets a CRL that lists
+// it, and the server runs it at start and every few seconds, so a CRL owed
+// by an instance that stopped is published by another.
+func (ca *CA) PublishOwedCRL(ctx context.Context) error {
+	ca.crlMu.Lock()
+	defer ca.crlMu.Unlock()
+	owed, err := ca.store.CRLOwed(ctx)
+	if err != nil || !owed {
 		return err
 	}
-	return nil
+	return ca.refreshCRL(ctx)
 }

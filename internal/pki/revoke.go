@@ -55,7 +55,7 @@ func (ca *CA) changeStatus(ctx context.Context, actor lanyard.Actor, serial, act
 		return nil, err
 	}
 	if changed {
-		ca.statusChanged(ctx)
+		ca.StatusChanged(ctx)
 	}
 	return cert, nil
 }

@@ -48,6 +48,12 @@ type Store interface {
 	LatestCRL(ctx context.Context) (*CRLRecord, error)
 	// InsertCRL stores a CRL; a number that exists already gives ECONFLICT.
 	InsertCRL(ctx context.Context, crl *CRLRecord) error
+	// CRLGeneration returns a number that grows with every transaction
+	// that changes a certificate's status.
+	CRLGeneration(ctx context.Context) (int64, error)
+	// CRLOwed reports whether the generation is above the one the latest
+	// CRL covers: a status changed that no CRL lists yet.
+	CRLOwed(ctx context.Context) (bool, error)
 }
 
 // KeyStore keeps the sealed private keys of the software key backend.
@@ -82,23 +88,15 @@ type KeyRecord struct {
 	CreatedAt time.Time
 }
 
-// ArchivedKey is a server-made private key kept for recovery. The key is
-// encrypted under its own data key, which is wrapped by the key-recovery key;
-// nothing in it is in clear.
-type ArchivedKey struct {
-	ID         int64
-	UserID     int64
-	Serial     string
-	Algorithm  string // e.g. "rsa-2048"
-	WrappedKey []byte // the data key, sealed by the key-recovery key
-	Ciphertext []byte // the PKCS#8 private key, sealed by the data key
-	CreatedAt  time.Time
-}
+// ArchivedKey is a server-made private key kept for recovery, sealed.
+type ArchivedKey = lanyard.ArchivedKey
 
 // CRLRecord is a signed CRL as every instance serves it.
 type CRLRecord struct {
 	Number     int64
 	ThisUpdate time.Time
 	NextUpdate time.Time
-	DER        []byte
+	// Covers is the status generation the CRL lists every change up to.
+	Covers int64
+	DER    []byte
 }

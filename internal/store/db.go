@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -41,6 +42,12 @@ type DB struct {
 	// Now returns the current time; tests replace it to control time.
 	// Every transaction reads it once, so one change has one timestamp.
 	Now func() time.Time
+
+	count counters
+	// failWrite, when set, is asked before the nth write of every
+	// transaction whether the transaction fails there (tests of
+	// whole-or-nothing set it).
+	failWrite func(n int) bool
 }
 
 // IsPostgresURL reports whether dsn names a PostgreSQL database.
@@ -106,9 +113,14 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // Tx is a transaction with the time it started; everything it writes is
 // stamped with that one time.
 type Tx struct {
-	tx  *sql.Tx
-	db  *DB
-	now time.Time
+	tx     *sql.Tx
+	db     *DB
+	now    time.Time
+	writes int  // the writes so far, for the fault hook
+	failed bool // the fault hook abandoned the transaction
+	// crlOwed is set once the transaction changed a certificate status:
+	// the CRL generation grows at the commit.
+	crlOwed bool
 }
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
@@ -117,10 +129,18 @@ func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
+	db.count.transactions.Add(1)
 	return &Tx{tx: tx, db: db, now: db.Now().UTC()}, nil
 }
 
-func (tx *Tx) commit() error {
+func (tx *Tx) commit(ctx context.Context) error {
+	if err := tx.writeCRLOwed(ctx); err != nil {
+		return err
+	}
+	if tx.failed || tx.db.failWrite != nil && tx.db.failWrite(tx.writes+1) {
+		_ = tx.tx.Rollback()
+		return fmt.Errorf("commit: %w", errInjected)
+	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -140,18 +160,21 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.commit()
+	return tx.commit(ctx)
 }
 
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	tx.beforeStatement(query)
 	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	tx.beforeStatement(query)
 	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	tx.beforeStatement(query)
 	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
 }
 
@@ -189,6 +212,38 @@ func decodeTime(v int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v).UTC()
+}
+
+// lockUser locks the user's row until tx ends, on PostgreSQL: every
+// transaction that changes several rows of one user's mobile IDs,
+// processes and certificates takes it first, so that two of them never
+// wait for each other's rows. SQLite transactions take the write lock when
+// they begin, so it needs none.
+func (tx *Tx) lockUser(ctx context.Context, userID int64) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	var id int64
+	err := tx.queryRow(ctx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID).Scan(&id)
+	if errNoRows(err) {
+		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
+	} else if err != nil {
+		return fmt.Errorf("lock user: %w", err)
+	}
+	return nil
+}
+
+// forUpdate is the clause that locks the rows a SELECT reads (of the table
+// with alias, in a join) until the transaction ends, on PostgreSQL. SQLite
+// transactions take the write lock when they begin, so it needs none.
+func (tx *Tx) forUpdate(alias string) string {
+	if tx.db.dialect != Postgres {
+		return ""
+	}
+	if alias == "" {
+		return " FOR UPDATE"
+	}
+	return " FOR UPDATE OF " + alias
 }
 
 // errNoRows reports whether err is sql.ErrNoRows.

@@ -78,7 +78,7 @@ func (db *DB) SyncDirectory(ctx context.Context, actor lanyard.Actor, entries it
 		fmt.Sprintf(", %d conflicts, %d skipped", s.res.Conflicts, s.res.Skipped)); err != nil {
 		return nil, err
 	}
-	if err := tx.commit(); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return nil, err
 	}
 	return s.res, nil

@@ -50,17 +50,7 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 
 // CreateEnrollment starts a process for a user.
 func (db *DB) CreateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		e.CreatedAt, e.UpdatedAt = tx.now, tx.now
-		err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
-			boolInt(e.ByEmail), encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
-		if err != nil {
-			return fmt.Errorf("insert enrollment: %w", err)
-		}
-		return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))
-	})
+	return db.inTx(ctx, func(tx *Tx) error { return tx.insertEnrollment(ctx, actor, e) })
 }
 
 // FindEnrollment returns a user's process; another user's is ENOTFOUND.
@@ -113,6 +103,9 @@ func (tx *Tx) deleteWaitingMobileID(ctx context.Context, id int64) error {
 // mobile ID waiting for it is deleted, in the same transaction.
 func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
+			return err
+		}
 		e.UpdatedAt = tx.now
 		ended := e.Step == lanyard.StepCancelled || e.Step == lanyard.StepFailed
 		if ended {
@@ -138,26 +131,10 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 // creates the registered mobile ID m when the process has none.
 func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if e.MobileID == 0 {
-			if err := tx.insertMobileID(ctx, m); err != nil {
-				return err
-			}
-			e.MobileID = m.ID
-			if err := tx.insertAudit(ctx, actor, "mobileid.register", m.PublicID, fmt.Sprintf("registered for user #%d, waiting for the app", m.UserID)); err != nil {
-				return err
-			}
-		}
-		e.Step, e.CodeExpiresAt, e.UpdatedAt = lanyard.StepActivation, expires, tx.now
-		_, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, code_hash = ?, code_expires_at = ?, mobile_id = ?, by_email = ?, updated_at = ? WHERE id = ?`,
-			string(e.Step), codeHash, encodeTime(expires), e.MobileID, boolInt(e.ByEmail), encodeTime(tx.now), e.ID)
-		if err != nil {
-			return fmt.Errorf("store activation code: %w", err)
-		}
-		if err := tx.queueMails(ctx, actor, mails...); err != nil {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
 			return err
 		}
-		return tx.insertAudit(ctx, actor, "mobileid.code_issue", e.Process,
-			fmt.Sprintf("process %s: activation code issued, expires %s, by email %t", e.PublicID, expires.Format(time.RFC3339), e.ByEmail))
+		return tx.issueCode(ctx, actor, e, &lanyard.ActivationCode{Hash: codeHash, ExpiresAt: expires, MobileID: m, Mails: mails})
 	})
 }
 
@@ -166,23 +143,13 @@ func (db *DB) PeekActivationCode(ctx context.Context, codeHash []byte) (*lanyard
 	return findValidCode(ctx, db, codeHash, db.Now())
 }
 
-// ClaimActivationCode consumes a code. The conditional update makes two
-// apps racing with one code end with exactly one winner.
+// ClaimActivationCode consumes a code, one winner among racing callers.
 func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
 	var e *lanyard.Enrollment
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		if e, err = findValidCode(ctx, tx, codeHash, tx.now); err != nil {
-			return err
-		}
-		res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, updated_at = ? WHERE id = ? AND code_hash = ?`, encodeTime(tx.now), e.ID, codeHash)
-		if err != nil {
-			return fmt.Errorf("claim activation code: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return lanyard.Errorf(lanyard.ECONFLICT, "Another app enrolled with this activation code first.")
-		}
-		return tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
+		e, err = tx.claimCode(ctx, codeHash)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -190,39 +157,47 @@ func (db *DB) ClaimActivationCode(ctx context.Context, codeHash []byte) (*lanyar
 	return e, nil
 }
 
-// ExpireEnrollments ends processes whose code expired unused.
+// ExpireEnrollments ends processes whose code expired unused. The job
+// runs every few seconds on every instance, so it looks outside any
+// transaction (on an index) and opens one only for each code that expired.
 func (db *DB) ExpireEnrollments(ctx context.Context) (int, error) {
-	var n int
-	err := db.inTx(ctx, func(tx *Tx) error {
-		expired, err := queryAll(ctx, tx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash IS NOT NULL AND code_expires_at <= ?`,
-			[]any{encodeTime(tx.now)}, scanEnrollment)
-		if err != nil {
-			return err
-		}
-		for _, e := range expired {
+	expired, err := queryAll(ctx, db, `SELECT `+enrollmentColumns+` FROM enrollments WHERE code_hash IS NOT NULL AND code_expires_at <= ?`,
+		[]any{encodeTime(db.Now())}, scanEnrollment)
+	if err != nil || len(expired) == 0 {
+		return 0, err
+	}
+	n := 0
+	for _, e := range expired {
+		ended := false
+		err := db.inTx(ctx, func(tx *Tx) error {
+			ended = false
+			if err := tx.lockUser(ctx, e.UserID); err != nil {
+				return err
+			}
 			// The condition makes the update a claim: when instances of a
-			// cluster run the job together, each process ends once.
+			// cluster run the job together, each process ends once, and
+			// a code issued again meanwhile is not ended.
 			res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, step = CASE WHEN step = ? THEN ? ELSE step END, updated_at = ?
-				WHERE id = ? AND code_hash IS NOT NULL`,
-				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID)
+				WHERE id = ? AND code_hash IS NOT NULL AND code_expires_at <= ?`,
+				string(lanyard.StepActivation), string(lanyard.StepFailed), encodeTime(tx.now), e.ID, encodeTime(tx.now))
 			if err != nil {
 				return err
 			}
 			if rows, _ := res.RowsAffected(); rows != 1 {
-				continue
+				return nil
 			}
-			n++
+			ended = true
 			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
 				return err
 			}
-			if err := tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.code_expire", e.Process, fmt.Sprintf("process %s: activation code expired unused", e.PublicID)); err != nil {
-				return err
-			}
+			return tx.insertAudit(ctx, lanyard.SystemActor, "mobileid.code_expire", e.Process, fmt.Sprintf("process %s: activation code expired unused", e.PublicID))
+		})
+		if err != nil {
+			return n, fmt.Errorf("expire enrollments: %w", err)
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("expire enrollments: %w", err)
+		if ended {
+			n++
+		}
 	}
 	return n, nil
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -32,4 +34,69 @@ func (db *DB) InsertUnchainedAudit(ctx context.Context, n int) error {
 		}
 		return nil
 	})
+}
+
+// FailBeforeWrite makes every transaction of db fail before its nth write,
+// or at its commit when it has n-1 writes; 0 turns the failure off.
+func FailBeforeWrite(db *DB, n int) {
+	if n == 0 {
+		db.failWrite = nil
+		return
+	}
+	db.failWrite = func(w int) bool { return w == n }
+}
+
+// CountWrites makes db record the writes of each transaction in *last:
+// after an operation of one transaction it holds that transaction's count.
+func CountWrites(db *DB, last *int) {
+	db.failWrite = func(w int) bool {
+		*last = w - 1 // asked once more at commit, with w one past the writes
+		return false
+	}
+}
+
+// Dump returns the rows an operation on mobile IDs may change, in a fixed
+// order, so that two dumps are equal exactly when nothing changed.
+func Dump(db *DB) (string, error) {
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT id, state, updated_at FROM users ORDER BY id`,
+		`SELECT COUNT(*) FROM sessions`,
+		`SELECT id, state, device_name, recovery_pending, activated_at, updated_at FROM mobile_ids ORDER BY id`,
+		`SELECT mobile_id, serial, usage, recovered FROM mobile_id_certificates ORDER BY mobile_id, serial`,
+		`SELECT serial, status, revoked_at, reason FROM certificates ORDER BY serial`,
+		`SELECT serial FROM key_archive ORDER BY serial`,
+		`SELECT id, step, CASE WHEN code_hash IS NULL THEN 0 ELSE 1 END, updated_at FROM enrollments ORDER BY id`,
+		`SELECT COUNT(*) FROM outbox`,
+		`SELECT COUNT(*) FROM audit_log`,
+		`SELECT generation FROM crl_generation`,
+	} {
+		rows, err := db.sql.Query(q)
+		if err != nil {
+			return "", err
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return "", err
+			}
+			fmt.Fprintln(&b, vals...)
+		}
+		rows.Close()
+		b.WriteString("--\n")
+	}
+	return b.String(), nil
+}
+
+// Exec runs a statement on db outside the store's methods, as an older
+// version or a crash between two transactions would have left the data.
+func Exec(db *DB, query string, args ...any) error {
+	_, err := db.sql.Exec(db.rebind(query), args...)
+	return err
 }

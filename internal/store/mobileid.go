@@ -106,35 +106,6 @@ func (db *DB) FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) 
 	return ms, nil
 }
 
-// ActivateMobileID records what the app enrolled and makes m active.
-func (db *DB) ActivateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment, mails ...lanyard.Mail) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
-			WHERE id = ? AND state = ?`,
-			string(lanyard.MobileIDActive), m.DeviceName, m.TransportKey, boolInt(m.RecoveryPending), encodeTime(tx.now), encodeTime(tx.now),
-			m.ID, string(lanyard.MobileIDRegistered))
-		if isUniqueViolation(err) {
-			return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID; lock it first.")
-		} else if err != nil {
-			return fmt.Errorf("activate mobile ID: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
-		}
-		for _, c := range m.Certificates {
-			if err := tx.insertMobileIDCertificate(ctx, m.ID, c); err != nil {
-				return err
-			}
-		}
-		m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
-		if err := tx.queueMails(ctx, actor, mails...); err != nil {
-			return err
-		}
-		return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,
-			fmt.Sprintf("process %s: active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
-	})
-}
-
 func (tx *Tx) insertMobileIDCertificate(ctx context.Context, mobileID int64, c lanyard.MobileIDCertificate) error {
 	_, err := tx.exec(ctx, `INSERT INTO mobile_id_certificates (mobile_id, serial, usage, recovered) VALUES (?, ?, ?, ?)`,
 		mobileID, c.Serial, string(c.Usage), boolInt(c.Recovered))
@@ -144,39 +115,6 @@ func (tx *Tx) insertMobileIDCertificate(ctx context.Context, mobileID int64, c l
 		return fmt.Errorf("link certificate %s: %w", c.Serial, err)
 	}
 	return nil
-}
-
-// SetMobileIDState changes the state of m; locked and deleted are final.
-func (db *DB) SetMobileIDState(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, state lanyard.MobileIDState, detail string) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		cur, err := findMobileID(ctx, tx, `id = ?`, m.ID)
-		if err != nil {
-			return err
-		}
-		if cur.State == state {
-			return nil
-		}
-		// Locked is final except for deletion; deleted is final.
-		if cur.State == lanyard.MobileIDDeleted || (cur.State == lanyard.MobileIDLocked && state != lanyard.MobileIDDeleted) {
-			return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is %s; its state cannot change.", cur.State)
-		}
-		if cur.State == lanyard.MobileIDRegistered {
-			// A mobile ID that no longer waits for the app takes its
-			// activation code with it.
-			if _, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL WHERE mobile_id = ?`, m.ID); err != nil {
-				return fmt.Errorf("void activation code: %w", err)
-			}
-		}
-		_, err = tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), m.ID)
-		if isUniqueViolation(err) {
-			return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID.")
-		} else if err != nil {
-			return fmt.Errorf("set mobile ID state: %w", err)
-		}
-		old := cur.State
-		m.State, m.UpdatedAt = state, tx.now
-		return tx.insertAudit(ctx, actor, "mobileid.set_state", m.PublicID, fmt.Sprintf("%s -> %s: %s", old, state, detail))
-	})
 }
 
 // AddRecoveredCertificates links recovered encryption certificates to m and

@@ -29,32 +29,36 @@ func scanCertificate(s scanner) (*lanyard.Certificate, error) {
 // InsertCertificate stores a newly issued certificate and, for a server-made
 // key, its archive record, with one audit event.
 func (s *PKIStore) InsertCertificate(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *pki.ArchivedKey) error {
-	return s.db.inTx(ctx, func(tx *Tx) error {
-		c.IssuedAt = tx.now
-		var id int64
-		err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
-			encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now)).Scan(&id)
-		if isUniqueViolation(err) {
-			return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", c.Serial)
-		} else if err != nil {
-			return fmt.Errorf("insert certificate: %w", err)
+	return s.db.inTx(ctx, func(tx *Tx) error { return tx.insertCertificate(ctx, actor, c, key) })
+}
+
+// insertCertificate records a signed certificate, and its archived key if
+// key is not nil, with its audit event.
+func (tx *Tx) insertCertificate(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *lanyard.ArchivedKey) error {
+	c.IssuedAt = tx.now
+	var id int64
+	err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
+		encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now)).Scan(&id)
+	if isUniqueViolation(err) {
+		return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", c.Serial)
+	} else if err != nil {
+		return fmt.Errorf("insert certificate: %w", err)
+	}
+	detail := fmt.Sprintf("user=%d usage=%s not_after=%s", c.UserID, c.Usage, c.NotAfter.Format(time.RFC3339))
+	if key != nil {
+		key.CreatedAt = tx.now
+		err := tx.queryRow(ctx, `INSERT INTO key_archive (certificate_id, user_id, serial, algorithm, wrapped_key, ciphertext, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			id, key.UserID, key.Serial, key.Algorithm, key.WrappedKey, key.Ciphertext, encodeTime(tx.now)).Scan(&key.ID)
+		if err != nil {
+			return fmt.Errorf("archive key: %w", err)
 		}
-		detail := fmt.Sprintf("user=%d usage=%s not_after=%s", c.UserID, c.Usage, c.NotAfter.Format(time.RFC3339))
-		if key != nil {
-			key.CreatedAt = tx.now
-			err := tx.queryRow(ctx, `INSERT INTO key_archive (certificate_id, user_id, serial, algorithm, wrapped_key, ciphertext, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				id, key.UserID, key.Serial, key.Algorithm, key.WrappedKey, key.Ciphertext, encodeTime(tx.now)).Scan(&key.ID)
-			if err != nil {
-				return fmt.Errorf("archive key: %w", err)
-			}
-			c.ArchivedKeyID = key.ID
-			detail += " key=archived"
-		}
-		return tx.insertAudit(ctx, actor, "certificate.issue", c.Serial, detail)
-	})
+		c.ArchivedKeyID = key.ID
+		detail += " key=archived"
+	}
+	return tx.insertAudit(ctx, actor, "certificate.issue", c.Serial, detail)
 }
 
 // RecoverArchivedKey returns the sealed archive record of the user's
@@ -136,30 +140,48 @@ func (s *PKIStore) updateStatus(ctx context.Context, actor lanyard.Actor, serial
 	var cert *lanyard.Certificate
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		if cert, err = findCertificate(ctx, tx, serial); err != nil {
-			return err
-		}
-		old := cert.Status
-		changed, detail, err := change(cert, tx.now)
-		if err != nil || !changed {
-			return err
-		}
-		res, err := tx.exec(ctx, `UPDATE certificates SET status = ?, revoked_at = ?, reason = ? WHERE serial = ? AND status = ?`,
-			string(cert.Status), encodeTime(cert.RevokedAt), int(cert.Reason), serial, string(old))
-		if err != nil {
-			return fmt.Errorf("update certificate status: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("update certificate status: %w", err)
-		} else if n != 1 {
-			return errStatusRaced
-		}
-		return tx.insertAudit(ctx, actor, action, serial, detail)
+		cert, _, err = tx.changeStatus(ctx, actor, serial, action, change)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return cert, nil
+}
+
+// statusChange is a change of a certificate's status, as the domain's
+// Revoke, Hold and Release make it, with the detail of its audit event.
+type statusChange func(c *lanyard.Certificate, now time.Time) (changed bool, detail string, err error)
+
+// changeStatus applies change to the certificate with the given serial in
+// tx: the new status, its audit event and the CRL owed. A change that
+// changes nothing writes nothing. The update is conditional on the status
+// read, so two changes racing on PostgreSQL cannot overwrite each other (a
+// hold never undoes a revocation).
+func (tx *Tx) changeStatus(ctx context.Context, actor lanyard.Actor, serial, action string, change statusChange) (*lanyard.Certificate, bool, error) {
+	cert, err := scanCertificate(tx.queryRow(ctx, `SELECT `+certColumns+certFrom+` WHERE c.serial = ?`+tx.forUpdate("c"), serial))
+	if errNoRows(err) {
+		return nil, false, lanyard.Errorf(lanyard.ENOTFOUND, "No certificate with serial %s.", serial)
+	} else if err != nil {
+		return nil, false, fmt.Errorf("find certificate: %w", err)
+	}
+	old := cert.Status
+	changed, detail, err := change(cert, tx.now)
+	if err != nil || !changed {
+		return cert, false, err
+	}
+	res, err := tx.exec(ctx, `UPDATE certificates SET status = ?, revoked_at = ?, reason = ? WHERE serial = ? AND status = ?`,
+		string(cert.Status), encodeTime(cert.RevokedAt), int(cert.Reason), serial, string(old))
+	if err != nil {
+		return nil, false, fmt.Errorf("update certificate status: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, false, fmt.Errorf("update certificate status: %w", err)
+	} else if n != 1 {
+		return nil, false, errStatusRaced
+	}
+	tx.markCRLOwed()
+	return cert, true, tx.insertAudit(ctx, actor, action, serial, detail)
 }
 
 // RevokedCertificates lists the revoked and held certificates not expired

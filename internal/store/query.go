@@ -20,10 +20,12 @@ var (
 )
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	db.count.statements.Add(1)
 	return db.sql.QueryContext(ctx, db.rebind(query), args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	db.count.statements.Add(1)
 	return db.sql.QueryRowContext(ctx, db.rebind(query), args...)
 }
 

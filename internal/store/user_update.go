@@ -10,8 +10,11 @@ import (
 	"github.com/lanyard-id/lanyard/internal/password"
 )
 
-// SetUserState changes a user's state. A user who is no longer active loses
-// every login session at once.
+// SetUserState changes a user's state and carries it to the user's mobile
+// IDs in the same transaction: deactivating makes them inactive with their
+// certificates on hold, reactivating makes them active again and releases
+// them, locking locks them and revokes their certificates. A user who is no
+// longer active loses every login session at once.
 func (s *UserService) SetUserState(ctx context.Context, actor lanyard.Actor, username string, state lanyard.UserState) (*lanyard.User, error) {
 	if !state.Valid() {
 		return nil, lanyard.Errorf(lanyard.EINVALID, "The state %q is not one of registered, active, inactive, locked.", state)
@@ -35,7 +38,10 @@ func (s *UserService) SetUserState(ctx context.Context, actor lanyard.Actor, use
 				return fmt.Errorf("end sessions: %w", err)
 			}
 		}
-		return tx.insertAudit(ctx, actor, "user.set_state", u.Username, fmt.Sprintf("%s -> %s", old, state))
+		if err := tx.insertAudit(ctx, actor, "user.set_state", u.Username, fmt.Sprintf("%s -> %s", old, state)); err != nil {
+			return err
+		}
+		return tx.mobileIDsFollow(ctx, actor, u.ID, state)
 	})
 	if err != nil {
 		return nil, err
@@ -138,4 +144,31 @@ func stateRefusal(s lanyard.UserState) string {
 		return "Your account is locked. Ask your administrator for help."
 	}
 	return "Your account may not log in."
+}
+
+// mobileIDsFollow carries a user's new state to the user's live mobile IDs.
+func (tx *Tx) mobileIDsFollow(ctx context.Context, actor lanyard.Actor, userID int64, state lanyard.UserState) error {
+	ms, err := queryAll(ctx, tx, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND state IN (?, ?, ?) ORDER BY id`,
+		[]any{userID, string(lanyard.MobileIDRegistered), string(lanyard.MobileIDActive), string(lanyard.MobileIDInactive)}, scanMobileID)
+	if err != nil {
+		return fmt.Errorf("find mobile IDs: %w", err)
+	}
+	why := "the user is " + string(state)
+	for _, m := range ms {
+		var next lanyard.MobileIDState
+		switch {
+		case state == lanyard.UserLocked:
+			next = lanyard.MobileIDLocked
+		case state == lanyard.UserActive && m.State == lanyard.MobileIDInactive:
+			next = lanyard.MobileIDActive
+		case state != lanyard.UserActive && m.State == lanyard.MobileIDActive:
+			next = lanyard.MobileIDInactive
+		default:
+			continue
+		}
+		if _, err := tx.setMobileIDState(ctx, actor, m.ID, next, why); err != nil {
+			return err
+		}
+	}
+	return nil
 }

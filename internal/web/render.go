@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -106,10 +107,34 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 	s.render(w, r, status, "error", view{Title: http.StatusText(status), Error: msg})
 }
 
-// serverError logs an internal error once and shows a generic message.
+// serverError logs an internal error once and shows a generic message:
+// 503 with Retry-After while the database does not answer (it restarts,
+// the network to it is down), so that users and load balancers know to
+// try again, 500 otherwise.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.unavailable(r.Context()) {
+		s.Logger.Warn("request failed: the database is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		s.renderError(w, r, http.StatusServiceUnavailable, unavailableMessage)
+		return
+	}
 	s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	s.renderError(w, r, http.StatusInternalServerError, lanyard.ErrorMessage(err))
+}
+
+// unavailableMessage is what a request that failed for want of the
+// database shows.
+const unavailableMessage = "Lanyard cannot reach its database at the moment. Please try again in a few seconds."
+
+// unavailable reports whether the instance cannot serve for now, as
+// /readyz says.
+func (s *Server) unavailable(ctx context.Context) bool {
+	if s.Ready == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	return s.Ready(ctx) != nil
 }
 
 // statusOf maps a domain error code to the HTTP status shown with it.

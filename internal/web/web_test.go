@@ -97,7 +97,7 @@ func newPortalHashing(t testing.TB, dsn string, params password.Params, edit ...
 		BaseURL: "http://" + ts.Listener.Addr().String(), ScreenCodeTTL: 15 * time.Minute, EmailCodeTTL: 72 * time.Hour,
 	}
 	srv.Registry = prometheus.NewRegistry()
-	api := &appapi.API{MobileIDs: srv.MobileIDs, Limiter: sessions, Logger: srv.Logger, EnrollLimit: 20, EnrollWindow: time.Minute, Registry: srv.Registry}
+	api := &appapi.API{MobileIDs: srv.MobileIDs, Limiter: sessions, Logger: srv.Logger, EnrollLimit: 20, EnrollWindow: time.Minute, Registry: srv.Registry, Ready: db.Ready}
 	srv.PKI = ca.Handler()
 	srv.Mount = func(mux *http.ServeMux) {
 		api.RegisterRoutes(mux)

@@ -1,0 +1,29 @@
+package mobileid_test
+
+import (
+	"testing"
+
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// TestStatementCounts reports what a first-time mobile ID and a
+// replacement cost the database, from the first step to Next. Run it with
+// -v to see the numbers docs/performance.md quotes.
+func TestStatementCounts(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		u := e.addUser(t, "alice")
+		before := e.db.Counters()
+		e.getMobileID(t, u, false)
+		first := e.db.Counters()
+		e.getMobileID(t, u, true)
+		second := e.db.Counters()
+		t.Logf("first-time mobile ID: %d statements in %d transactions",
+			first.Statements-before.Statements, first.Transactions-before.Transactions)
+		t.Logf("replacement: %d statements in %d transactions",
+			second.Statements-first.Statements, second.Transactions-first.Transactions)
+		if first.Transactions == before.Transactions || second.Transactions == first.Transactions {
+			t.Fatal("no transaction counted")
+		}
+	})
+}

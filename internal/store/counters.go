@@ -1,0 +1,59 @@
+package store
+
+import (
+	"errors"
+	"strings"
+	"sync/atomic"
+)
+
+// Counters are how many statements and write transactions a DB has run
+// since it was opened. They make the cost of an operation measurable: the
+// difference before and after it is what it cost.
+type Counters struct {
+	// Statements counts every statement, reads outside a transaction
+	// included.
+	Statements int64
+	// Transactions counts the transactions begun.
+	Transactions int64
+}
+
+// counters is the live form of Counters.
+type counters struct {
+	statements   atomic.Int64
+	transactions atomic.Int64
+}
+
+// Counters returns the statement and transaction counts so far.
+func (db *DB) Counters() Counters {
+	return Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load()}
+}
+
+// errInjected is the failure a fault hook injects.
+var errInjected = errors.New("injected database failure")
+
+// isWrite reports whether a statement changes rows.
+func isWrite(query string) bool {
+	q := strings.TrimSpace(query)
+	for _, verb := range []string{"INSERT", "UPDATE", "DELETE"} {
+		if len(q) >= len(verb) && strings.EqualFold(q[:len(verb)], verb) {
+			return true
+		}
+	}
+	return false
+}
+
+// beforeStatement counts a statement of tx and, when the fault hook asks
+// for it, abandons the transaction before a write, as a connection that
+// dies there would: the write and everything after it fail, and nothing of
+// the transaction commits.
+func (tx *Tx) beforeStatement(query string) {
+	tx.db.count.statements.Add(1)
+	if !isWrite(query) {
+		return
+	}
+	tx.writes++
+	if !tx.failed && tx.db.failWrite != nil && tx.db.failWrite(tx.writes) {
+		tx.failed = true
+		_ = tx.tx.Rollback()
+	}
+}

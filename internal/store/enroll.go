@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+// EnrollMobileID records the app's enrollment in one transaction: the code
+// is consumed, the user checked, the signed certificates recorded, the
+// mobile ID made active with them, and the mails queued. Whatever fails
+// leaves the database as it was, the code still valid.
+func (db *DB) EnrollMobileID(ctx context.Context, actor lanyard.Actor, codeHash []byte, m *lanyard.MobileID, certs []lanyard.SignedCertificate, mails ...lanyard.Mail) (*lanyard.Enrollment, error) {
+	var e *lanyard.Enrollment
+	err := db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		if e, err = tx.claimCode(ctx, codeHash); err != nil {
+			return err
+		}
+		if e.MobileID != m.ID {
+			return lanyard.Errorf(lanyard.ECONFLICT, "The activation code belongs to another mobile ID.")
+		}
+		if err := tx.checkUserActive(ctx, e.UserID); err != nil {
+			return err
+		}
+		m.Certificates = m.Certificates[:0]
+		for _, sc := range certs {
+			if err := tx.insertCertificate(ctx, actor, sc.Certificate, sc.Archive); err != nil {
+				return err
+			}
+			m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: sc.Certificate.Serial, Usage: sc.Certificate.Usage})
+		}
+		if err := tx.activateMobileID(ctx, actor, m, e); err != nil {
+			return err
+		}
+		return tx.queueMails(ctx, actor, mails...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// claimCode consumes a valid activation code in tx. The conditional update
+// makes two apps racing with one code end with exactly one winner.
+func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
+	e, err := findValidCode(ctx, tx, codeHash, tx.now)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.lockUser(ctx, e.UserID); err != nil {
+		return nil, err
+	}
+	res, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ? WHERE id = ? AND code_hash = ?`,
+		encodeTime(tx.now), e.ID, codeHash)
+	if err != nil {
+		return nil, fmt.Errorf("claim activation code: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "Another app enrolled with this activation code first.")
+	}
+	return e, tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
+}
+
+// checkUserActive refuses a user who is not active, as enrollment must.
+func (tx *Tx) checkUserActive(ctx context.Context, userID int64) error {
+	var username, state string
+	err := tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ?`, userID).Scan(&username, &state)
+	if errNoRows(err) {
+		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
+	} else if err != nil {
+		return fmt.Errorf("read user state: %w", err)
+	}
+	if lanyard.UserState(state) != lanyard.UserActive {
+		return lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", username, state)
+	}
+	return nil
+}
+
+// activateMobileID makes the registered mobile ID m active on its device
+// with its certificates.
+func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment) error {
+	res, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
+		WHERE id = ? AND state = ?`,
+		string(lanyard.MobileIDActive), m.DeviceName, m.TransportKey, boolInt(m.RecoveryPending), encodeTime(tx.now), encodeTime(tx.now),
+		m.ID, string(lanyard.MobileIDRegistered))
+	if isUniqueViolation(err) {
+		return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID; lock it first.")
+	} else if err != nil {
+		return fmt.Errorf("activate mobile ID: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
+	}
+	for _, c := range m.Certificates {
+		if err := tx.insertMobileIDCertificate(ctx, m.ID, c); err != nil {
+			return err
+		}
+	}
+	m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
+	return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,
+		fmt.Sprintf("process %s: active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
+}
+
+// FindEnrollmentByUsedCode returns the process whose activation code was
+// used with the hash codeHash while the code would still be valid; any
+// other is ENOTFOUND.
+func (db *DB) FindEnrollmentByUsedCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
+	e, err := findEnrollment(ctx, db, `used_code_hash = ? AND code_expires_at > ?`, codeHash, encodeTime(db.Now()))
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+	}
+	return e, err
+}

@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+)
+
+// OpenEnrollment starts the process e for its user in one transaction:
+// the user's active mobile ID is locked (only with lockExisting), the
+// user's open processes end, mobile IDs still waiting for the app are
+// deleted, and e is created; with code, its mobile ID is registered and
+// the activation code issued with its mails.
+func (db *DB) OpenEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, lockExisting bool, code *lanyard.ActivationCode) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
+			return err
+		}
+		if err := tx.replaceMobileIDs(ctx, actor, e.UserID, lockExisting); err != nil {
+			return err
+		}
+		if err := tx.endOpenEnrollments(ctx, actor, e.UserID); err != nil {
+			return err
+		}
+		if err := tx.insertEnrollment(ctx, actor, e); err != nil {
+			return err
+		}
+		if code == nil {
+			return nil
+		}
+		if err := tx.issueCode(ctx, actor, e, code); err != nil || e.Step != lanyard.StepFinished {
+			return err
+		}
+		return tx.insertAudit(ctx, actor, "mobileid.supply", e.Process,
+			fmt.Sprintf("process %s: supplied to user #%d; the activation code went by email", e.PublicID, e.UserID))
+	})
+}
+
+// replaceMobileIDs makes room for a new mobile ID of the user: an active
+// or inactive one is locked when lockExisting confirms it (else ECONFLICT),
+// and those waiting for the app are deleted.
+func (tx *Tx) replaceMobileIDs(ctx context.Context, actor lanyard.Actor, userID int64, lockExisting bool) error {
+	live, err := queryAll(ctx, tx, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND state IN (?, ?, ?) ORDER BY id`+tx.forUpdate(""),
+		[]any{userID, string(lanyard.MobileIDRegistered), string(lanyard.MobileIDActive), string(lanyard.MobileIDInactive)}, scanMobileID)
+	if err != nil {
+		return fmt.Errorf("find mobile IDs: %w", err)
+	}
+	for _, m := range live {
+		next, why := lanyard.MobileIDDeleted, "a new process replaces it"
+		if m.State != lanyard.MobileIDRegistered {
+			if !lockExisting {
+				return lanyard.Errorf(lanyard.ECONFLICT, "The user already has an active mobile ID. Lock it to get a new one.")
+			}
+			next, why = lanyard.MobileIDLocked, "locked for a new mobile ID"
+		}
+		if _, err := tx.setMobileIDState(ctx, actor, m.ID, next, why); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endOpenEnrollments cancels the user's processes that have not ended, so
+// that a process started again (Back, a second tab, an operator's supply)
+// never leaves two waiting.
+func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userID int64) error {
+	open, err := queryAll(ctx, tx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE user_id = ? AND step IN (?, ?, ?) ORDER BY id`,
+		[]any{userID, string(lanyard.StepIntro), string(lanyard.StepRecovery), string(lanyard.StepActivation)}, scanEnrollment)
+	if err != nil {
+		return fmt.Errorf("find open enrollments: %w", err)
+	}
+	for _, e := range open {
+		if _, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, code_hash = NULL, updated_at = ? WHERE id = ?`,
+			string(lanyard.StepCancelled), encodeTime(tx.now), e.ID); err != nil {
+			return fmt.Errorf("end enrollment: %w", err)
+		}
+		if err := tx.insertAudit(ctx, actor, "mobileid.process_cancel", e.Process, fmt.Sprintf("process %s: replaced by a new process", e.PublicID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) error {
+	e.CreatedAt, e.UpdatedAt = tx.now, tx.now
+	err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
+		boolInt(e.ByEmail), encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
+	if err != nil {
+		return fmt.Errorf("insert enrollment: %w", err)
+	}
+	return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))
+}
+
+// issueCode stores the hash of a new code for e, voiding any earlier one,
+// registers its mobile ID when e has none, and queues the code's mails.
+func (tx *Tx) issueCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, code *lanyard.ActivationCode) error {
+	if e.MobileID == 0 {
+		m := code.MobileID
+		if err := tx.insertMobileID(ctx, m); err != nil {
+			return err
+		}
+		e.MobileID = m.ID
+		if err := tx.insertAudit(ctx, actor, "mobileid.register", m.PublicID, fmt.Sprintf("registered for user #%d, waiting for the app", m.UserID)); err != nil {
+			return err
+		}
+	}
+	if e.Step != lanyard.StepFinished {
+		e.Step = lanyard.StepActivation
+	}
+	e.CodeExpiresAt, e.UpdatedAt = code.ExpiresAt, tx.now
+	_, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, code_hash = ?, code_expires_at = ?, mobile_id = ?, by_email = ?, updated_at = ? WHERE id = ?`,
+		string(e.Step), code.Hash, encodeTime(code.ExpiresAt), e.MobileID, boolInt(e.ByEmail), encodeTime(tx.now), e.ID)
+	if err != nil {
+		return fmt.Errorf("store activation code: %w", err)
+	}
+	if err := tx.queueMails(ctx, actor, code.Mails...); err != nil {
+		return err
+	}
+	return tx.insertAudit(ctx, actor, "mobileid.code_issue", e.Process,
+		fmt.Sprintf("process %s: activation code issued, expires %s, by email %t", e.PublicID, code.ExpiresAt.Format(time.RFC3339), e.ByEmail))
+}
