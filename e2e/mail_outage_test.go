@@ -119,8 +119,13 @@ func mailOnceThroughOutage(t *testing.T, engine string) {
 	ck := mustLogin(t, s.url, "olga", "olga's password")
 	for i := 1; i <= processes; i++ {
 		r := fetch(t, nil, s.url+"/operator/users/user"+fmt.Sprint(i)+"/supply", url.Values{}, ck)
-		if loc := r.header.Get("Location"); r.status != http.StatusSeeOther || !strings.Contains(loc, "notice=") {
+		loc := r.header.Get("Location")
+		if r.status != http.StatusSeeOther || loc != "/operator/users/user"+fmt.Sprint(i) {
 			t.Fatalf("supply %d: %d %s", i, r.status, loc)
+		}
+		// The notice is the next page's, from the session.
+		if page := fetch(t, nil, s.url+loc, nil, ck); !strings.Contains(page.body, `role="status"`) {
+			t.Fatalf("supply %d: the next page says nothing was done:\n%s", i, page.body)
 		}
 	}
 	// The sender tries and fails at least once before the kill.

@@ -122,10 +122,11 @@ func TestWalletRefusals(t *testing.T) {
 	fetch(t, nil, s.url+"/mobile-id/get/"+step+"/cancel", url.Values{}, ck)
 	refused("cancelled", link, "activation code")
 
-	// A code past its lifetime.
+	// A code past its lifetime: refused as expired, or as void once the
+	// server's clean-up has ended the process that waited for it.
 	_, link = startGetMobileIDOverHTTP(t, s, ck, "next")
 	ageActivationCodes(t, in)
-	refused("expired", link, "expired")
+	refused("expired", link, "activation code")
 
 	// A user made inactive after the QR code was shown, and one locked,
 	// which locks the mobile ID waiting for the app and voids its code.
