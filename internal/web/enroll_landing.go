@@ -18,7 +18,15 @@ func (s *Server) handleEnrollLanding(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "enroll_landing", view{Title: "Open with the mobile app"})
 		return
 	}
-	w.Header().Set("Location", "../.."+webapp.Prefix+"#enroll?code="+url.QueryEscape(code))
+	toWallet(w, "enroll?code="+url.QueryEscape(code))
+}
+
+// toWallet sends a browser on to a screen of the phone app, what the
+// screen needs in the fragment, which browsers never send to a server. The
+// redirect is relative, so that it stays under a proxy's path prefix: the
+// links it answers are <base>/app/v1/….
+func toWallet(w http.ResponseWriter, fragment string) {
+	w.Header().Set("Location", "../.."+webapp.Prefix+"#"+fragment)
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(http.StatusSeeOther)
 }

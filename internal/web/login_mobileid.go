@@ -12,7 +12,6 @@ import (
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
-	"github.com/lanyard-id/lanyard/internal/webapp"
 )
 
 // loginRequestCookie holds, in the browser that asked to log in with the
@@ -138,17 +137,14 @@ func (s *Server) handleMobileLoginWait(w http.ResponseWriter, r *http.Request) {
 // handleLoginLanding answers a browser that opens a login link, as the
 // phone's camera app does with the QR code, or a tap on the link on the
 // phone itself: it goes on to the phone app's approval screen, the token
-// in the fragment only. The redirect is relative, as the enrollment
-// link's is.
+// in the fragment only.
 func (s *Server) handleLoginLanding(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("request")
 	if token == "" {
 		s.renderError(w, r, http.StatusNotFound, "This login link has no login request. Start again on the login page.")
 		return
 	}
-	w.Header().Set("Location", "../.."+webapp.Prefix+"#login?request="+url.QueryEscape(token))
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(http.StatusSeeOther)
+	toWallet(w, "login?request="+url.QueryEscape(token))
 }
 
 // retryAfter is the value of a Retry-After header for a wait.

@@ -98,8 +98,15 @@ func TestLoginWithMobileID(t *testing.T) {
 				info.Browser == "" || info.ExpiresAt.Sub(info.CreatedAt) != lanyard.LoginRequestTTL {
 				t.Fatalf("login info %+v (match %s)", info, a.match)
 			}
+			// A browser that opens the login link goes on to the phone app,
+			// the token in the fragment only.
+			resp, body := p.get(t, p.browser(t), strings.TrimPrefix(a.link, p.URL))
+			wantStatus(t, resp, body, http.StatusSeeOther)
+			if loc, want := resp.Header.Get("Location"), "../../wallet/#login?request="+url.QueryEscape(a.token); loc != want {
+				t.Fatalf("the login link redirects to %q, want %q", loc, want)
+			}
 			// Before the phone answers, the page waits and no one is logged in.
-			resp, body := p.get(t, c, a.wait)
+			resp, body = p.get(t, c, a.wait)
 			wantStatus(t, resp, body, http.StatusOK, a.match)
 			if got, err := ph.answer(t, p, a, origin, appclient.DecisionApprove, a.match, ph.auth); err != nil || got.State != "approved" {
 				t.Fatalf("approve: %+v %v", got, err)
