@@ -33,6 +33,9 @@ type directorySync struct {
 	opts  lanyard.DirectorySyncOptions
 	seen  int64 // the mark of every user this sync finds
 	res   *lanyard.DirectoryResult
+	// unchanged are the users of the current batch the sync found as they
+	// were; one statement marks them seen.
+	unchanged []any
 }
 
 // SyncDirectory implements lanyard.DirectoryStore. Users the search found
@@ -117,6 +120,7 @@ func (s *directorySync) applyBatch(ctx context.Context, batch []*lanyard.Directo
 	for _, u := range rows {
 		byName[u.Username] = u
 	}
+	s.unchanged = s.unchanged[:0]
 	for _, e := range batch {
 		if err := s.apply(ctx, e, byName[e.Username]); err != nil {
 			return err
@@ -125,6 +129,14 @@ func (s *directorySync) applyBatch(ctx context.Context, batch []*lanyard.Directo
 		if _, ok := byName[e.Username]; !ok {
 			byName[e.Username] = &directoryUser{User: lanyard.User{Username: e.Username}, dn: e.DN}
 		}
+	}
+	if len(s.unchanged) == 0 {
+		return nil
+	}
+	_, err = s.tx.exec(ctx, `UPDATE users SET directory_seen = ? WHERE id IN (?`+strings.Repeat(", ?", len(s.unchanged)-1)+`)`,
+		append([]any{s.seen}, s.unchanged...)...)
+	if err != nil {
+		return fmt.Errorf("mark directory users seen: %w", err)
 	}
 	return nil
 }
@@ -199,8 +211,8 @@ func (s *directorySync) update(ctx context.Context, e *lanyard.DirectoryEntry, u
 		// The user stays as it was, and is not taken for gone either.
 		s.res.Skipped++
 		s.res.Note(lanyard.DirectoryChange{Kind: lanyard.DirectorySkipped, Username: e.Username, Detail: e.DN + ": " + lanyard.ErrorMessage(err)})
-		_, err := s.tx.exec(ctx, `UPDATE users SET directory_seen = ? WHERE id = ?`, s.seen, u.ID)
-		return err
+		s.unchanged = append(s.unchanged, u.ID)
+		return nil
 	}
 	var changed []string
 	if next.Email != u.Email {
@@ -228,6 +240,10 @@ func (s *directorySync) update(ctx context.Context, e *lanyard.DirectoryEntry, u
 		deactivated = false
 	}
 	attrs, _ := json.Marshal(next.Attributes)
+	if len(changed) == 0 && e.DN == u.dn && deactivated == u.deactivated {
+		s.unchanged = append(s.unchanged, u.ID)
+		return nil
+	}
 	if len(changed) == 0 {
 		_, err := s.tx.exec(ctx, `UPDATE users SET directory_dn = ?, directory_seen = ?, directory_deactivated = ? WHERE id = ?`,
 			e.DN, s.seen, boolInt(deactivated), u.ID)
