@@ -77,7 +77,7 @@ func (db *DB) SyncDirectory(ctx context.Context, actor lanyard.Actor, entries it
 	if opts.DryRun {
 		return s.res, nil // the deferred rollback undoes the run
 	}
-	if err := tx.insertAudit(ctx, actor, "directory.sync", "", strings.TrimPrefix(s.res.Summary(), "directory: ")+
+	if err := tx.insertAudit(ctx, actor, "directory.sync", "", s.res.Counts()+
 		fmt.Sprintf(", %d conflicts, %d skipped", s.res.Conflicts, s.res.Skipped)); err != nil {
 		return nil, err
 	}
