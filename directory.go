@@ -70,9 +70,12 @@ type DirectoryStateChange struct {
 }
 
 // Summary is the one line `lanyard directory sync` prints.
-func (r *DirectoryResult) Summary() string {
-	return fmt.Sprintf("directory: %d added, %d updated, %d deactivated, %d reactivated",
-		r.Added, r.Updated, r.Deactivated, r.Reactivated)
+func (r *DirectoryResult) Summary() string { return "directory: " + r.Counts() }
+
+// Counts says how many users were added, updated, deactivated and
+// reactivated.
+func (r *DirectoryResult) Counts() string {
+	return fmt.Sprintf("%d added, %d updated, %d deactivated, %d reactivated", r.Added, r.Updated, r.Deactivated, r.Reactivated)
 }
 
 // Note records c, keeping at most MaxDirectoryChanges of them.

@@ -201,3 +201,38 @@ func TestACMETLSALPN01(t *testing.T) {
 	}
 	s.stopOK()
 }
+
+// TestACMEClusterSharesCertificate runs two instances of one cluster on
+// PostgreSQL: the first gets the certificate, the second serves the same
+// one from the database without asking the CA.
+func TestACMEClusterSharesCertificate(t *testing.T) {
+	httpAddr, closedAddr := freeAddr(t), freeAddr(t)
+	_, httpPort, _ := net.SplitHostPort(httpAddr)
+	_, closedPort, _ := net.SplitHostPort(closedAddr)
+	directory, caFile, roots, pebbleLog := startPebble(t, atoi(t, httpPort), atoi(t, closedPort))
+	in := newInstance(t, "postgres")
+	a := startServer(t, in, "--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile, "--listen-http", httpAddr)
+	serial := func(s *server) string {
+		t.Helper()
+		c := acmeClient(s.addr, roots)
+		var resp *http.Response
+		if !waitFor(readyTimeout*3, func() bool {
+			var err error
+			resp, err = c.Get("https://" + acmeDomain + "/healthz")
+			return err == nil
+		}) {
+			t.Fatalf("%s serves no ACME certificate\nlanyard:\n%s\npebble:\n%s", s.name, s.stderr, pebbleLog)
+		}
+		resp.Body.Close()
+		return resp.TLS.PeerCertificates[0].SerialNumber.String()
+	}
+	first := serial(a)
+	// The second instance's CA is unreachable: only the database can
+	// give it the certificate.
+	b := startServer(t, in, "--acme-domain", acmeDomain, "--acme-directory", "https://127.0.0.1:1/dir", "--acme-ca-file", caFile)
+	if got := serial(b); got != first {
+		t.Fatalf("the second instance serves certificate %s, the first %s", got, first)
+	}
+	b.stopOK()
+	a.stopOK()
+}

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -307,4 +308,34 @@ func ocspReason(t *testing.T, rp *relyingParty, certPEM string) string {
 		}
 	}
 	return "(none in: " + out + ")"
+}
+
+// TestDirectoryDoesNotDelayStart points the server at a directory that
+// accepts connections and never answers: the server is alive and ready
+// all the same, and its readiness says the directory is not synced yet.
+func TestDirectoryDoesNotDelayStart(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c) // never answered, closed with the listener's test
+		}
+	}()
+	s := startServer(t, newInstance(t, "sqlite"), "--ldap-url", "ldap://"+silent.Addr().String(), "--ldap-base-dn", peopleDN, "--ldap-timeout", "1m")
+	s.waitReady()
+	if r := fetch(t, nil, s.url+"/healthz", nil); r.status != http.StatusOK {
+		t.Fatalf("/healthz: %d", r.status)
+	}
+	if r := fetch(t, nil, s.url+"/readyz", nil); r.status != http.StatusOK || !strings.Contains(r.body, "directory: not synced yet") {
+		t.Fatalf("/readyz while the first sync waits: %d %q", r.status, r.body)
+	}
+	s.stopOK()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/directory"
 	"github.com/lanyard-id/lanyard/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,13 +38,14 @@ func runDirectory(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		run, err := syncer.Sync(ctx, "cli", dryRun)
-		for _, c := range run.Result.Changes {
-			if c.Kind == "conflict" || c.Kind == "skipped" {
-				fmt.Fprintf(e.stderr, "directory: %s %s: %s\n", c.Kind, c.Username, c.Detail)
-			}
-		}
 		if err != nil {
 			return fmt.Errorf("directory: %s", run.Error)
+		}
+		// Entries left out are reported beside the one line of result.
+		for _, c := range run.Result.Changes {
+			if c.Kind == lanyard.DirectoryConflict || c.Kind == lanyard.DirectorySkipped {
+				fmt.Fprintf(e.stderr, "directory: %s %s: %s\n", c.Kind, c.Username, c.Detail)
+			}
 		}
 		fmt.Fprintln(e.stdout, run.Result.Summary())
 		return nil

@@ -97,6 +97,11 @@ func (h *https) serve(ctx context.Context, hs *http.Server, ln net.Listener) err
 	if h.watch != nil {
 		go h.watch(ctx)
 	}
+	// Failed handshakes (scanners, clients that distrust the certificate,
+	// ACME names not yet issued) are routine on an open port: debug lines.
+	if hs.ErrorLog == nil {
+		hs.ErrorLog = slog.NewLogLogger(h.logger.Handler(), slog.LevelDebug)
+	}
 	hs.TLSConfig = h.tls
 	return hs.ServeTLS(ln, "", "")
 }

@@ -225,5 +225,8 @@ func (c Config) Validate() error {
 	if err := c.HTTPS.validate(); err != nil {
 		return err
 	}
+	if c.ListenHTTP != "" && (c.ListenHTTP == c.Listen || !strings.HasPrefix(c.BaseURL(), "https://")) {
+		return fmt.Errorf("--listen-http redirects to an https:// public URL on another address: serve TLS (--tls-cert or --acme-domain) or set --public-url https://…")
+	}
 	return c.Directory.validate()
 }

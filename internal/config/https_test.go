@@ -45,6 +45,7 @@ func TestValidateRefusesHTTPSAndDirectory(t *testing.T) {
 		{"files and acme", func(c *config.Config) { c.TLSCert, c.TLSKey, c.ACMEDomain = "c", "k", "id.example.com" }, "--acme-domain", false},
 		{"acme directory", func(c *config.Config) { c.ACMEDomain, c.ACMEDirectory = "id.example.com", "http://acme" }, "--acme-directory", false},
 		{"listen http", func(c *config.Config) { c.ListenHTTP = "80" }, "--listen-http", false},
+		{"redirect to plain http", func(c *config.Config) { c.ListenHTTP = "127.0.0.1:8081" }, "--listen-http redirects", false},
 		{"ldap scheme", func(c *config.Config) { c.LDAPURL, c.LDAPBaseDN = "http://ldap", "dc=x" }, "--ldap-url", false},
 		{"ldap in clear", func(c *config.Config) { c.LDAPURL, c.LDAPBaseDN = "ldap://ldap.example.com", "dc=x" }, "--ldap-starttls", true},
 		{"ldap base", func(c *config.Config) { c.LDAPURL = "ldaps://ldap.example.com" }, "--ldap-base-dn", false},

@@ -63,7 +63,9 @@ func (d *Directory) Bind(ctx context.Context, username, password string) error {
 		return err
 	}
 	healthy := false
-	defer func() { d.pool.put(c, healthy) }()
+	defer func() { d.pool.put(c, healthy && ctx.Err() == nil) }()
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
 	if err := d.pool.bindService(c); err != nil {
 		return err
 	}

@@ -86,7 +86,11 @@ func (d *Directory) read(ctx context.Context) (*spool, error) {
 		return nil, err
 	}
 	healthy := false
-	defer func() { d.pool.put(c, healthy) }()
+	defer func() { d.pool.put(c, healthy && ctx.Err() == nil) }()
+	// The library's requests do not watch a context: closing the
+	// connection is what ends one when the sync is cancelled.
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
 	if err := d.pool.bindService(c); err != nil {
 		return nil, err
 	}

@@ -76,6 +76,9 @@ func (s *Syncer) Sync(ctx context.Context, by string, dryRun bool) (*lanyard.Dir
 	run.FinishedAt, run.OK = time.Now(), err == nil
 	if err != nil {
 		run.Error = oneLine(err)
+		if ctx.Err() != nil {
+			return run, err // stopped, not failed: nothing to record
+		}
 	}
 	if rerr := s.Store.RecordDirectoryRun(context.WithoutCancel(ctx), run); rerr != nil {
 		s.Logger.Error("record directory sync", "err", rerr)

@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -33,6 +32,9 @@ type directorySync struct {
 	opts  lanyard.DirectorySyncOptions
 	seen  int64 // the mark of every user this sync finds
 	res   *lanyard.DirectoryResult
+	// unchanged are the users of the current batch the sync found as they
+	// were; one statement marks them seen.
+	unchanged []any
 }
 
 // SyncDirectory implements lanyard.DirectoryStore. Users the search found
@@ -74,7 +76,7 @@ func (db *DB) SyncDirectory(ctx context.Context, actor lanyard.Actor, entries it
 	if opts.DryRun {
 		return s.res, nil // the deferred rollback undoes the run
 	}
-	if err := tx.insertAudit(ctx, actor, "directory.sync", "", strings.TrimPrefix(s.res.Summary(), "directory: ")+
+	if err := tx.insertAudit(ctx, actor, "directory.sync", "", s.res.Counts()+
 		fmt.Sprintf(", %d conflicts, %d skipped", s.res.Conflicts, s.res.Skipped)); err != nil {
 		return nil, err
 	}
@@ -117,6 +119,7 @@ func (s *directorySync) applyBatch(ctx context.Context, batch []*lanyard.Directo
 	for _, u := range rows {
 		byName[u.Username] = u
 	}
+	s.unchanged = s.unchanged[:0]
 	for _, e := range batch {
 		if err := s.apply(ctx, e, byName[e.Username]); err != nil {
 			return err
@@ -125,6 +128,14 @@ func (s *directorySync) applyBatch(ctx context.Context, batch []*lanyard.Directo
 		if _, ok := byName[e.Username]; !ok {
 			byName[e.Username] = &directoryUser{User: lanyard.User{Username: e.Username}, dn: e.DN}
 		}
+	}
+	if len(s.unchanged) == 0 {
+		return nil
+	}
+	_, err = s.tx.exec(ctx, `UPDATE users SET directory_seen = ? WHERE id IN (?`+strings.Repeat(", ?", len(s.unchanged)-1)+`)`,
+		append([]any{s.seen}, s.unchanged...)...)
+	if err != nil {
+		return fmt.Errorf("mark directory users seen: %w", err)
 	}
 	return nil
 }
@@ -199,8 +210,8 @@ func (s *directorySync) update(ctx context.Context, e *lanyard.DirectoryEntry, u
 		// The user stays as it was, and is not taken for gone either.
 		s.res.Skipped++
 		s.res.Note(lanyard.DirectoryChange{Kind: lanyard.DirectorySkipped, Username: e.Username, Detail: e.DN + ": " + lanyard.ErrorMessage(err)})
-		_, err := s.tx.exec(ctx, `UPDATE users SET directory_seen = ? WHERE id = ?`, s.seen, u.ID)
-		return err
+		s.unchanged = append(s.unchanged, u.ID)
+		return nil
 	}
 	var changed []string
 	if next.Email != u.Email {
@@ -228,6 +239,10 @@ func (s *directorySync) update(ctx context.Context, e *lanyard.DirectoryEntry, u
 		deactivated = false
 	}
 	attrs, _ := json.Marshal(next.Attributes)
+	if len(changed) == 0 && e.DN == u.dn && deactivated == u.deactivated {
+		s.unchanged = append(s.unchanged, u.ID)
+		return nil
+	}
 	if len(changed) == 0 {
 		_, err := s.tx.exec(ctx, `UPDATE users SET directory_dn = ?, directory_seen = ?, directory_deactivated = ? WHERE id = ?`,
 			e.DN, s.seen, boolInt(deactivated), u.ID)
@@ -286,93 +301,4 @@ func (s *directorySync) deactivateGone(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// DirectoryDN implements lanyard.DirectoryStore.
-func (db *DB) DirectoryDN(ctx context.Context, username string) (string, bool, error) {
-	username = strings.ToLower(strings.TrimSpace(username))
-	if !lanyard.ValidText(username) {
-		return "", false, nil
-	}
-	var dn string
-	err := db.queryRow(ctx, `SELECT directory_dn FROM users WHERE username = ?`, username).Scan(&dn)
-	if errNoRows(err) {
-		return "", false, nil
-	} else if err != nil {
-		return "", false, fmt.Errorf("find directory user: %w", err)
-	}
-	return dn, dn != "", nil
-}
-
-// RecordDirectoryRun implements lanyard.DirectoryStore.
-func (db *DB) RecordDirectoryRun(ctx context.Context, run *lanyard.DirectoryRun) error {
-	changes, _ := json.Marshal(run.Result.Changes)
-	r := run.Result
-	return db.inTx(ctx, func(tx *Tx) error {
-		err := tx.queryRow(ctx, `INSERT INTO directory_syncs (started_at, finished_at, dry_run, actor, ok, entries, added, updated,
-			deactivated, reactivated, conflicts, changes, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			encodeTime(run.StartedAt), encodeTime(run.FinishedAt), boolInt(run.DryRun), run.Actor, boolInt(run.OK), r.Entries,
-			r.Added, r.Updated, r.Deactivated, r.Reactivated, r.Conflicts, string(changes), run.Error).Scan(&run.ID)
-		if err != nil {
-			return fmt.Errorf("record directory sync: %w", err)
-		}
-		// Only the latest runs are kept; the audit log has the rest.
-		_, err = tx.exec(ctx, `DELETE FROM directory_syncs WHERE id <= ?`, run.ID-100)
-		return err
-	})
-}
-
-// DirectoryRuns implements lanyard.DirectoryStore.
-func (db *DB) DirectoryRuns(ctx context.Context, limit int) ([]*lanyard.DirectoryRun, error) {
-	if limit <= 0 || limit > 100 {
-		limit = 10
-	}
-	runs, err := queryAll(ctx, db, fmt.Sprintf(`SELECT id, started_at, finished_at, dry_run, actor, ok, entries, added, updated,
-		deactivated, reactivated, conflicts, changes, error FROM directory_syncs ORDER BY id DESC LIMIT %d`, limit), nil,
-		func(sc scanner) (*lanyard.DirectoryRun, error) {
-			var r lanyard.DirectoryRun
-			var started, finished int64
-			var dry, ok int
-			var changes string
-			err := sc.Scan(&r.ID, &started, &finished, &dry, &r.Actor, &ok, &r.Result.Entries, &r.Result.Added, &r.Result.Updated,
-				&r.Result.Deactivated, &r.Result.Reactivated, &r.Result.Conflicts, &changes, &r.Error)
-			if err != nil {
-				return nil, err
-			}
-			r.StartedAt, r.FinishedAt, r.DryRun, r.OK = decodeTime(started), decodeTime(finished), dry != 0, ok != 0
-			if err := json.Unmarshal([]byte(changes), &r.Result.Changes); err != nil {
-				return nil, fmt.Errorf("decode directory changes: %w", err)
-			}
-			return &r, nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("find directory syncs: %w", err)
-	}
-	return runs, nil
-}
-
-// LastDirectorySuccess implements lanyard.DirectoryStore.
-func (db *DB) LastDirectorySuccess(ctx context.Context) (time.Time, error) {
-	var at int64
-	if err := db.queryRow(ctx, `SELECT COALESCE(MAX(finished_at), 0) FROM directory_syncs WHERE ok = 1 AND dry_run = 0`).Scan(&at); err != nil {
-		return time.Time{}, fmt.Errorf("read last directory sync: %w", err)
-	}
-	return decodeTime(at), nil
-}
-
-// ClaimDirectorySync implements lanyard.DirectoryStore. The conditional
-// update is the claim: of instances that try at once, one moves next_run.
-func (db *DB) ClaimDirectorySync(ctx context.Context, interval time.Duration) (bool, error) {
-	var claimed bool
-	err := db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE directory_schedule SET next_run = ? WHERE id = 1 AND next_run <= ?`,
-			encodeTime(tx.now.Add(interval)), encodeTime(tx.now))
-		if err != nil {
-			return fmt.Errorf("claim directory sync: %w", err)
-		}
-		n, err := res.RowsAffected()
-		claimed = n == 1
-		return err
-	})
-	return claimed, err
 }
