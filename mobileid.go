@@ -130,7 +130,10 @@ type MobileIDStore interface {
 	// FindOpenEnrollments lists a user's processes that have not ended.
 	FindOpenEnrollments(ctx context.Context, userID int64) ([]*Enrollment, error)
 	// UpdateEnrollment saves a process's step and choices; mails are queued
-	// in the same transaction, as are those of every method below.
+	// in the same transaction, as are those of every method below. A
+	// process that ends voids its code and deletes its mobile ID waiting
+	// for the app; a cancelled one locks its mobile ID if the app enrolled
+	// meanwhile, revoking its certificates.
 	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string, mails ...Mail) error
 	// SetActivationCode stores the hash of a new code for the enrollment,
 	// voiding any earlier one, and creates its registered mobile ID if it
