@@ -190,6 +190,10 @@ type MobileIDStore interface {
 	// grace ago. Each change is audited and owes a CRL. It returns how
 	// many certificates it changed.
 	RepairCertificates(ctx context.Context, grace time.Duration) (int, error)
+	// RepairUserMobileIDs carries the state of users who are not active
+	// to mobile IDs left behind (inactive: held; locked: locked and
+	// revoked), never reactivating one, and returns how many it changed.
+	RepairUserMobileIDs(ctx context.Context) (int, error)
 
 	// RememberDeviceRequest records a device-signed request by the hash
 	// of its signature until expires; one recorded already gives

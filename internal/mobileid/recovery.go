@@ -121,7 +121,8 @@ func (s *Service) CleanUpInterrupted(ctx context.Context) (int, error) {
 // Repair finishes or undoes what a stopped server left half done, so that
 // every mobile ID is either whole or not created and OCSP agrees with it:
 // enrollments whose code was used but whose mobile ID never became active
-// fail, certificates whose status does not match their mobile ID's state
+// fail, mobile IDs of users who are not active follow their user,
+// certificates whose status does not match their mobile ID's state
 // are held or revoked to match, certificates that no mobile ID holds are
 // revoked, and the CRL that is owed is published. The server runs it at
 // start, before the first request, with no grace, and then periodically.
@@ -130,6 +131,11 @@ func (s *Service) Repair(ctx context.Context, grace time.Duration) (int, error) 
 	n, err := s.Store.FailInterrupted(ctx, grace)
 	if err != nil {
 		return 0, err
+	}
+	behind, err := s.Store.RepairUserMobileIDs(ctx)
+	n += behind
+	if err != nil {
+		return n, err
 	}
 	certs, err := s.Store.RepairCertificates(ctx, grace)
 	n += certs
