@@ -173,8 +173,10 @@ type MobileIDStore interface {
 	// deletion; deleted is final.
 	SetMobileIDState(ctx context.Context, actor Actor, m *MobileID, state MobileIDState, detail string) error
 	AddRecoveredCertificates(ctx context.Context, actor Actor, m *MobileID, serials []string) error
-	// PendingRecoveries lists active mobile IDs with recovery pending.
-	PendingRecoveries(ctx context.Context, limit int) ([]*MobileID, error)
+	// PendingRecoveries lists up to limit active mobile IDs with recovery
+	// pending whose row ID is above afterID, in the order of that ID, so
+	// that a caller pages past the ones it could not serve.
+	PendingRecoveries(ctx context.Context, afterID int64, limit int) ([]*MobileID, error)
 	// ExpireEnrollments ends enrollments whose code expired, deleting their
 	// registered mobile IDs, and returns how many it ended.
 	ExpireEnrollments(ctx context.Context) (int, error)
