@@ -130,7 +130,10 @@ type MobileIDStore interface {
 	// FindOpenEnrollments lists a user's processes that have not ended.
 	FindOpenEnrollments(ctx context.Context, userID int64) ([]*Enrollment, error)
 	// UpdateEnrollment saves a process's step and choices; mails are queued
-	// in the same transaction, as are those of every method below.
+	// in the same transaction, as are those of every method below. A
+	// process that ends voids its code and deletes its mobile ID waiting
+	// for the app; a cancelled one locks its mobile ID if the app enrolled
+	// meanwhile, revoking its certificates.
 	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string, mails ...Mail) error
 	// SetActivationCode stores the hash of a new code for the enrollment,
 	// voiding any earlier one, and creates its registered mobile ID if it
@@ -170,8 +173,10 @@ type MobileIDStore interface {
 	// deletion; deleted is final.
 	SetMobileIDState(ctx context.Context, actor Actor, m *MobileID, state MobileIDState, detail string) error
 	AddRecoveredCertificates(ctx context.Context, actor Actor, m *MobileID, serials []string) error
-	// PendingRecoveries lists active mobile IDs with recovery pending.
-	PendingRecoveries(ctx context.Context, limit int) ([]*MobileID, error)
+	// PendingRecoveries lists up to limit active mobile IDs with recovery
+	// pending whose row ID is above afterID, in the order of that ID, so
+	// that a caller pages past the ones it could not serve.
+	PendingRecoveries(ctx context.Context, afterID int64, limit int) ([]*MobileID, error)
 	// ExpireEnrollments ends enrollments whose code expired, deleting their
 	// registered mobile IDs, and returns how many it ended.
 	ExpireEnrollments(ctx context.Context) (int, error)
@@ -187,6 +192,10 @@ type MobileIDStore interface {
 	// grace ago. Each change is audited and owes a CRL. It returns how
 	// many certificates it changed.
 	RepairCertificates(ctx context.Context, grace time.Duration) (int, error)
+	// RepairUserMobileIDs carries the state of users who are not active
+	// to mobile IDs left behind (inactive: held; locked: locked and
+	// revoked), never reactivating one, and returns how many it changed.
+	RepairUserMobileIDs(ctx context.Context) (int, error)
 
 	// RememberDeviceRequest records a device-signed request by the hash
 	// of its signature until expires; one recorded already gives

@@ -55,6 +55,8 @@ var invariants = []struct{ name, query string }{
 		AND NOT EXISTS (SELECT 1 FROM mobile_id_certificates mc WHERE mc.mobile_id = m.id AND mc.recovered = 0)`},
 	{"certificates a mobile ID holds that do not exist", `SELECT COUNT(*) FROM mobile_id_certificates mc
 		WHERE NOT EXISTS (SELECT 1 FROM certificates c WHERE c.serial = mc.serial)`},
+	{"active mobile IDs of users who are not active", `SELECT COUNT(*) FROM mobile_ids m JOIN users u ON u.id = m.user_id
+		WHERE m.state = 'active' AND u.state <> 'active'`},
 	{"users with more than one active mobile ID", `SELECT COUNT(*) FROM (SELECT user_id FROM mobile_ids
 		WHERE state = 'active' GROUP BY user_id HAVING COUNT(*) > 1) x`},
 	{"registered mobile IDs whose code was used", `SELECT COUNT(*) FROM mobile_ids m JOIN enrollments e ON e.mobile_id = m.id

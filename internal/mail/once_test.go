@@ -119,3 +119,25 @@ func TestCrashAfterSendingIsNotSilent(t *testing.T) {
 		}
 	})
 }
+
+// TestBadSettingsClaimNothing runs a sender with an SMTP address that is
+// not HOST:PORT: it fails before it claims anything, so a sender with the
+// right settings delivers the mail at once, as a first attempt.
+func TestBadSettingsClaimNothing(t *testing.T) {
+	ob, db := newOutbox(t, testenv.DSN(t, "sqlite"))
+	in := startInbox(t, "", nil)
+	if err := ob.QueueMail(t.Context(), lanyard.SystemActor, qrMail); err != nil {
+		t.Fatal(err)
+	}
+	bad := &lmail.Sender{Outbox: ob, Logger: slog.New(slog.DiscardHandler), Config: lmail.Config{Addr: "no port", TLS: "none", From: "lanyard@example.com"}}
+	if _, _, err := bad.SendDue(t.Context()); err == nil {
+		t.Fatal("a sender without a port sent")
+	}
+	good := &lmail.Sender{Outbox: ob, Logger: slog.New(slog.DiscardHandler), Config: lmail.Config{Addr: in.addr, TLS: "none", From: "lanyard@example.com"}}
+	if sent, _, err := good.SendDue(t.Context()); sent != 1 || err != nil {
+		t.Fatalf("after the bad sender: %d sent, %v", sent, err)
+	}
+	if events, _ := db.FindAuditEvents(t.Context(), lanyard.AuditFilter{Action: "mail.resend"}); len(events) != 0 {
+		t.Fatalf("%d resends audited for a first attempt", len(events))
+	}
+}

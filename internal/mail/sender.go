@@ -116,18 +116,18 @@ func backoff(first time.Duration, attempts int) time.Duration {
 // SendDue sends the mail that is due, one claim at a time, and returns
 // how many were sent and how many failed.
 func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
-	var client *gomail.Client
+	// The client is made before any claim, so that a bad setting leaves
+	// no mail claimed as if an attempt had started.
+	client, err := s.client()
+	if err != nil {
+		return 0, 0, err
+	}
 	for range batch {
 		d, err := s.Outbox.ClaimMail(ctx, s.lease())
 		if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
 			return sent, failed, nil
 		} else if err != nil {
 			return sent, failed, err
-		}
-		if client == nil {
-			if client, err = s.client(); err != nil {
-				return sent, failed, err
-			}
 		}
 		ok, err := s.deliver(ctx, client, d)
 		if ok {

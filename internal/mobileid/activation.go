@@ -102,7 +102,8 @@ func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, userID int64,
 }
 
 // Cancel closes the process at any step: the code is void, nothing is
-// issued, and a mobile ID the app may have enrolled meanwhile is locked.
+// issued, and a mobile ID the app may have enrolled meanwhile is locked,
+// all in one transaction.
 func (s *Service) Cancel(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) error {
 	e, err := s.Store.FindEnrollment(ctx, userID, publicID)
 	if err != nil {
@@ -119,13 +120,7 @@ func (s *Service) Cancel(ctx context.Context, actor lanyard.Actor, userID int64,
 		return err
 	}
 	if e.MobileID != 0 {
-		m, err := s.Store.FindMobileID(ctx, e.MobileID)
-		if err != nil {
-			return err
-		}
-		if m.State == lanyard.MobileIDActive {
-			return s.lock(ctx, actor, m, "the process was cancelled")
-		}
+		s.CA.StatusChanged(ctx)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdh"
 	"crypto/rand"
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,49 +67,62 @@ func TestRecoveryQueuedOnlyWithSomethingToRecover(t *testing.T) {
 	if m.RecoveryPending {
 		t.Fatal("recovery pending with nothing archived")
 	}
-	if pending, err := e.db.PendingRecoveries(context.Background(), 10); err != nil || len(pending) != 0 {
+	if pending, err := e.db.PendingRecoveries(context.Background(), 0, 10); err != nil || len(pending) != 0 {
 		t.Fatalf("%d recoveries pending: %v", len(pending), err)
 	}
 }
 
-// TestRecoveryJobSkipsAFailingMobileID queues two recoveries, the first of
-// which cannot be served (its process's options are unreadable): the job
-// serves the second and leaves the first for later.
-func TestRecoveryJobSkipsAFailingMobileID(t *testing.T) {
+// TestRecoveryJobSkipsFailingMobileIDs queues more recoveries that cannot
+// be served (their process's options are unreadable) than the job reads at
+// a time, and one that can after them: the job pages past the failing ones,
+// serves the last, and leaves the others for later.
+func TestRecoveryJobSkipsFailingMobileIDs(t *testing.T) {
 	e := newEnv(t, testenv.DSN(t, "sqlite"))
 	ctx := context.Background()
 	var ms []*lanyard.MobileID
-	for i, opts := range []string{"{", "{}"} {
-		u := e.addUser(t, []string{"bob", "carol"}[i])
-		m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: mobileid.GetProcess,
-			ProfileName: "MobileID", ServerName: "Smart ID", ProfileUser: u.Email, DeviceName: "phone", TransportKey: make([]byte, 32), RecoveryPending: true}
-		en := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: m.Process, Step: lanyard.StepActivation, Options: []byte(opts)}
-		if err := e.db.CreateEnrollment(ctx, lanyard.SystemActor, en); err != nil {
-			t.Fatal(err)
+	for i := range 52 {
+		opts := "{"
+		if i == 51 {
+			opts = "{}"
 		}
-		code := mobileid.HashCode(rand.Text())
-		if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, code, time.Now().Add(time.Hour), m); err != nil {
-			t.Fatal(err)
-		}
-		c, err := e.ca.SignCertificate(u, lanyard.UsageSignature, csr(t), 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.db.EnrollMobileID(ctx, lanyard.SystemActor, code, m, []lanyard.SignedCertificate{{Certificate: c}}); err != nil {
-			t.Fatal(err)
-		}
-		ms = append(ms, m)
+		ms = append(ms, e.pendingRecovery(t, "user"+strconv.Itoa(i), opts))
 	}
 	n, err := e.svc.RunRecoveries(ctx)
 	if err != nil || n != 1 {
 		t.Fatalf("served %d, %v", n, err)
 	}
-	for i, want := range []bool{true, false} {
-		m, err := e.db.FindMobileID(ctx, ms[i].ID)
-		if err != nil || m.RecoveryPending != want {
+	for i, m := range ms {
+		m, err := e.db.FindMobileID(ctx, m.ID)
+		if want := i < 51; err != nil || m.RecoveryPending != want {
 			t.Fatalf("mobile ID %d: pending %t, want %t (%v)", i, m.RecoveryPending, want, err)
 		}
 	}
+}
+
+// pendingRecovery gives a new user an active mobile ID waiting for
+// recovered keys, from a process that started with the options opts.
+func (e *env) pendingRecovery(t *testing.T, username, opts string) *lanyard.MobileID {
+	t.Helper()
+	ctx := context.Background()
+	u := e.addUser(t, username)
+	m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: mobileid.GetProcess,
+		ProfileName: "MobileID", ServerName: "Smart ID", ProfileUser: u.Email, DeviceName: "phone", TransportKey: make([]byte, 32), RecoveryPending: true}
+	en := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: m.Process, Step: lanyard.StepActivation, Options: []byte(opts)}
+	if err := e.db.CreateEnrollment(ctx, lanyard.SystemActor, en); err != nil {
+		t.Fatal(err)
+	}
+	code := mobileid.HashCode(rand.Text())
+	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, code, time.Now().Add(time.Hour), m); err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.ca.SignCertificate(u, lanyard.UsageSignature, csr(t), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.EnrollMobileID(ctx, lanyard.SystemActor, code, m, []lanyard.SignedCertificate{{Certificate: c}}); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // TestEnrollAgainAfterALostAnswer sends the same enrollment twice, as an

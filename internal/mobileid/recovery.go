@@ -10,25 +10,35 @@ import (
 	"github.com/lanyard-id/lanyard/internal/options"
 )
 
+// recoveryPage is how many pending recoveries are read at a time.
+const recoveryPage = 50
+
 // RunRecoveries delivers archived encryption keys to mobile IDs that wait
 // for them, in the background after enrollment: the latest recover_latest
 // archived certificates of the user (expired ones included, the one just
 // issued excluded) with automatic recovery, or those chosen in the form
-// with manual recovery. It returns how many mobile IDs it served.
+// with manual recovery. It serves every one waiting, a page at a time, so
+// that it keeps up with enrollment however many there are; one that fails
+// is logged and skipped, so that it holds up no other. It returns how many
+// mobile IDs it served.
 func (s *Service) RunRecoveries(ctx context.Context) (int, error) {
-	ms, err := s.Store.PendingRecoveries(ctx, 50)
-	if err != nil {
-		return 0, err
-	}
-	// One mobile ID that fails is logged and skipped, so that it holds up
-	// no other.
-	n := 0
-	for _, m := range ms {
-		if err := s.recover(ctx, m); err != nil {
-			s.Logger.Error("recover keys", "mobile_id", m.PublicID, "err", err)
-			continue
+	n, after := 0, int64(0)
+	for ctx.Err() == nil {
+		ms, err := s.Store.PendingRecoveries(ctx, after, recoveryPage)
+		if err != nil {
+			return n, err
 		}
-		n++
+		for _, m := range ms {
+			after = m.ID
+			if err := s.recover(ctx, m); err != nil {
+				s.Logger.Error("recover keys", "mobile_id", m.PublicID, "err", err)
+				continue
+			}
+			n++
+		}
+		if len(ms) < recoveryPage {
+			break
+		}
 	}
 	return n, nil
 }
@@ -121,7 +131,8 @@ func (s *Service) CleanUpInterrupted(ctx context.Context) (int, error) {
 // Repair finishes or undoes what a stopped server left half done, so that
 // every mobile ID is either whole or not created and OCSP agrees with it:
 // enrollments whose code was used but whose mobile ID never became active
-// fail, certificates whose status does not match their mobile ID's state
+// fail, mobile IDs of users who are not active follow their user,
+// certificates whose status does not match their mobile ID's state
 // are held or revoked to match, certificates that no mobile ID holds are
 // revoked, and the CRL that is owed is published. The server runs it at
 // start, before the first request, with no grace, and then periodically.
@@ -130,6 +141,11 @@ func (s *Service) Repair(ctx context.Context, grace time.Duration) (int, error) 
 	n, err := s.Store.FailInterrupted(ctx, grace)
 	if err != nil {
 		return 0, err
+	}
+	behind, err := s.Store.RepairUserMobileIDs(ctx)
+	n += behind
+	if err != nil {
+		return n, err
 	}
 	certs, err := s.Store.RepairCertificates(ctx, grace)
 	n += certs

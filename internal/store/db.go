@@ -16,7 +16,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -212,38 +211,6 @@ func decodeTime(v int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(v).UTC()
-}
-
-// lockUser locks the user's row until tx ends, on PostgreSQL: every
-// transaction that changes several rows of one user's mobile IDs,
-// processes and certificates takes it first, so that two of them never
-// wait for each other's rows. SQLite transactions take the write lock when
-// they begin, so it needs none.
-func (tx *Tx) lockUser(ctx context.Context, userID int64) error {
-	if tx.db.dialect != Postgres {
-		return nil
-	}
-	var id int64
-	err := tx.queryRow(ctx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID).Scan(&id)
-	if errNoRows(err) {
-		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
-	} else if err != nil {
-		return fmt.Errorf("lock user: %w", err)
-	}
-	return nil
-}
-
-// forUpdate is the clause that locks the rows a SELECT reads (of the table
-// with alias, in a join) until the transaction ends, on PostgreSQL. SQLite
-// transactions take the write lock when they begin, so it needs none.
-func (tx *Tx) forUpdate(alias string) string {
-	if tx.db.dialect != Postgres {
-		return ""
-	}
-	if alias == "" {
-		return " FOR UPDATE"
-	}
-	return " FOR UPDATE OF " + alias
 }
 
 // errNoRows reports whether err is sql.ErrNoRows.

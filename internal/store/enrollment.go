@@ -100,7 +100,9 @@ func (tx *Tx) deleteWaitingMobileID(ctx context.Context, id int64) error {
 
 // UpdateEnrollment saves the step and choices of a process. When the
 // process ends (cancelled, failed), its code is voided and a registered
-// mobile ID waiting for it is deleted, in the same transaction.
+// mobile ID waiting for it is deleted, in the same transaction; a
+// cancelled process's mobile ID that the app enrolled meanwhile is locked
+// with its certificates revoked.
 func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, action, detail string, mails ...lanyard.Mail) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.lockUser(ctx, e.UserID); err != nil {
@@ -110,6 +112,13 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 		ended := e.Step == lanyard.StepCancelled || e.Step == lanyard.StepFailed
 		if ended {
 			if err := tx.deleteWaitingMobileID(ctx, e.MobileID); err != nil {
+				return err
+			}
+		}
+		if e.Step == lanyard.StepCancelled && e.MobileID != 0 {
+			// The app may have enrolled before the user cancelled: what it
+			// got is locked in the same transaction.
+			if err := tx.lockIfActive(ctx, actor, e.MobileID, "the process was cancelled"); err != nil {
 				return err
 			}
 		}

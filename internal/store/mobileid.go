@@ -142,10 +142,11 @@ func (db *DB) AddRecoveredCertificates(ctx context.Context, actor lanyard.Actor,
 	})
 }
 
-// PendingRecoveries lists active mobile IDs waiting for recovered keys.
-func (db *DB) PendingRecoveries(ctx context.Context, limit int) ([]*lanyard.MobileID, error) {
-	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND state = ? ORDER BY id LIMIT ?`,
-		[]any{string(lanyard.MobileIDActive), limit}, scanMobileID)
+// PendingRecoveries lists active mobile IDs waiting for recovered keys,
+// from the one after afterID on.
+func (db *DB) PendingRecoveries(ctx context.Context, afterID int64, limit int) ([]*lanyard.MobileID, error) {
+	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND state = ? AND id > ? ORDER BY id LIMIT ?`,
+		[]any{string(lanyard.MobileIDActive), afterID, limit}, scanMobileID)
 	if err != nil {
 		return nil, fmt.Errorf("find pending recoveries: %w", err)
 	}

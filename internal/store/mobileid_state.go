@@ -64,6 +64,19 @@ func (tx *Tx) setMobileIDState(ctx context.Context, actor lanyard.Actor, id int6
 	return m, nil
 }
 
+// lockIfActive locks the mobile ID with its certificates if it is active.
+func (tx *Tx) lockIfActive(ctx context.Context, actor lanyard.Actor, id int64, why string) error {
+	var state lanyard.MobileIDState
+	if err := tx.queryRow(ctx, `SELECT state FROM mobile_ids WHERE id = ?`, id).Scan(&state); err != nil {
+		return fmt.Errorf("read mobile ID state: %w", err)
+	}
+	if state != lanyard.MobileIDActive {
+		return nil
+	}
+	_, err := tx.setMobileIDState(ctx, actor, id, lanyard.MobileIDLocked, why)
+	return err
+}
+
 // certificatesFollow brings the status of every certificate issued to m
 // (not those recovered onto it, which belong to earlier mobile IDs) to
 // what m's state asks: good while active, on hold while inactive, revoked

@@ -151,8 +151,59 @@ func TestIdleJobsWriteNothing(t *testing.T) {
 		if n, err := f.db.RepairCertificates(ctx, 0); err != nil || n != 0 {
 			t.Fatalf("repair: %d, %v", n, err)
 		}
+		if n, err := f.db.RepairUserMobileIDs(ctx); err != nil || n != 0 {
+			t.Fatalf("repair users' mobile IDs: %d, %v", n, err)
+		}
 		if after := f.db.Counters(); after.Transactions != before.Transactions {
 			t.Fatalf("%d transactions for nothing to do", after.Transactions-before.Transactions)
+		}
+	})
+}
+
+// TestRepairUserMobileIDs leaves mobile IDs active behind users who are
+// inactive and locked, as an interrupted change of an older version could:
+// the repair holds the one and locks the other with their certificates,
+// and leaves an active user's mobile ID alone.
+func TestRepairUserMobileIDs(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		f := newFixture(t, dsn)
+		inactive, locked, active := f.user(t), f.user(t), f.user(t)
+		mInactive, cInactive := f.active(t, inactive)
+		mLocked, cLocked := f.active(t, locked)
+		mActive, cActive := f.active(t, active)
+		for u, state := range map[*lanyard.User]lanyard.UserState{inactive: lanyard.UserInactive, locked: lanyard.UserLocked} {
+			if err := store.Exec(f.db, `UPDATE users SET state = ? WHERE id = ?`, string(state), u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := f.db.RepairUserMobileIDs(ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("repaired %d mobile IDs: %v", n, err)
+		}
+		for _, tc := range []struct {
+			m     *lanyard.MobileID
+			certs []lanyard.SignedCertificate
+			state lanyard.MobileIDState
+			cert  lanyard.CertificateStatus
+		}{
+			{mInactive, cInactive, lanyard.MobileIDInactive, lanyard.CertificateOnHold},
+			{mLocked, cLocked, lanyard.MobileIDLocked, lanyard.CertificateRevoked},
+			{mActive, cActive, lanyard.MobileIDActive, lanyard.CertificateValid},
+		} {
+			m, err := f.db.FindMobileID(ctx, tc.m.ID)
+			if err != nil || m.State != tc.state {
+				t.Fatalf("mobile ID %s: %v", tc.state, err)
+			}
+			for _, sc := range tc.certs {
+				if c, _ := f.pki.FindCertificate(ctx, sc.Certificate.Serial); c.Status != tc.cert {
+					t.Fatalf("certificate of the %s mobile ID is %s", tc.state, c.Status)
+				}
+			}
+			f.checkOCSP(t, tc.certs)
+		}
+		if n, err := f.db.RepairUserMobileIDs(ctx); err != nil || n != 0 {
+			t.Fatalf("a second repair changed %d: %v", n, err)
 		}
 	})
 }

@@ -41,7 +41,8 @@ func (s *UserService) SetUserState(ctx context.Context, actor lanyard.Actor, use
 		if err := tx.insertAudit(ctx, actor, "user.set_state", u.Username, fmt.Sprintf("%s -> %s", old, state)); err != nil {
 			return err
 		}
-		return tx.mobileIDsFollow(ctx, actor, u.ID, state)
+		_, err = tx.mobileIDsFollow(ctx, actor, u.ID, state)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -146,14 +147,16 @@ func stateRefusal(s lanyard.UserState) string {
 	return "Your account may not log in."
 }
 
-// mobileIDsFollow carries a user's new state to the user's live mobile IDs.
-func (tx *Tx) mobileIDsFollow(ctx context.Context, actor lanyard.Actor, userID int64, state lanyard.UserState) error {
+// mobileIDsFollow carries a user's new state to the user's live mobile IDs
+// and returns how many it changed.
+func (tx *Tx) mobileIDsFollow(ctx context.Context, actor lanyard.Actor, userID int64, state lanyard.UserState) (int, error) {
 	ms, err := queryAll(ctx, tx, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND state IN (?, ?, ?) ORDER BY id`,
 		[]any{userID, string(lanyard.MobileIDRegistered), string(lanyard.MobileIDActive), string(lanyard.MobileIDInactive)}, scanMobileID)
 	if err != nil {
-		return fmt.Errorf("find mobile IDs: %w", err)
+		return 0, fmt.Errorf("find mobile IDs: %w", err)
 	}
 	why := "the user is " + string(state)
+	n := 0
 	for _, m := range ms {
 		var next lanyard.MobileIDState
 		switch {
@@ -167,8 +170,9 @@ func (tx *Tx) mobileIDsFollow(ctx context.Context, actor lanyard.Actor, userID i
 			continue
 		}
 		if _, err := tx.setMobileIDState(ctx, actor, m.ID, next, why); err != nil {
-			return err
+			return n, err
 		}
+		n++
 	}
-	return nil
+	return n, nil
 }

@@ -33,6 +33,17 @@ var wholeCases = []wholeCase{
 			return f.db.SetMobileIDState(context.Background(), lanyard.CLIActor, m, lanyard.MobileIDDeleted, "deleted")
 		}, certs, ocsp.Revoked
 	}},
+	{"cancel a process whose app enrolled", func(t *testing.T, f *fixture) (func() error, []lanyard.SignedCertificate, int) {
+		m, certs := f.active(t, f.user(t))
+		e, err := f.db.FindEnrollmentByMobileID(context.Background(), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Step = lanyard.StepCancelled
+		return func() error {
+			return f.db.UpdateEnrollment(context.Background(), lanyard.CLIActor, e, "mobileid.process_cancel", "cancelled by the user")
+		}, certs, ocsp.Revoked
+	}},
 	{"enroll", func(t *testing.T, f *fixture) (func() error, []lanyard.SignedCertificate, int) {
 		u := f.user(t)
 		m, code := f.registered(t, u)
