@@ -55,6 +55,20 @@ func TestNoSecretInDatabaseOrLogs(t *testing.T) {
 				t.Errorf("the login page shows the wrong password it was sent")
 			}
 
+			// A login with the mobile ID begun: its link's token and the
+			// browser's secret stay out of the database and the logs.
+			lr := fetch(t, nil, s.url+"/login/mobile-id", url.Values{"next": {"/"}})
+			var secret, token string
+			for _, c := range lr.cookies {
+				if c.Name == "lanyard_login_request" {
+					secret, token, _ = strings.Cut(c.Value, ".")
+				}
+			}
+			if lr.status != http.StatusSeeOther || secret == "" || token == "" {
+				t.Fatalf("Log in with mobile ID: status %d, cookies %v", lr.status, lr.cookies)
+			}
+			secrets["a login request's token"], secrets["a login request's browser secret"] = token, secret
+
 			if !waitFor(readyTimeout, func() bool { return len(adminPasswordLines(s.stdout.String())) > 0 }) {
 				t.Fatalf("no admin password line on stdout: %q", s.stdout)
 			}
@@ -76,7 +90,7 @@ func TestNoSecretInDatabaseOrLogs(t *testing.T) {
 			if audit.status != http.StatusOK {
 				t.Fatalf("GET /admin/audit: status %d, want 200", audit.status)
 			}
-			for _, action := range []string{"session.login", "session.login_failed", "user.set_password"} {
+			for _, action := range []string{"session.login", "session.login_failed", "session.login_request", "user.set_password"} {
 				if !strings.Contains(audit.body, action) {
 					t.Errorf("the audit page has no %s event", action)
 				}
