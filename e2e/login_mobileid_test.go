@@ -118,8 +118,9 @@ func TestWalletLogin(t *testing.T) {
 }
 
 // TestAppApprove logs in with `lanyard-app approve` on the QR code's PNG:
-// it exits 0 and the desktop logs in by itself; a login link of a server
-// the wallet holds no profile of is refused without signing.
+// it exits 0 and the desktop logs in by itself; a login link, or a
+// challenge, of a server the wallet holds no profile of is refused without
+// signing.
 func TestAppApprove(t *testing.T) {
 	in := newInstance(t, "sqlite")
 	s := startServer(t, in)
@@ -153,4 +154,10 @@ func TestAppApprove(t *testing.T) {
 	}
 	stranger.do("reload", chromedp.Reload())
 	stranger.waitHeading("Log in with mobile ID")
+	// Nor does it answer that server's challenge: a signature made for it
+	// could be relayed to the server of the profile.
+	r = phone.run("authenticate", s2.url)
+	if r.code != 1 || !strings.Contains(r.stderr, "no active profile") {
+		t.Errorf("lanyard-app authenticate at a server without a profile: exit %d, stderr %q; want 1, refused", r.code, r.stderr)
+	}
 }
