@@ -1,25 +1,25 @@
 package e2e_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
 // TestBrowserOverHTTPS logs in with a real Chromium over the server's own
 // HTTPS: the pages are a secure context (what the phone app needs for its
-// keys), and the session cookie is Secure.
+// keys), and the session cookie is Secure. Then the phone app, over the
+// same HTTPS, activates a mobile ID that the desktop shows active.
 func TestBrowserOverHTTPS(t *testing.T) {
 	files := newTLSFiles(t)
 	files.issue(7)
-	s := startServer(t, newInstance(t, "sqlite"), "--tls-cert", files.cert, "--tls-key", files.key)
+	in := newInstance(t, "sqlite")
+	s := startServer(t, in, "--tls-cert", files.cert, "--tls-key", files.key)
 	s.url = "https://" + s.addr
 	c := files.client()
 	if !waitFor(readyTimeout, func() bool {
@@ -34,7 +34,8 @@ func TestBrowserOverHTTPS(t *testing.T) {
 	if !waitFor(readyTimeout, func() bool { return len(adminPasswordLines(s.stdout.String())) > 0 }) {
 		t.Fatal("no initial admin password")
 	}
-	b := newBrowserTrusting(t, s.url, files.cert)
+	trust := trusting(t, files.cert)
+	b := newBrowser(t, s.url, trust)
 	b.open("/login")
 	b.waitHeading("Log in to Self-Service")
 	if status := b.fillLogin("admin", adminPassword(t, s.stdout.String())); status != 200 {
@@ -47,13 +48,29 @@ func TestBrowserOverHTTPS(t *testing.T) {
 	if ck := b.sessionCookie(); ck == nil || !ck.Secure || !ck.HTTPOnly {
 		t.Fatalf("session cookie %+v, want a Secure, HttpOnly cookie", ck)
 	}
+
+	// The phone app over this HTTPS.
+	pw := "alice-" + randomText()
+	addUser(t, in, "alice", pw)
+	desktop := newBrowser(t, s.url, trust)
+	desktop.open("/login")
+	desktop.fillLogin("alice", pw)
+	desktop.waitHeading("What do you want to do?")
+	link := desktopActivation(t, desktop, "Next")
+	phone := newWalletPhone(t, s.url, "phone", trust)
+	device := phoneActivate(t, phone, link)
+	desktopFinish(t, desktop, device)
+	if a := phone.auditStorage(); a.PrivateKeys < 3 || len(a.Extractable) > 0 || a.Registrations != 1 {
+		t.Errorf("the app over HTTPS stores %d private keys (extractable: %q) with %d service workers, want 3 or more, none, 1",
+			a.PrivateKeys, a.Extractable, a.Registrations)
+	}
 	s.stopOK()
 }
 
-// newBrowserTrusting starts Chromium as newBrowser does, trusting the
-// server's certificate in certFile by its public key, as a browser trusts
-// a certificate of a CA it knows.
-func newBrowserTrusting(t *testing.T, base, certFile string) *browser {
+// trusting is the Chromium option that trusts the server's certificate in
+// certFile by its public key, as a browser trusts a certificate of a CA it
+// knows.
+func trusting(t *testing.T, certFile string) chromedp.ExecAllocatorOption {
 	t.Helper()
 	data, err := os.ReadFile(certFile)
 	if err != nil {
@@ -65,33 +82,5 @@ func newBrowserTrusting(t *testing.T, base, certFile string) *browser {
 		t.Fatal(err)
 	}
 	spki := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath(t)),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }()
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("start Chromium: %v", err)
-		}
-	case <-time.After(browserStartTimeout):
-		cancel()
-		t.Fatalf("Chromium did not start within %s", browserStartTimeout)
-	}
-	return &browser{t: t, ctx: ctx, base: base, shots: screenshotDir(t)}
+	return chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:]))
 }
