@@ -1,0 +1,296 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/lanyard-id/lanyard"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// storage is the library's view of the provider: op.Storage over Store.
+type storage struct {
+	p *Provider
+}
+
+var (
+	_ op.Storage                        = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
+)
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// ctxKey keys what the provider's HTTP wrapper hands its storage about
+// the request at hand.
+type ctxKey int
+
+const (
+	authorizeURIKey ctxKey = iota
+	algKey
+	logoutKey
+)
+
+// CreateAuthRequest stores a validated request, refusing what Lanyard
+// requires beyond the library: PKCE with S256 only, and PKCE always for
+// public clients.
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	c, err := s.p.store.FindClient(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	if req.CodeChallenge != "" && req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if c.Public && req.CodeChallenge == "" {
+		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for this client")
+	}
+	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery && req.ResponseMode != oidc.ResponseModeFormPost {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query or form_post")
+	}
+	uri, _ := ctx.Value(authorizeURIKey).(string)
+	r := &AuthRequest{ID: strings.ToLower(rand.Text() + rand.Text()), ClientID: c.ClientID, Request: *req, AuthorizeURI: uri}
+	r.Request.IDTokenHint = "" // read once at validation; not kept
+	if err := s.p.store.CreateAuthRequest(ctx, r, s.p.cfg.RequestTTL); err != nil {
+		return nil, err
+	}
+	return opAuthRequest{r}, nil
+}
+
+func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.p.store.FindAuthRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return opAuthRequest{r}, nil
+}
+
+func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	r, err := s.p.store.RedeemCode(ctx, hashSecret(code))
+	if err != nil {
+		return nil, err
+	}
+	return opAuthRequest{r}, nil
+}
+
+func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
+	return s.p.store.SaveCode(ctx, id, hashSecret(code), s.p.cfg.CodeTTL)
+}
+
+func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	return s.p.store.DeleteAuthRequest(ctx, id)
+}
+
+// CreateAccessToken records an access token for a code's request.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	ar, ok := req.(opAuthRequest)
+	if !ok {
+		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	t := &Token{ID: strings.ToLower(rand.Text() + rand.Text()), AuthRequestID: ar.r.ID, ClientID: ar.r.ClientID,
+		UserID: ar.r.UserID, Subject: ar.r.Subject, Scopes: ar.r.Request.Scopes}
+	if err := s.p.store.CreateToken(ctx, t, s.p.cfg.AccessTokenTTL); err != nil {
+		return "", time.Time{}, err
+	}
+	return t.ID, t.ExpiresAt, nil
+}
+
+var errNoRefresh = oidc.ErrUnsupportedGrantType().WithDescription("refresh tokens are not issued")
+
+// CreateAccessAndRefreshTokens is never reached: no client has the
+// refresh token grant.
+func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
+	return "", "", time.Time{}, errNoRefresh
+}
+
+func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
+	return nil, errNoRefresh
+}
+
+func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
+	return "", "", op.ErrInvalidRefreshToken
+}
+
+// TerminateSession is replaced by TerminateSessionFromRequest.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest ends the browser's portal session, which the
+// portal handed over in the context, and the user's tokens for the
+// application.
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if logout, ok := ctx.Value(logoutKey).(func(context.Context) error); ok {
+		if err := logout(ctx); err != nil {
+			return "", err
+		}
+	}
+	return req.RedirectURI, nil
+}
+
+// RevokeToken revokes an access token of the client (RFC 7009).
+func (s *storage) RevokeToken(ctx context.Context, tokenID, _, clientID string) *oidc.Error {
+	t, err := s.p.store.FindToken(ctx, tokenID)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil // RFC 7009 §2.2: an unknown token is no error
+	} else if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if t.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
+	}
+	if err := s.p.store.RevokeToken(ctx, tokenID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+// SigningKey is the active key of the algorithm the client registered.
+func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	alg, _ := ctx.Value(algKey).(string)
+	if alg == "" {
+		alg = string(jose.RS256)
+	}
+	k, signer, err := s.p.keys.active(ctx, alg)
+	if err != nil {
+		return nil, err
+	}
+	return signingKey{id: k.ID, alg: jose.SignatureAlgorithm(k.Algorithm), signer: signer}, nil
+}
+
+func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256}, nil
+}
+
+func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) { return s.p.keys.published(ctx) }
+
+// GetClientByClientID returns an enabled client; a disabled one is as
+// unknown.
+func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	c, err := s.p.store.FindClient(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Disabled {
+		return nil, lanyard.Errorf(lanyard.EFORBIDDEN, "The application is disabled.")
+	}
+	return opClient{c: c, idTokens: s.p.cfg.IDTokenTTL}, nil
+}
+
+var errClientSecret = errors.New("wrong client ID or secret")
+
+// AuthorizeClientIDSecret checks a confidential client's secret.
+func (s *storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	c, err := s.p.store.FindClient(ctx, clientID)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return errClientSecret
+	} else if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if c.Disabled || c.Public || len(c.SecretHash) == 0 || subtle.ConstantTimeCompare(hashSecret(secret), c.SecretHash) != 1 {
+		return errClientSecret
+	}
+	return nil
+}
+
+// SetUserinfoFromScopes is the library's deprecated hook; claims come from
+// SetUserinfoFromRequest.
+func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest puts the user's claims into an ID token.
+func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	ar, ok := req.(opAuthRequest)
+	if !ok {
+		return oidc.ErrServerError().WithDescription("unexpected token request")
+	}
+	return s.p.setClaims(ctx, info, ar.r.UserID, ar.r.Subject, scopes)
+}
+
+// SetUserinfoFromToken answers userinfo for a live access token.
+func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	t, err := s.p.liveToken(ctx, tokenID, subject)
+	if err != nil {
+		return err
+	}
+	return s.p.setClaims(ctx, info, t.UserID, t.Subject, t.Scopes)
+}
+
+// SetIntrospectionFromToken answers introspection for the token's client.
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	t, err := s.p.liveToken(ctx, tokenID, subject)
+	if err != nil || t.ClientID != clientID {
+		return oidc.ErrInvalidRequest().WithDescription("token is not active")
+	}
+	var info oidc.UserInfo
+	if err := s.p.setClaims(ctx, &info, t.UserID, t.Subject, t.Scopes); err != nil {
+		return err
+	}
+	resp.SetUserInfo(&info)
+	resp.Active, resp.ClientID, resp.Scope = true, t.ClientID, oidc.SpaceDelimitedArray(t.Scopes)
+	resp.Audience = []string{t.ClientID}
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	return nil
+}
+
+func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+var errNoJWTProfile = oidc.ErrUnsupportedGrantType().WithDescription("JWT profile grants are not supported")
+
+func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, errNoJWTProfile
+}
+
+func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, errNoJWTProfile
+}
+
+func (s *storage) Health(ctx context.Context) error { return nil }
+
+// liveToken returns an access token that is neither revoked nor expired,
+// whose user may still log in.
+func (p *Provider) liveToken(ctx context.Context, tokenID, subject string) (*Token, error) {
+	t, err := p.store.FindToken(ctx, tokenID)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil, oidc.ErrInvalidRequest().WithDescription("token is not active")
+	} else if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	if t.Revoked || !p.now().Before(t.ExpiresAt) || t.Subject != subject {
+		return nil, oidc.ErrInvalidRequest().WithDescription("token is not active")
+	}
+	return t, nil
+}
+
+// setClaims fills the claims of the scopes. Email addresses count as
+// verified: administrators or the directory set them, not the user, and
+// the mobile ID's certificates carry them.
+func (p *Provider) setClaims(ctx context.Context, info *oidc.UserInfo, userID int64, subject string, scopes []string) error {
+	u, err := p.users.FindUserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.State != lanyard.UserActive {
+		return oidc.ErrAccessDenied().WithDescription("the user may not log in")
+	}
+	info.Subject = subject
+	if slices.Contains(scopes, oidc.ScopeEmail) {
+		info.Email, info.EmailVerified = u.Email, true
+	}
+	if slices.Contains(scopes, oidc.ScopeProfile) {
+		info.Name, info.PreferredUsername = u.CommonName, u.Username
+	}
+	return nil
+}

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/oidc"
+)
+
+// OpenID Connect: the protocol endpoints are the provider's; the pages of
+// the flow — the step after the authorization request and the consent
+// screen — are the portal's.
+
+// handleOIDC passes discovery and the protocol endpoints to the provider,
+// with what RP-initiated logout needs of the browser's session.
+func (s *Server) handleOIDC(w http.ResponseWriter, r *http.Request) {
+	if oidc.IsEndSession(r) {
+		token, _ := r.Context().Value(tokenKey).(string)
+		u := currentUser(r)
+		r = r.WithContext(oidc.WithLogout(r.Context(), func(ctx context.Context) error {
+			if token == "" {
+				return nil
+			}
+			if err := s.Sessions.DeleteSession(ctx, token); err != nil {
+				return err
+			}
+			return s.Audit.RecordAudit(ctx, lanyard.Actor{Username: u.Username, Addr: clientAddr(r)}, "session.logout", u.Username, "logged out by an application (RP-initiated logout)")
+		}))
+	}
+	s.OIDC.ServeHTTP(w, r)
+}
+
+// currentSession returns the browser's session, or nil.
+func (s *Server) currentSession(r *http.Request) *lanyard.Session {
+	token, _ := r.Context().Value(tokenKey).(string)
+	if token == "" {
+		return nil
+	}
+	sess, _, err := s.Sessions.FindSession(r.Context(), token)
+	if err != nil {
+		return nil
+	}
+	return sess
+}
+
+// handleOIDCContinue is where an authorization request goes once the
+// provider has validated it: to the login page, the consent screen or back
+// to the application.
+func (s *Server) handleOIDCContinue(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	if u != nil && u.MustChangePassword {
+		http.Redirect(w, r, "/password", http.StatusSeeOther)
+		return
+	}
+	step, err := s.OIDC.Continue(r.Context(), r.URL.Query().Get("id"), u, s.currentSession(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.oidcStep(w, r, step)
+}
+
+func (s *Server) oidcStep(w http.ResponseWriter, r *http.Request, step *oidc.Step) {
+	if step.Consent == nil {
+		http.Redirect(w, r, step.Redirect, http.StatusSeeOther)
+		return
+	}
+	// Allow and Deny end at the application: its origin is a form target.
+	if o := step.Consent.RedirectOrigin; o != "" {
+		csp := w.Header().Get("Content-Security-Policy")
+		w.Header().Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+o, 1))
+	}
+	s.render(w, r, http.StatusOK, "oidc_consent", view{Title: "Allow " + step.Consent.Application + "?", Data: step.Consent})
+}
+
+// handleOIDCConsent answers the consent screen: Allow remembers the
+// consent and returns to the application with a code, Deny returns with
+// access_denied.
+func (s *Server) handleOIDCConsent(w http.ResponseWriter, r *http.Request) {
+	if !s.parseForm(w, r, maxFormBytes) {
+		return
+	}
+	u := currentUser(r)
+	if u == nil {
+		s.renderError(w, r, http.StatusUnauthorized, "Your session has ended. Please start again from the application.")
+		return
+	}
+	id := r.PostForm.Get("id")
+	switch r.PostForm.Get("decision") {
+	case "allow":
+		step, err := s.OIDC.Allow(r.Context(), actor(r), id, u, s.currentSession(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.oidcStep(w, r, step)
+	case "deny":
+		if err := s.OIDC.Deny(w, r, actor(r), id); err != nil {
+			s.fail(w, r, err)
+		}
+	default:
+		s.renderError(w, r, http.StatusBadRequest, "Please choose Allow or Deny.")
+	}
+}
