@@ -44,6 +44,7 @@ func commands() []command {
 		{"options", "show, set and test the option scripts of the processes", runOptions},
 		{"bench", "measure mobile IDs per second on a running server", runBench},
 		{"ca", "export the CA chain", runCA},
+		{"oidc", "OpenID Connect: add-client, list-clients, rotate-key", runOIDC},
 		{"version", "print the version", runVersion},
 	}
 }
