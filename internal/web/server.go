@@ -31,8 +31,8 @@ type Server struct {
 	MobileIDs *mobileid.Service
 	// OIDC, when set, makes the portal an OpenID Connect provider, with
 	// Admin › Applications and the user's list of consents.
-	OIDC *oidc.Provider
-	Logger    *slog.Logger
+	OIDC   *oidc.Provider
+	Logger *slog.Logger
 
 	// Ready reports whether the instance can serve: the database answers
 	// and its schema is current.
