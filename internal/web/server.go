@@ -29,10 +29,11 @@ type Server struct {
 	Outbox   OutboxLister
 	// MobileIDs runs the mobile ID processes.
 	MobileIDs *mobileid.Service
+	Logger    *slog.Logger
+
 	// OIDC, when set, makes the portal an OpenID Connect provider, with
 	// Admin › Applications and the user's list of consents.
-	OIDC   *oidc.Provider
-	Logger *slog.Logger
+	OIDC *oidc.Provider
 
 	// Ready reports whether the instance can serve: the database answers
 	// and its schema is current.
