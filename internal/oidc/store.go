@@ -118,12 +118,14 @@ type Store interface {
 	DeleteAuthRequest(ctx context.Context, id string) error
 	// SaveCode attaches the hash of a code to a request, valid for ttl.
 	SaveCode(ctx context.Context, id string, codeHash []byte, ttl time.Duration) error
-	// RedeemCode marks a code used and returns its request. A code used
-	// before is refused (ECONFLICT) and every token it issued is revoked;
-	// an expired code is refused with EEXPIRED, an unknown one ENOTFOUND.
+	// RedeemCode returns the request of an unused code. A code used before
+	// is refused (ECONFLICT) and every token it issued is revoked; an
+	// expired code is refused with EEXPIRED, an unknown one ENOTFOUND.
 	RedeemCode(ctx context.Context, codeHash []byte) (*AuthRequest, error)
 
-	// CreateToken stores t, expiring after ttl.
+	// CreateToken stores t, expiring after ttl, and marks the code of its
+	// request used; when it was used already, the exchange is a replay,
+	// refused as RedeemCode refuses it.
 	CreateToken(ctx context.Context, t *Token, ttl time.Duration) error
 	// FindToken returns ENOTFOUND for an unknown token; a revoked or
 	// expired one is returned as it is.

@@ -110,8 +110,10 @@ func (s *OIDCStore) SaveCode(ctx context.Context, id string, codeHash []byte, tt
 	})
 }
 
-// RedeemCode uses a code up. The update that marks it used is the one
-// check, so of two exchanges of one code at two instances only one wins.
+// RedeemCode returns the request of a code that was not used yet. A used
+// one is a replay: every token it issued is revoked. The code is marked
+// used only by CreateToken, once the client and its PKCE verifier have
+// passed, so a failed attempt does not burn it.
 func (s *OIDCStore) RedeemCode(ctx context.Context, codeHash []byte) (*oidc.AuthRequest, error) {
 	var r *oidc.AuthRequest
 	var refusal error
@@ -129,19 +131,12 @@ func (s *OIDCStore) RedeemCode(ctx context.Context, codeHash []byte) (*oidc.Auth
 		}
 		switch {
 		case used != 0:
-			// A replayed code may be a stolen one: what it issued is
-			// revoked (RFC 6749 §4.1.2).
-			if _, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE auth_request_id = ?`, r.ID); err != nil {
-				return err
-			}
-			refusal = lanyard.Errorf(lanyard.ECONFLICT, "The code was used before.")
-			return tx.insertAudit(ctx, lanyard.Actor{Username: r.ClientID, Addr: "oidc"}, "oidc.code.replay", r.ClientID, "a used code was presented again; the tokens it issued are revoked")
+			refusal = errReplay()
+			return tx.refuseReplay(ctx, r)
 		case !tx.now.Before(decodeTime(codeExpires)):
 			refusal = lanyard.Errorf(lanyard.EEXPIRED, "The code has expired.")
-			return nil
 		}
-		_, err = tx.exec(ctx, `UPDATE oidc_auth_requests SET code_used = 1 WHERE id = ?`, r.ID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redeem code: %w", err)
@@ -152,18 +147,47 @@ func (s *OIDCStore) RedeemCode(ctx context.Context, codeHash []byte) (*oidc.Auth
 	return r, nil
 }
 
-// CreateToken stores an access token.
+// refuseReplay revokes what a replayed code issued, since a replayed code
+// may be a stolen one (RFC 6749 §4.1.2), and audits it.
+func (tx *Tx) refuseReplay(ctx context.Context, r *oidc.AuthRequest) error {
+	if _, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE auth_request_id = ?`, r.ID); err != nil {
+		return err
+	}
+	return tx.insertAudit(ctx, lanyard.Actor{Username: r.ClientID, Addr: "oidc"}, "oidc.code.replay", r.ClientID, "a used code was presented again; the tokens it issued are revoked")
+}
+
+func errReplay() error { return lanyard.Errorf(lanyard.ECONFLICT, "The code was used before.") }
+
+// CreateToken stores an access token and uses up the code it is issued
+// for. Of two exchanges of one code, at one instance or two, the update
+// lets one win; the other is a replay.
 func (s *OIDCStore) CreateToken(ctx context.Context, t *oidc.Token, ttl time.Duration) error {
+	var refusal error
 	err := s.db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE oidc_auth_requests SET code_used = 1 WHERE id = ? AND code_used = 0 AND code_hash IS NOT NULL`, t.AuthRequestID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			r, err := scanAuthRequest(tx.queryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE id = ?`, t.AuthRequestID))
+			if errNoRows(err) {
+				refusal = lanyard.Errorf(lanyard.ENOTFOUND, "The code is unknown.")
+				return nil
+			} else if err != nil {
+				return err
+			}
+			refusal = errReplay()
+			return tx.refuseReplay(ctx, r)
+		}
 		t.ExpiresAt = tx.now.Add(ttl)
-		_, err := tx.exec(ctx, `INSERT INTO oidc_tokens (id, auth_request_id, client_id, user_id, subject, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.exec(ctx, `INSERT INTO oidc_tokens (id, auth_request_id, client_id, user_id, subject, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.AuthRequestID, t.ClientID, t.UserID, t.Subject, strings.Join(t.Scopes, " "), encodeTime(tx.now), encodeTime(t.ExpiresAt))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("create access token: %w", err)
 	}
-	return nil
+	return refusal
 }
 
 // FindToken returns an access token by its ID.

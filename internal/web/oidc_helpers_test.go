@@ -56,7 +56,7 @@ type relyingParty struct {
 	config   oauth2.Config
 	client   *oidc.Client
 	// pending is the login the callback expects; got what it brought.
-	pending atomic.Pointer[login]
+	pending *atomic.Pointer[login]
 	got     chan rpResult
 }
 
@@ -82,7 +82,7 @@ type idClaims struct {
 // Admin do) and starts its server.
 func (o *oidcPortal) newRP(t *testing.T, n oidc.NewClient) (*relyingParty, string) {
 	t.Helper()
-	rp := &relyingParty{t: t, got: make(chan rpResult, 1)}
+	rp := &relyingParty{t: t, got: make(chan rpResult, 1), pending: new(atomic.Pointer[login])}
 	rp.srv = httptest.NewServer(http.HandlerFunc(rp.serveCallback))
 	t.Cleanup(rp.srv.Close)
 	if n.Name == "" {
@@ -107,8 +107,12 @@ func (rp *relyingParty) connect(issuer, secret string) {
 	if err != nil {
 		rp.t.Fatalf("discovery: %v", err)
 	}
+	ep := rp.provider.Endpoint()
+	// One way of client authentication: the library's automatic detection
+	// would try the other after a refusal.
+	ep.AuthStyle = oauth2.AuthStyleInHeader
 	rp.config = oauth2.Config{
-		ClientID: rp.client.ClientID, ClientSecret: secret, Endpoint: rp.provider.Endpoint(),
+		ClientID: rp.client.ClientID, ClientSecret: secret, Endpoint: ep,
 		RedirectURL: rp.srv.URL + "/callback", Scopes: []string{gooidc.ScopeOpenID, "profile", "email"},
 	}
 }
