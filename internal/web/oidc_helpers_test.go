@@ -285,3 +285,7 @@ func (o *oidcPortal) loginRedirect(t *testing.T, c *http.Client, l *login) *url.
 	}
 	return location(t, resp)
 }
+
+// passwordClient is an application that allows password login,
+// as the tests' users log in with passwords.
+func passwordClient() oidc.NewClient { return oidc.NewClient{AllowPassword: true} }
