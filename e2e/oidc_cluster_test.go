@@ -54,35 +54,7 @@ func TestOIDCCluster(t *testing.T) {
 	cfg := oauth2.Config{ClientID: id[1], ClientSecret: secret[1], Endpoint: ep, RedirectURL: rp.URL + "/callback",
 		Scopes: []string{gooidc.ScopeOpenID, "profile", "email"}}
 
-	jar, err := cookiejar.New(nil) // cookies go by host, so B gets A's
-	if err != nil {
-		t.Fatal(err)
-	}
-	browser := newClient(jar)
-	if r := login(t, browser, a.url, "alice", pw); r.status != http.StatusSeeOther {
-		t.Fatalf("login at A: %d", r.status)
-	}
-	verifier, state := oauth2.GenerateVerifier(), randomText()
-	r := fetch(t, browser, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil)
-	if r.status != http.StatusFound || r.location() != "/oidc/continue" {
-		t.Fatalf("authorize at A: %d %q", r.status, r.header.Get("Location"))
-	}
-	r = fetch(t, browser, b.url+r.header.Get("Location"), nil)
-	m := consentIDField.FindStringSubmatch(r.body)
-	if r.status != http.StatusOK || m == nil || !strings.Contains(r.body, "Allow Wiki?") {
-		t.Fatalf("continue at B: %d\n%s", r.status, r.body)
-	}
-	r = fetch(t, browser, a.url+"/oidc/consent", url.Values{"id": {m[1]}, "decision": {"allow"}})
-	if r.status != http.StatusSeeOther {
-		t.Fatalf("Allow at A: %d\n%s", r.status, r.body)
-	}
-	r = fetch(t, browser, b.url+r.header.Get("Location"), nil)
-	cb, err := url.Parse(r.header.Get("Location"))
-	if r.status != http.StatusFound || err != nil || cb.Query().Get("state") != state {
-		t.Fatalf("callback at B: %d %q", r.status, r.header.Get("Location"))
-	}
-	code := cb.Query().Get("code")
-
+	code, verifier := oidcLogin(t, cfg, "alice", pw, a.url, b.url)
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange at B: %v", err)
@@ -115,4 +87,42 @@ func TestOIDCCluster(t *testing.T) {
 	}
 	a.stopOK()
 	b.stopOK()
+}
+
+// oidcLogin logs username in through the portal and returns the code
+// that reaches the application, and its PKCE verifier. Each step goes to
+// the next of bases in turn, starting with the login and the
+// authorization request at bases[0].
+func oidcLogin(t *testing.T, cfg oauth2.Config, username, pw string, bases ...string) (code, verifier string) {
+	t.Helper()
+	next := func(i int) string { return bases[i%len(bases)] }
+	a := next(0)
+	jar, err := cookiejar.New(nil) // cookies go by host, so every instance gets them
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := newClient(jar)
+	if r := login(t, browser, a, username, pw); r.status != http.StatusSeeOther {
+		t.Fatalf("login at %s: %d", a, r.status)
+	}
+	verifier, state := oauth2.GenerateVerifier(), randomText()
+	r := fetch(t, browser, cfg.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil)
+	if r.status != http.StatusFound || r.location() != "/oidc/continue" {
+		t.Fatalf("authorize at %s: %d %q", a, r.status, r.header.Get("Location"))
+	}
+	r = fetch(t, browser, next(1)+r.header.Get("Location"), nil)
+	m := consentIDField.FindStringSubmatch(r.body)
+	if r.status != http.StatusOK || m == nil || !strings.Contains(r.body, "Allow ") {
+		t.Fatalf("continue at %s: %d\n%s", next(1), r.status, r.body)
+	}
+	r = fetch(t, browser, next(2)+"/oidc/consent", url.Values{"id": {m[1]}, "decision": {"allow"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("Allow at %s: %d\n%s", next(2), r.status, r.body)
+	}
+	r = fetch(t, browser, next(3)+r.header.Get("Location"), nil)
+	cb, err := url.Parse(r.header.Get("Location"))
+	if r.status != http.StatusFound || err != nil || cb.Query().Get("state") != state {
+		t.Fatalf("callback at %s: %d %q", next(3), r.status, r.header.Get("Location"))
+	}
+	return cb.Query().Get("code"), verifier
 }
