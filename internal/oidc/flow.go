@@ -14,10 +14,16 @@ import (
 
 // Step is what the portal does next with an authorization request: send
 // the browser to Redirect (the login page, or back to the application with
-// a code), or show the consent screen for Consent.
+// a code), show the consent screen for Consent, or answer the application
+// with an error (Refused; see Refuse).
 type Step struct {
 	Redirect string
 	Consent  *ConsentRequest
+	// Final is set when Redirect leads back to the application.
+	Final   bool
+	Refused bool
+	refusal *oidc.Error
+	request *AuthRequest
 }
 
 // ConsentRequest is what the consent screen shows.
@@ -35,15 +41,22 @@ type ConsentRequest struct {
 // application wants the mobile ID, is sent to log in; one who has not
 // consented yet sees the consent screen; everyone else goes back to the
 // application with a code.
-func (p *Provider) Continue(ctx context.Context, id string, u *lanyard.User, sess *lanyard.Session) (*Step, error) {
+//
+// prompt=none gets login_required or consent_required instead of a page;
+// prompt=login and an exceeded max_age get the login page, which returns to
+// the request without them, so that the fresh login satisfies it.
+func (p *Provider) Continue(ctx context.Context, actor lanyard.Actor, id string, u *lanyard.User, sess *lanyard.Session) (*Step, error) {
 	r, c, err := p.request(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || sess == nil || (sess.Method != lanyard.AuthMobileID && !c.AllowPassword) {
-		return &Step{Redirect: loginURL(r, c)}, nil
-	}
-	if max := r.Request.MaxAge; max != nil && p.now().Sub(sess.CreatedAt).Seconds() > float64(*max) {
+	silent := slices.Contains(r.Request.Prompt, oidc.PromptNone)
+	fresh := slices.Contains(r.Request.Prompt, oidc.PromptLogin) ||
+		(r.Request.MaxAge != nil && sess != nil && p.now().Sub(sess.CreatedAt).Seconds() > float64(*r.Request.MaxAge))
+	if u == nil || sess == nil || (sess.Method != lanyard.AuthMobileID && !c.AllowPassword) || fresh {
+		if silent {
+			return &Step{Refused: true, refusal: oidc.ErrLoginRequired(), request: r}, nil
+		}
 		return &Step{Redirect: loginURL(r, c)}, nil
 	}
 	consent, err := p.store.FindConsent(ctx, u.ID, c.ClientID)
@@ -51,9 +64,17 @@ func (p *Provider) Continue(ctx context.Context, id string, u *lanyard.User, ses
 		return nil, err
 	}
 	if consent == nil || !covers(consent.Scopes, r.Request.Scopes) {
+		if silent {
+			return &Step{Refused: true, refusal: &oidc.Error{ErrorType: "consent_required"}, request: r}, nil
+		}
 		return &Step{Consent: &ConsentRequest{RequestID: r.ID, Application: c.Name, Scopes: r.Request.Scopes, Claims: ClaimsOf(r.Request.Scopes), RedirectOrigin: origin(r.Request.RedirectURI)}}, nil
 	}
-	return p.complete(ctx, r, u, sess)
+	return p.complete(ctx, actor, r, c, u, sess)
+}
+
+// Refuse answers a refused step at the application's redirect URI.
+func (p *Provider) Refuse(w http.ResponseWriter, r *http.Request, step *Step) {
+	op.AuthRequestError(w, r, opAuthRequest{step.request}, step.refusal, p.op)
 }
 
 // Allow records the user's consent and sends them back with a code.
@@ -68,7 +89,7 @@ func (p *Provider) Allow(ctx context.Context, actor lanyard.Actor, id string, u 
 	if err := p.store.SaveConsent(ctx, actor, u.ID, c.ClientID, r.Request.Scopes); err != nil {
 		return nil, err
 	}
-	return p.complete(ctx, r, u, sess)
+	return p.complete(ctx, actor, r, c, u, sess)
 }
 
 // Deny refuses the request: the application learns access_denied at its
@@ -106,7 +127,7 @@ func (p *Provider) request(ctx context.Context, id string) (*AuthRequest, *Clien
 
 // complete records who logged in and how, and sends the browser to the
 // library's callback, which makes the code.
-func (p *Provider) complete(ctx context.Context, r *AuthRequest, u *lanyard.User, sess *lanyard.Session) (*Step, error) {
+func (p *Provider) complete(ctx context.Context, actor lanyard.Actor, r *AuthRequest, c *Client, u *lanyard.User, sess *lanyard.Session) (*Step, error) {
 	sub, err := p.store.Subject(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -114,7 +135,10 @@ func (p *Provider) complete(ctx context.Context, r *AuthRequest, u *lanyard.User
 	if err := p.store.CompleteAuthRequest(ctx, r.ID, u.ID, sub, sess.Method, sess.CreatedAt); err != nil {
 		return nil, err
 	}
-	return &Step{Redirect: callbackPath + "?id=" + r.ID}, nil
+	if err := p.store.RecordAudit(ctx, actor, "oidc.login", c.ClientID, "logged in to "+c.Name+" by "+sess.Method); err != nil {
+		return nil, err
+	}
+	return &Step{Redirect: callbackPath + "?id=" + r.ID, Final: true}, nil
 }
 
 func covers(granted, asked []string) bool {

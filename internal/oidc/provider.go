@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,7 +200,7 @@ func (p *Provider) PublishedKeyIDs(ctx context.Context) ([]string, error) {
 // loginURL is the portal's login page, returning to the request; only the
 // mobile ID is offered unless the client allows passwords.
 func loginURL(r *AuthRequest, c *Client) string {
-	u := "/login?next=" + url.QueryEscape(r.AuthorizeURI)
+	u := "/login?next=" + url.QueryEscape(withoutFreshLogin(r.AuthorizeURI))
 	if !c.AllowPassword {
 		u += "&method=mobile-id"
 	}
@@ -225,3 +226,24 @@ func ClaimsOf(scopes []string) []string {
 }
 
 func joinScopes(s []string) string { return strings.Join(s, " ") }
+
+// withoutFreshLogin drops prompt=login and max_age from an authorization
+// request's URI: after the login they asked for, the request is met.
+func withoutFreshLogin(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	q := u.Query()
+	if !q.Has("prompt") && !q.Has("max_age") {
+		return uri
+	}
+	q.Del("max_age")
+	if prompts := slices.DeleteFunc(strings.Fields(q.Get("prompt")), func(p string) bool { return p == oidc.PromptLogin }); len(prompts) > 0 {
+		q.Set("prompt", strings.Join(prompts, " "))
+	} else {
+		q.Del("prompt")
+	}
+	u.RawQuery = q.Encode()
+	return u.RequestURI()
+}

@@ -56,8 +56,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if c.Public && req.CodeChallenge == "" {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE (code_challenge with S256) is required for this client")
 	}
-	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery && req.ResponseMode != oidc.ResponseModeFormPost {
-		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query or form_post")
+	// form_post would need a page with a script, which the portal's
+	// policy forbids; fragments are for implicit flows.
+	if req.ResponseMode != "" && req.ResponseMode != oidc.ResponseModeQuery {
+		return nil, oidc.ErrInvalidRequest().WithDescription("response_mode must be query")
 	}
 	uri, _ := ctx.Value(authorizeURIKey).(string)
 	r := &AuthRequest{ID: strings.ToLower(rand.Text() + rand.Text()), ClientID: c.ClientID, Request: *req, AuthorizeURI: uri}

@@ -54,7 +54,7 @@ func (s *Server) handleOIDCContinue(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return
 	}
-	step, err := s.OIDC.Continue(r.Context(), r.URL.Query().Get("id"), u, s.currentSession(r))
+	step, err := s.OIDC.Continue(r.Context(), actor(r), r.URL.Query().Get("id"), u, s.currentSession(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -63,7 +63,18 @@ func (s *Server) handleOIDCContinue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) oidcStep(w http.ResponseWriter, r *http.Request, step *oidc.Step) {
-	if step.Consent == nil {
+	switch {
+	case step.Refused:
+		s.OIDC.Refuse(w, r, step)
+		return
+	case step.Final && r.Method == http.MethodGet && r.Header.Get("Sec-Fetch-Site") == "same-origin":
+		// The browser came from a page of the portal, perhaps by the
+		// redirects after the login form, and a form's policy
+		// (form-action 'self') would stop the redirect chain at the
+		// application. A page of its own starts a new navigation.
+		s.render(w, r, http.StatusOK, "oidc_continue", view{Title: "Back to the application", Data: step.Redirect})
+		return
+	case step.Consent == nil:
 		http.Redirect(w, r, step.Redirect, http.StatusSeeOther)
 		return
 	}
