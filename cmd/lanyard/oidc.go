@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +26,9 @@ func (a *app) openOIDC() (*oidc.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The protocol library logs through slog's default logger; its lines
+	// belong with the program's, in the program's format.
+	slog.SetDefault(a.logger)
 	return oidc.New(oidc.Config{
 		Issuer: a.cfg.BaseURL(), MasterKey: master, Store: store.NewOIDCStore(a.db), Users: a.users, Logger: a.logger,
 		Now: func() time.Time { return a.db.Now() },

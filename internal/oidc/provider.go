@@ -27,8 +27,9 @@ const (
 	// ContinuePath is the portal's page that an authorization request goes
 	// to: it logs the user in, asks their consent and returns a code.
 	ContinuePath  = "/oidc/continue"
-	authorizePath = "/oidc/authorize"
-	callbackPath  = authorizePath + "/callback"
+	// AuthorizePath is the authorization endpoint.
+	AuthorizePath = "/oidc/authorize"
+	callbackPath  = AuthorizePath + "/callback"
 	tokenPath     = "/oidc/token"
 	endSession    = "/oidc/end_session"
 )
@@ -107,7 +108,7 @@ func New(cfg Config) (*Provider, error) {
 	p.op, err = op.NewProvider(opCfg, &storage{p: p}, op.StaticIssuer(cfg.Issuer),
 		op.WithAllowInsecure(), // the issuer is --public-url; plain http on loopback and behind proxies
 		op.WithCustomEndpoints(
-			op.NewEndpoint(authorizePath), op.NewEndpoint(tokenPath), op.NewEndpoint("/oidc/userinfo"),
+			op.NewEndpoint(AuthorizePath), op.NewEndpoint(tokenPath), op.NewEndpoint("/oidc/userinfo"),
 			op.NewEndpoint("/oidc/revoke"), op.NewEndpoint(endSession), op.NewEndpoint("/oidc/keys")),
 		op.WithCustomIntrospectionEndpoint(op.NewEndpoint("/oidc/introspect")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint("/oidc/device_authorization")),
@@ -141,7 +142,7 @@ func (p *Provider) Issuer() string { return p.cfg.Issuer }
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch r.URL.Path {
-	case authorizePath:
+	case AuthorizePath:
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "The request's form could not be read.", http.StatusBadRequest)
 			return
@@ -149,7 +150,7 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The login page returns to the authorization request as it came.
 		uri := r.URL.RequestURI()
 		if r.Method == http.MethodPost {
-			uri = authorizePath + "?" + r.Form.Encode()
+			uri = AuthorizePath + "?" + r.Form.Encode()
 		}
 		ctx = context.WithValue(ctx, authorizeURIKey, uri)
 	case tokenPath:

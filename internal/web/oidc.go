@@ -29,7 +29,44 @@ func (s *Server) handleOIDC(w http.ResponseWriter, r *http.Request) {
 			return s.Audit.RecordAudit(ctx, lanyard.Actor{Username: u.Username, Addr: clientAddr(r)}, "session.logout", u.Username, "logged out by an application (RP-initiated logout)")
 		}))
 	}
+	if r.URL.Path == oidc.AuthorizePath {
+		// A request the library refuses without redirecting to the
+		// application (an unknown client, a redirect URI not registered)
+		// gets the portal's error page rather than a line of text.
+		w = &authorizeRefusal{ResponseWriter: w, s: s, r: r}
+	}
 	s.OIDC.ServeHTTP(w, r)
+}
+
+// authorizeRefusal turns the provider's plain-text refusals of an
+// authorization request into the portal's error page.
+type authorizeRefusal struct {
+	http.ResponseWriter
+	s       *Server
+	r       *http.Request
+	refused bool
+	msg     strings.Builder
+}
+
+func (a *authorizeRefusal) WriteHeader(status int) {
+	if status == http.StatusBadRequest && strings.HasPrefix(a.Header().Get("Content-Type"), "text/plain") {
+		a.refused = true
+		return
+	}
+	a.ResponseWriter.WriteHeader(status)
+}
+
+func (a *authorizeRefusal) Write(b []byte) (int, error) {
+	if !a.refused {
+		return a.ResponseWriter.Write(b)
+	}
+	if a.msg.Len() == 0 {
+		a.Header().Del("Content-Type")
+		a.msg.Write(b)
+		a.s.renderError(a.ResponseWriter, a.r, http.StatusBadRequest,
+			"This login request of an application was refused ("+strings.TrimSpace(a.msg.String())+"). Please tell the application's administrator.")
+	}
+	return len(b), nil
 }
 
 // currentSession returns the browser's session, or nil.

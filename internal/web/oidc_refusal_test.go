@@ -48,10 +48,11 @@ func TestOIDCRefusals(t *testing.T) {
 			t.Run("unknown client", func(t *testing.T) {
 				l := rp.start()
 				u := strings.Replace(l.url, "client_id="+rp.client.ClientID, "client_id=nosuchclient", 1)
-				resp, _ := o.get(t, c, strings.TrimPrefix(u, o.URL))
+				resp, body := o.get(t, c, strings.TrimPrefix(u, o.URL))
 				if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 					t.Fatalf("status %d location %q, want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
 				}
+				wantStatus(t, resp, body, http.StatusBadRequest, "<title>Bad Request · Lanyard</title>", "login request of an application was refused")
 			})
 			t.Run("unregistered redirect URI", func(t *testing.T) {
 				for _, bad := range []string{rp.srv.URL + "/callback/", rp.srv.URL + "/callback?x=1", "https://evil.example/callback", strings.ToUpper(rp.srv.URL[:4]) + rp.srv.URL[4:] + "/callback"} {
