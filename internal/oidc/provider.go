@@ -26,7 +26,7 @@ const (
 	DiscoveryPath = oidc.DiscoveryEndpoint
 	// ContinuePath is the portal's page that an authorization request goes
 	// to: it logs the user in, asks their consent and returns a code.
-	ContinuePath  = "/oidc/continue"
+	ContinuePath = "/oidc/continue"
 	// AuthorizePath is the authorization endpoint.
 	AuthorizePath = "/oidc/authorize"
 	callbackPath  = AuthorizePath + "/callback"
