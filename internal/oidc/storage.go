@@ -70,10 +70,13 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	return opAuthRequest{r}, nil
 }
 
+// AuthRequestByID finds a request for the library's callback. Its errors
+// reach the browser as text: a domain error says its message, an internal
+// one is logged and said in general terms.
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	r, err := s.p.store.FindAuthRequest(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, s.p.shown(ctx, err)
 	}
 	return opAuthRequest{r}, nil
 }
@@ -295,4 +298,14 @@ func (p *Provider) setClaims(ctx context.Context, info *oidc.UserInfo, userID in
 		info.Name, info.PreferredUsername = u.CommonName, u.Username
 	}
 	return nil
+}
+
+// shown is err as the library may show it to a person: the message of a
+// domain error, or a server error for an internal one, which is logged.
+func (p *Provider) shown(ctx context.Context, err error) error {
+	if lanyard.ErrorCode(err) == lanyard.EINTERNAL {
+		p.cfg.Logger.ErrorContext(ctx, "oidc request failed", "err", err)
+		return oidc.ErrServerError().WithDescription("An internal error occurred. It has been logged; please try again later.")
+	}
+	return errors.New(lanyard.ErrorMessage(err))
 }

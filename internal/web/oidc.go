@@ -29,7 +29,7 @@ func (s *Server) handleOIDC(w http.ResponseWriter, r *http.Request) {
 			return s.Audit.RecordAudit(ctx, lanyard.Actor{Username: u.Username, Addr: clientAddr(r)}, "session.logout", u.Username, "logged out by an application (RP-initiated logout)")
 		}))
 	}
-	if r.URL.Path == oidc.AuthorizePath {
+	if r.URL.Path == oidc.AuthorizePath || r.URL.Path == oidc.AuthorizePath+"/callback" {
 		// A request the library refuses without redirecting to the
 		// application (an unknown client, a redirect URI not registered)
 		// gets the portal's error page rather than a line of text.
@@ -63,8 +63,7 @@ func (a *authorizeRefusal) Write(b []byte) (int, error) {
 	if a.msg.Len() == 0 {
 		a.Header().Del("Content-Type")
 		a.msg.Write(b)
-		a.s.renderError(a.ResponseWriter, a.r, http.StatusBadRequest,
-			"This login request of an application was refused ("+strings.TrimSpace(a.msg.String())+"). Please tell the application's administrator.")
+		a.s.renderError(a.ResponseWriter, a.r, http.StatusBadRequest, "The application's login request was refused: "+refusalText(a.msg.String()))
 	}
 	return len(b), nil
 }
@@ -151,4 +150,22 @@ func (s *Server) handleOIDCConsent(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.renderError(w, r, http.StatusBadRequest, "Please choose Allow or Deny.")
 	}
+}
+
+// refusalText is the reason in a refusal the library wrote: its
+// description, without the error type and the error it wraps.
+func refusalText(s string) string {
+	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, "ErrorType="); ok {
+		typ, desc, _ := strings.Cut(rest, " Description=")
+		s = typ
+		if desc != "" {
+			s = desc
+		}
+	}
+	s, _, _ = strings.Cut(s, " Parent=")
+	if s == "" {
+		return "it is malformed."
+	}
+	return s
 }

@@ -74,3 +74,18 @@ func TestOIDCBackFromPortalPage(t *testing.T) {
 	resp, body := do(t, c, req)
 	wantStatus(t, resp, body, http.StatusOK, `http-equiv="refresh"`, "/oidc/authorize/callback?id=", "Continue")
 }
+
+// TestOIDCCallbackUnknown: a callback for an unknown request shows the
+// portal's error page with a plain reason.
+func TestOIDCCallbackUnknown(t *testing.T) {
+	o := newOIDCPortal(t, sqliteDSN(t))
+	resp, body := o.get(t, o.browser(t), "/oidc/authorize/callback?id=nosuchrequest")
+	wantStatus(t, resp, body, http.StatusBadRequest, "<title>Bad Request · Lanyard</title>", "This login request is unknown or used.")
+	if strings.Contains(body, "lanyard error") || strings.Contains(body, "ErrorType") {
+		t.Fatalf("the page shows an internal error text:\n%s", body)
+	}
+	resp, body = o.get(t, o.browser(t), "/oidc/continue?id=nosuchrequest")
+	wantStatus(t, resp, body, http.StatusNotFound, "This login request is unknown or used.")
+	resp, body = o.post(t, o.loggedIn(t, o.addUser(t, "alice", lanyard.UserActive).Username), "/oidc/consent", url.Values{"id": {"nosuchrequest"}, "decision": {"allow"}})
+	wantStatus(t, resp, body, http.StatusNotFound)
+}

@@ -52,7 +52,7 @@ func TestOIDCRefusals(t *testing.T) {
 				if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
 					t.Fatalf("status %d location %q, want 400 and no redirect", resp.StatusCode, resp.Header.Get("Location"))
 				}
-				wantStatus(t, resp, body, http.StatusBadRequest, "<title>Bad Request · Lanyard</title>", "login request of an application was refused")
+				wantStatus(t, resp, body, http.StatusBadRequest, "<title>Bad Request · Lanyard</title>", "login request was refused: unable to retrieve client by id")
 			})
 			t.Run("unregistered redirect URI", func(t *testing.T) {
 				for _, bad := range []string{rp.srv.URL + "/callback/", rp.srv.URL + "/callback?x=1", "https://evil.example/callback", strings.ToUpper(rp.srv.URL[:4]) + rp.srv.URL[4:] + "/callback"} {
