@@ -38,7 +38,7 @@ func (a *app) openOIDC() (*oidc.Provider, error) {
 // runOIDCAddClient registers an application and prints its client ID and,
 // for a confidential one, its secret: the only time it is shown.
 func runOIDCAddClient(ctx context.Context, e env, args []string) error {
-	const usage = "oidc add-client NAME --redirect-uri URI [--redirect-uri URI]... [--public] [--allow-password] [--post-logout-redirect-uri URI]... [--id-token-alg RS256|ES256]"
+	const usage = "oidc add-client NAME --redirect-uri URI [--redirect-uri URI]... [--public] [--allow-password] [--refresh-tokens] [--post-logout-redirect-uri URI]... [--id-token-alg RS256|ES256]"
 	var n oidc.NewClient
 	var redirects, logouts multiFlag
 	setup := func(fs flagSet) {
@@ -46,6 +46,7 @@ func runOIDCAddClient(ctx context.Context, e env, args []string) error {
 		fs.Var(&logouts, "post-logout-redirect-uri", "where RP-initiated logout may return to (may repeat)")
 		fs.BoolVar(&n.Public, "public", false, "a public application: no secret, PKCE required")
 		fs.BoolVar(&n.AllowPassword, "allow-password", false, "let password sessions log in too, not only the mobile ID")
+		fs.BoolVar(&n.RefreshTokens, "refresh-tokens", false, "give the application refresh tokens when it asks for offline_access")
 		fs.StringVar(&n.IDTokenAlg, "id-token-alg", "RS256", "signature of the ID tokens: RS256 or ES256")
 	}
 	return adminCommand(ctx, e, "oidc add-client", usage, args, 1, 1, setup, func(a *app, pos []string) error {

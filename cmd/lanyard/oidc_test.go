@@ -27,7 +27,7 @@ func TestOIDCCommands(t *testing.T) {
 			if id == nil || secret == nil || strings.Count(out, "\n") != 2 {
 				t.Fatalf("add-client printed %q, want client_id and client_secret lines", out)
 			}
-			out = c.ok("", "oidc", "add-client", "--public", "Phone app", "--redirect-uri", "http://127.0.0.1:8400/cb", "--allow-password")
+			out = c.ok("", "oidc", "add-client", "--public", "Phone app", "--redirect-uri", "http://127.0.0.1:8400/cb", "--allow-password", "--refresh-tokens")
 			pub := clientIDLine.FindStringSubmatch(out)
 			if pub == nil || strings.Contains(out, "client_secret") {
 				t.Fatalf("add-client --public printed %q, want only a client_id line", out)
@@ -39,14 +39,14 @@ func TestOIDCCommands(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if g.Name != "Grafana" || len(g.RedirectURIs) != 2 || g.Public || g.AllowPassword || len(g.SecretHash) != 32 || g.IDTokenAlg != "RS256" {
+			if g.Name != "Grafana" || len(g.RedirectURIs) != 2 || g.Public || g.AllowPassword || g.RefreshTokens || len(g.SecretHash) != 32 || g.IDTokenAlg != "RS256" {
 				t.Fatalf("stored client %+v", g)
 			}
 			if strings.Contains(string(g.SecretHash), secret[1]) {
 				t.Fatal("the secret is stored in clear")
 			}
 			p, err := st.FindClient(context.Background(), pub[1])
-			if err != nil || !p.Public || !p.AllowPassword || p.SecretHash != nil {
+			if err != nil || !p.Public || !p.AllowPassword || !p.RefreshTokens || p.SecretHash != nil {
 				t.Fatalf("stored public client %+v %v", p, err)
 			}
 			ev, err := db.FindAuditEvents(context.Background(), lanyard.AuditFilter{Action: "oidc.client.create"})

@@ -41,8 +41,14 @@ func (c opClient) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
 
-// GrantTypes is the code grant alone: no refresh tokens, no implicit flow.
-func (c opClient) GrantTypes() []oidc.GrantType { return []oidc.GrantType{oidc.GrantTypeCode} }
+// GrantTypes is the code grant, and refresh tokens for the clients that
+// may have them; never the implicit flow.
+func (c opClient) GrantTypes() []oidc.GrantType {
+	if c.c.RefreshTokens {
+		return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	}
+	return []oidc.GrantType{oidc.GrantTypeCode}
+}
 
 // LoginURL is the portal's page that logs the user in, asks consent and
 // sends them back with a code.
@@ -110,3 +116,20 @@ const (
 	ACRMobileID = "urn:lanyard:acr:mobile-id"
 	ACRPassword = "urn:lanyard:acr:password"
 )
+
+// refreshRequest is a grant continued by a refresh token, as the library's
+// op.RefreshTokenRequest.
+type refreshRequest struct {
+	rt     *RefreshToken
+	scopes []string
+}
+
+var _ op.RefreshTokenRequest = (*refreshRequest)(nil)
+
+func (r *refreshRequest) GetAMR() []string            { return []string{r.rt.Method} }
+func (r *refreshRequest) GetAudience() []string       { return []string{r.rt.ClientID} }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.rt.AuthTime }
+func (r *refreshRequest) GetClientID() string         { return r.rt.ClientID }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.rt.Subject }
+func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }

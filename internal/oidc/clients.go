@@ -19,6 +19,7 @@ type NewClient struct {
 	PostLogoutRedirectURIs []string
 	Public                 bool
 	AllowPassword          bool
+	RefreshTokens          bool
 	IDTokenAlg             string // "" for RS256
 }
 
@@ -85,7 +86,7 @@ func (p *Provider) AddClient(ctx context.Context, actor lanyard.Actor, n NewClie
 		return nil, "", err
 	}
 	c := &Client{Name: n.Name, RedirectURIs: n.RedirectURIs, PostLogoutRedirectURIs: n.PostLogoutRedirectURIs,
-		Public: n.Public, AllowPassword: n.AllowPassword, IDTokenAlg: n.IDTokenAlg}
+		Public: n.Public, AllowPassword: n.AllowPassword, RefreshTokens: n.RefreshTokens, IDTokenAlg: n.IDTokenAlg}
 	var sec string
 	if !n.Public {
 		sec = newSecret()
@@ -116,9 +117,9 @@ func (p *Provider) UpdateClient(ctx context.Context, actor lanyard.Actor, client
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs, c.AllowPassword, c.IDTokenAlg = n.Name, n.RedirectURIs, n.PostLogoutRedirectURIs, n.AllowPassword, n.IDTokenAlg
-	detail := fmt.Sprintf("name %q, redirect URIs %s, post-logout URIs %s, password login %t, %s",
-		c.Name, strings.Join(c.RedirectURIs, " "), strings.Join(c.PostLogoutRedirectURIs, " "), c.AllowPassword, c.IDTokenAlg)
+	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs, c.AllowPassword, c.RefreshTokens, c.IDTokenAlg = n.Name, n.RedirectURIs, n.PostLogoutRedirectURIs, n.AllowPassword, n.RefreshTokens, n.IDTokenAlg
+	detail := fmt.Sprintf("name %q, redirect URIs %s, post-logout URIs %s, password login %t, refresh tokens %t, %s",
+		c.Name, strings.Join(c.RedirectURIs, " "), strings.Join(c.PostLogoutRedirectURIs, " "), c.AllowPassword, c.RefreshTokens, c.IDTokenAlg)
 	if err := p.store.UpdateClient(ctx, actor, c, detail); err != nil {
 		return nil, err
 	}

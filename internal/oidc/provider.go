@@ -50,6 +50,9 @@ type Config struct {
 	RequestTTL     time.Duration // 10 min, for the login and consent
 	AccessTokenTTL time.Duration // 1 h
 	IDTokenTTL     time.Duration // 1 h
+	// RefreshTokenTTL is how long a refresh token lives unused; each use
+	// replaces it. Default 30 days.
+	RefreshTokenTTL time.Duration
 	// KeyOverlap is how long a retired signing key stays published; it
 	// must outlast the ID tokens it signed. Default 24 h.
 	KeyOverlap time.Duration
@@ -80,6 +83,7 @@ func New(cfg Config) (*Provider, error) {
 	def(&cfg.RequestTTL, 10*time.Minute)
 	def(&cfg.AccessTokenTTL, time.Hour)
 	def(&cfg.IDTokenTTL, time.Hour)
+	def(&cfg.RefreshTokenTTL, 30*24*time.Hour)
 	def(&cfg.KeyOverlap, 24*time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -98,12 +102,14 @@ func New(cfg Config) (*Provider, error) {
 		return nil, err
 	}
 	opCfg := &op.Config{
-		CryptoKey:       tokenKey,
-		CryptoKeyId:     "1",
-		CodeMethodS256:  true,
-		AuthMethodPost:  true,
-		SupportedClaims: []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "email", "email_verified", "name", "preferred_username"},
-		SupportedScopes: []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail},
+		CryptoKey:      tokenKey,
+		CryptoKeyId:    "1",
+		CodeMethodS256: true,
+		AuthMethodPost: true,
+		// Offered only to the clients registered for it.
+		GrantTypeRefreshToken: true,
+		SupportedClaims:       []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "email", "email_verified", "name", "preferred_username"},
+		SupportedScopes:       []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail},
 	}
 	p.op, err = op.NewProvider(opCfg, &storage{p: p}, op.StaticIssuer(cfg.Issuer),
 		op.WithAllowInsecure(), // the issuer is --public-url; plain http on loopback and behind proxies
@@ -142,6 +148,9 @@ func (p *Provider) Issuer() string { return p.cfg.Issuer }
 func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	switch r.URL.Path {
+	case DiscoveryPath:
+		p.discover(w, r)
+		return
 	case AuthorizePath:
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "The request's form could not be read.", http.StatusBadRequest)
@@ -168,6 +177,20 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.op.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// discover serves the discovery document: the library's, saying only what
+// Lanyard offers — the code flow, no implicit flow, no JWT grants.
+func (p *Provider) discover(w http.ResponseWriter, r *http.Request) {
+	d := op.CreateDiscoveryConfig(op.ContextWithIssuer(r.Context(), p.cfg.Issuer), p.op, &storage{p: p})
+	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
+	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+	d.DeviceAuthorizationEndpoint = ""
+	// The library's CORS handling is not on this path: a relying party in
+	// a browser reads the document from another origin.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	op.Discover(w, d)
 }
 
 // WithLogout hands the provider the function that ends the browser's
@@ -210,9 +233,10 @@ func loginURL(r *AuthRequest, c *Client) string {
 
 // scopeClaims says, for the consent screen, what each scope hands over.
 var scopeClaims = map[string]string{
-	oidc.ScopeOpenID:  "an identifier of you that tells nothing about you (sub), and how you logged in (acr, amr)",
-	oidc.ScopeProfile: "your name and username (name, preferred_username)",
-	oidc.ScopeEmail:   "your email address (email, email_verified)",
+	oidc.ScopeOpenID:        "an identifier of you that tells nothing about you (sub), and how you logged in (acr, amr)",
+	oidc.ScopeProfile:       "your name and username (name, preferred_username)",
+	oidc.ScopeEmail:         "your email address (email, email_verified)",
+	oidc.ScopeOfflineAccess: "access while you are not logged in, until you withdraw it (offline_access)",
 }
 
 // ClaimsOf describes the claims of scopes, for a person to read.

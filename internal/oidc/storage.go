@@ -97,35 +97,78 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 	return s.p.store.DeleteAuthRequest(ctx, id)
 }
 
-// CreateAccessToken records an access token for a code's request.
+// CreateAccessToken records an access token for a code's request, or for
+// a refresh token.
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	ar, ok := req.(opAuthRequest)
-	if !ok {
+	t := &Token{ID: strings.ToLower(rand.Text() + rand.Text())}
+	switch r := req.(type) {
+	case opAuthRequest:
+		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes = r.r.ID, r.r.ClientID, r.r.UserID, r.r.Subject, r.r.Request.Scopes
+	case *refreshRequest:
+		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes, t.ByRefresh = r.rt.AuthRequestID, r.rt.ClientID, r.rt.UserID, r.rt.Subject, r.scopes, true
+	default:
 		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
-	t := &Token{ID: strings.ToLower(rand.Text() + rand.Text()), AuthRequestID: ar.r.ID, ClientID: ar.r.ClientID,
-		UserID: ar.r.UserID, Subject: ar.r.Subject, Scopes: ar.r.Request.Scopes}
 	if err := s.p.store.CreateToken(ctx, t, s.p.cfg.AccessTokenTTL); err != nil {
 		return "", time.Time{}, err
 	}
 	return t.ID, t.ExpiresAt, nil
 }
 
-var errNoRefresh = oidc.ErrUnsupportedGrantType().WithDescription("refresh tokens are not issued")
-
-// CreateAccessAndRefreshTokens is never reached: no client has the
-// refresh token grant.
-func (s *storage) CreateAccessAndRefreshTokens(context.Context, op.TokenRequest, string) (string, string, time.Time, error) {
-	return "", "", time.Time{}, errNoRefresh
+// CreateAccessAndRefreshTokens issues an access token and a refresh
+// token, for a code (the first of a grant) or for a refresh token, which
+// is used up and replaced.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	var rt *RefreshToken
+	switch r := req.(type) {
+	case opAuthRequest:
+		rt = &RefreshToken{AuthRequestID: r.r.ID, ClientID: r.r.ClientID, UserID: r.r.UserID, Subject: r.r.Subject,
+			Method: r.r.Method, AuthTime: r.r.AuthTime, Scopes: r.r.Request.Scopes}
+	case *refreshRequest:
+		if err := s.p.store.UseRefreshToken(ctx, hashSecret(current)); err != nil {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(err)
+		}
+		rt = r.rt
+		rt.Scopes = r.scopes
+	default:
+		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	id, exp, err := s.CreateAccessToken(ctx, req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	token := "rt_" + rand.Text() + rand.Text()
+	next := *rt
+	next.Hash = hashSecret(token)
+	if err := s.p.store.CreateRefreshToken(ctx, &next, s.p.cfg.RefreshTokenTTL); err != nil {
+		return "", "", time.Time{}, err
+	}
+	return id, token, exp, nil
 }
 
-func (s *storage) TokenRequestByRefreshToken(context.Context, string) (op.RefreshTokenRequest, error) {
-	return nil, errNoRefresh
+// TokenRequestByRefreshToken returns the grant of a live refresh token.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	rt, err := s.p.store.FindRefreshToken(ctx, hashSecret(token))
+	if err != nil {
+		return nil, err
+	}
+	return &refreshRequest{rt: rt, scopes: rt.Scopes}, nil
 }
 
-func (s *storage) GetRefreshTokenInfo(context.Context, string, string) (string, string, error) {
-	return "", "", op.ErrInvalidRefreshToken
+// GetRefreshTokenInfo names a refresh token for revocation (RFC 7009).
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	if !strings.HasPrefix(token, "rt_") {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	rt, err := s.p.store.FindRefreshToken(ctx, hashSecret(token))
+	if err != nil || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return rt.Subject, refreshTokenID + rt.AuthRequestID, nil
 }
+
+// refreshTokenID prefixes the grant that GetRefreshTokenInfo names.
+const refreshTokenID = "grant:"
 
 // TerminateSession is replaced by TerminateSessionFromRequest.
 func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
@@ -144,6 +187,13 @@ func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 
 // RevokeToken revokes an access token of the client (RFC 7009).
 func (s *storage) RevokeToken(ctx context.Context, tokenID, _, clientID string) *oidc.Error {
+	if grant, ok := strings.CutPrefix(tokenID, refreshTokenID); ok {
+		// A refresh token: its whole grant goes.
+		if err := s.p.store.RevokeGrant(ctx, grant); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
 	t, err := s.p.store.FindToken(ctx, tokenID)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
 		return nil // RFC 7009 §2.2: an unknown token is no error
@@ -215,11 +265,13 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 
 // SetUserinfoFromRequest puts the user's claims into an ID token.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	ar, ok := req.(opAuthRequest)
-	if !ok {
-		return oidc.ErrServerError().WithDescription("unexpected token request")
+	switch r := req.(type) {
+	case opAuthRequest:
+		return s.p.setClaims(ctx, info, r.r.UserID, r.r.Subject, scopes)
+	case *refreshRequest:
+		return s.p.setClaims(ctx, info, r.rt.UserID, r.rt.Subject, scopes)
 	}
-	return s.p.setClaims(ctx, info, ar.r.UserID, ar.r.Subject, scopes)
+	return oidc.ErrServerError().WithDescription("unexpected token request")
 }
 
 // SetUserinfoFromToken answers userinfo for a live access token.

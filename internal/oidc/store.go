@@ -24,6 +24,9 @@ type Client struct {
 	// AllowPassword lets a password session log in to the application;
 	// without it only a mobile ID login does.
 	AllowPassword bool
+	// RefreshTokens lets the client have refresh tokens (with the
+	// offline_access scope); off unless asked for.
+	RefreshTokens bool
 	// SecretHash is the SHA-256 of the client secret; nil for public
 	// clients. Secrets are 256 random bits, so a fast hash is enough.
 	SecretHash []byte
@@ -64,6 +67,22 @@ type Token struct {
 	Subject       string
 	Scopes        []string
 	Revoked       bool
+	ExpiresAt     time.Time
+	// ByRefresh marks a token issued for a refresh token, not a code.
+	ByRefresh bool
+}
+
+// RefreshToken is an issued refresh token; the application holds the
+// token, the database its hash.
+type RefreshToken struct {
+	Hash          []byte
+	AuthRequestID string // the grant: the request whose code started it
+	ClientID      string
+	UserID        int64
+	Subject       string
+	Method        string
+	AuthTime      time.Time
+	Scopes        []string
 	ExpiresAt     time.Time
 }
 
@@ -131,6 +150,18 @@ type Store interface {
 	// expired one is returned as it is.
 	FindToken(ctx context.Context, id string) (*Token, error)
 	RevokeToken(ctx context.Context, id string) error
+
+	// CreateRefreshToken stores rt, expiring after ttl.
+	CreateRefreshToken(ctx context.Context, rt *RefreshToken, ttl time.Duration) error
+	// FindRefreshToken returns a live refresh token. One used before is a
+	// replay: its grant is revoked and ECONFLICT returned; a revoked or
+	// expired one is EEXPIRED, an unknown one ENOTFOUND.
+	FindRefreshToken(ctx context.Context, hash []byte) (*RefreshToken, error)
+	// UseRefreshToken marks a refresh token used, once; a second use is a
+	// replay, refused as FindRefreshToken refuses it.
+	UseRefreshToken(ctx context.Context, hash []byte) error
+	// RevokeGrant revokes every access and refresh token of a grant.
+	RevokeGrant(ctx context.Context, authRequestID string) error
 	RevokeUserTokens(ctx context.Context, userID int64, clientID string) error
 
 	// Keys returns every signing key, the active ones first.

@@ -27,16 +27,17 @@ func (s *OIDCStore) RecordAudit(ctx context.Context, actor lanyard.Actor, action
 	return s.db.RecordAudit(ctx, actor, action, subject, detail)
 }
 
-const clientColumns = `id, client_id, name, redirect_uris, post_logout_redirect_uris, public, allow_password, secret_hash, id_token_alg, disabled, created_at, updated_at`
+const clientColumns = `id, client_id, name, redirect_uris, post_logout_redirect_uris, public, allow_password, refresh_tokens, secret_hash, id_token_alg, disabled, created_at, updated_at`
 
 func scanClient(s scanner) (*oidc.Client, error) {
 	var c oidc.Client
 	var redirects, logouts string
-	var public, allowPW, disabled int
+	var public, allowPW, refresh, disabled int
 	var created, updated int64
-	if err := s.Scan(&c.ID, &c.ClientID, &c.Name, &redirects, &logouts, &public, &allowPW, &c.SecretHash, &c.IDTokenAlg, &disabled, &created, &updated); err != nil {
+	if err := s.Scan(&c.ID, &c.ClientID, &c.Name, &redirects, &logouts, &public, &allowPW, &refresh, &c.SecretHash, &c.IDTokenAlg, &disabled, &created, &updated); err != nil {
 		return nil, err
 	}
+	c.RefreshTokens = refresh != 0
 	c.RedirectURIs, c.PostLogoutRedirectURIs = splitLines(redirects), splitLines(logouts)
 	c.Public, c.AllowPassword, c.Disabled = public != 0, allowPW != 0, disabled != 0
 	c.CreatedAt, c.UpdatedAt = decodeTime(created), decodeTime(updated)
@@ -57,10 +58,10 @@ func (s *OIDCStore) CreateClient(ctx context.Context, actor lanyard.Actor, c *oi
 		c.ClientID = strings.ToLower(rand.Text())
 	}
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		err := tx.queryRow(ctx, `INSERT INTO oidc_clients (client_id, name, redirect_uris, post_logout_redirect_uris, public, allow_password, secret_hash, id_token_alg, disabled, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		err := tx.queryRow(ctx, `INSERT INTO oidc_clients (client_id, name, redirect_uris, post_logout_redirect_uris, public, allow_password, refresh_tokens, secret_hash, id_token_alg, disabled, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			c.ClientID, c.Name, strings.Join(c.RedirectURIs, "\n"), strings.Join(c.PostLogoutRedirectURIs, "\n"),
-			boolInt(c.Public), boolInt(c.AllowPassword), c.SecretHash, c.IDTokenAlg, boolInt(c.Disabled),
+			boolInt(c.Public), boolInt(c.AllowPassword), boolInt(c.RefreshTokens), c.SecretHash, c.IDTokenAlg, boolInt(c.Disabled),
 			encodeTime(tx.now), encodeTime(tx.now)).Scan(&c.ID)
 		if isUniqueViolation(err) {
 			return lanyard.Errorf(lanyard.ECONFLICT, "An application with this client ID exists already.")
@@ -103,8 +104,8 @@ func (s *OIDCStore) FindClients(ctx context.Context) ([]*oidc.Client, error) {
 // UpdateClient saves the editable fields of c.
 func (s *OIDCStore) UpdateClient(ctx context.Context, actor lanyard.Actor, c *oidc.Client, detail string) error {
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE oidc_clients SET name = ?, redirect_uris = ?, post_logout_redirect_uris = ?, allow_password = ?, id_token_alg = ?, disabled = ?, updated_at = ? WHERE client_id = ?`,
-			c.Name, strings.Join(c.RedirectURIs, "\n"), strings.Join(c.PostLogoutRedirectURIs, "\n"), boolInt(c.AllowPassword), c.IDTokenAlg, boolInt(c.Disabled), encodeTime(tx.now), c.ClientID)
+		res, err := tx.exec(ctx, `UPDATE oidc_clients SET name = ?, redirect_uris = ?, post_logout_redirect_uris = ?, allow_password = ?, refresh_tokens = ?, id_token_alg = ?, disabled = ?, updated_at = ? WHERE client_id = ?`,
+			c.Name, strings.Join(c.RedirectURIs, "\n"), strings.Join(c.PostLogoutRedirectURIs, "\n"), boolInt(c.AllowPassword), boolInt(c.RefreshTokens), c.IDTokenAlg, boolInt(c.Disabled), encodeTime(tx.now), c.ClientID)
 		if err != nil {
 			return err
 		}
@@ -168,6 +169,9 @@ func (s *OIDCStore) DeleteClient(ctx context.Context, actor lanyard.Actor, clien
 }
 
 func (tx *Tx) revokeClientTokens(ctx context.Context, clientID string) error {
+	if _, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked = 1 WHERE client_id = ?`, clientID); err != nil {
+		return err
+	}
 	_, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE client_id = ?`, clientID)
 	return err
 }

@@ -150,10 +150,24 @@ func (s *OIDCStore) RedeemCode(ctx context.Context, codeHash []byte) (*oidc.Auth
 // refuseReplay revokes what a replayed code issued, since a replayed code
 // may be a stolen one (RFC 6749 §4.1.2), and audits it.
 func (tx *Tx) refuseReplay(ctx context.Context, r *oidc.AuthRequest) error {
-	if _, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE auth_request_id = ?`, r.ID); err != nil {
+	if err := tx.revokeGrant(ctx, r.ID); err != nil {
 		return err
 	}
 	return tx.insertAudit(ctx, lanyard.Actor{Username: r.ClientID, Addr: "oidc"}, "oidc.code.replay", r.ClientID, "a used code was presented again; the tokens it issued are revoked")
+}
+
+// revokeGrant revokes the access and refresh tokens of one grant.
+func (tx *Tx) revokeGrant(ctx context.Context, authRequestID string) error {
+	if _, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked = 1 WHERE auth_request_id = ?`, authRequestID); err != nil {
+		return err
+	}
+	_, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE auth_request_id = ?`, authRequestID)
+	return err
+}
+
+// RevokeGrant revokes every token of a grant.
+func (s *OIDCStore) RevokeGrant(ctx context.Context, authRequestID string) error {
+	return s.db.inTx(ctx, func(tx *Tx) error { return tx.revokeGrant(ctx, authRequestID) })
 }
 
 func errReplay() error { return lanyard.Errorf(lanyard.ECONFLICT, "The code was used before.") }
@@ -164,11 +178,15 @@ func errReplay() error { return lanyard.Errorf(lanyard.ECONFLICT, "The code was 
 func (s *OIDCStore) CreateToken(ctx context.Context, t *oidc.Token, ttl time.Duration) error {
 	var refusal error
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE oidc_auth_requests SET code_used = 1 WHERE id = ? AND code_used = 0 AND code_hash IS NOT NULL`, t.AuthRequestID)
-		if err != nil {
-			return err
+		n := int64(1)
+		if !t.ByRefresh {
+			res, err := tx.exec(ctx, `UPDATE oidc_auth_requests SET code_used = 1 WHERE id = ? AND code_used = 0 AND code_hash IS NOT NULL`, t.AuthRequestID)
+			if err != nil {
+				return err
+			}
+			n, _ = res.RowsAffected()
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			r, err := scanAuthRequest(tx.queryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE id = ?`, t.AuthRequestID))
 			if errNoRows(err) {
 				refusal = lanyard.Errorf(lanyard.ENOTFOUND, "The code is unknown.")
@@ -180,7 +198,7 @@ func (s *OIDCStore) CreateToken(ctx context.Context, t *oidc.Token, ttl time.Dur
 			return tx.refuseReplay(ctx, r)
 		}
 		t.ExpiresAt = tx.now.Add(ttl)
-		_, err = tx.exec(ctx, `INSERT INTO oidc_tokens (id, auth_request_id, client_id, user_id, subject, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.exec(ctx, `INSERT INTO oidc_tokens (id, auth_request_id, client_id, user_id, subject, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.AuthRequestID, t.ClientID, t.UserID, t.Subject, strings.Join(t.Scopes, " "), encodeTime(tx.now), encodeTime(t.ExpiresAt))
 		return err
 	})
@@ -217,10 +235,15 @@ func (s *OIDCStore) RevokeToken(ctx context.Context, id string) error {
 
 // RevokeUserTokens revokes a user's access tokens for one application.
 func (s *OIDCStore) RevokeUserTokens(ctx context.Context, userID int64, clientID string) error {
-	return s.db.inTx(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ? AND client_id = ?`, userID, clientID)
+	return s.db.inTx(ctx, func(tx *Tx) error { return tx.revokeUserTokens(ctx, userID, clientID) })
+}
+
+func (tx *Tx) revokeUserTokens(ctx context.Context, userID int64, clientID string) error {
+	if _, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked = 1 WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
 		return err
-	})
+	}
+	_, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ? AND client_id = ?`, userID, clientID)
+	return err
 }
 
 // FindConsent returns the user's consent for an application.
@@ -290,7 +313,7 @@ func (s *OIDCStore) DeleteConsent(ctx context.Context, actor lanyard.Actor, user
 		if n, _ := res.RowsAffected(); n == 0 {
 			return lanyard.Errorf(lanyard.ENOTFOUND, "No consent was given to this application.")
 		}
-		if _, err := tx.exec(ctx, `UPDATE oidc_tokens SET revoked = 1 WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
+		if err := tx.revokeUserTokens(ctx, userID, clientID); err != nil {
 			return err
 		}
 		return tx.insertAudit(ctx, actor, "oidc.consent.withdraw", clientID, "consent withdrawn")

@@ -42,6 +42,7 @@ func clientForm(r *http.Request) oidc.NewClient {
 		PostLogoutRedirectURIs: strings.Fields(f.Get("post_logout_redirect_uris")),
 		Public:                 f.Get("public") == "on",
 		AllowPassword:          f.Get("allow_password") == "on",
+		RefreshTokens:          f.Get("refresh_tokens") == "on",
 		IDTokenAlg:             f.Get("id_token_alg"),
 	}
 }

@@ -289,3 +289,12 @@ func (o *oidcPortal) loginRedirect(t *testing.T, c *http.Client, l *login) *url.
 // passwordClient is an application that allows password login,
 // as the tests' users log in with passwords.
 func passwordClient() oidc.NewClient { return oidc.NewClient{AllowPassword: true} }
+
+func (o *oidcPortal) userID(t *testing.T, username string) int64 {
+	t.Helper()
+	u, err := o.users.FindUserByUsername(context.Background(), username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
+}

@@ -113,6 +113,7 @@ func TestOIDCDiscovery(t *testing.T) {
 		Methods    []string `json:"code_challenge_methods_supported"`
 		AuthMethod []string `json:"token_endpoint_auth_methods_supported"`
 		Grants     []string `json:"grant_types_supported"`
+		Responses  []string `json:"response_types_supported"`
 		Algs       []string `json:"id_token_signing_alg_values_supported"`
 	}
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
@@ -129,8 +130,8 @@ func TestOIDCDiscovery(t *testing.T) {
 			t.Errorf("auth methods %v lack %s", d.AuthMethod, m)
 		}
 	}
-	if slices.Contains(d.Grants, "refresh_token") {
-		t.Errorf("grant types %v offer refresh tokens", d.Grants)
+	if !slices.Equal(d.Grants, []string{"authorization_code", "refresh_token"}) || !slices.Equal(d.Responses, []string{"code"}) {
+		t.Errorf("grant types %v, response types %v", d.Grants, d.Responses)
 	}
 	if !slices.Contains(d.Algs, "RS256") || !slices.Contains(d.Algs, "ES256") {
 		t.Errorf("algorithms %v", d.Algs)

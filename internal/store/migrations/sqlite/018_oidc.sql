@@ -1,6 +1,6 @@
 -- OpenID Connect provider: registered applications, each user's opaque
 -- subject, authorization requests with their codes, issued access tokens,
--- the ID token signing keys and the users' consents.
+-- refresh tokens, the ID token signing keys and the users' consents.
 CREATE TABLE oidc_clients (
 	id INTEGER PRIMARY KEY,
 	client_id TEXT NOT NULL UNIQUE,
@@ -9,6 +9,7 @@ CREATE TABLE oidc_clients (
 	post_logout_redirect_uris TEXT NOT NULL DEFAULT '',
 	public INTEGER NOT NULL DEFAULT 0,
 	allow_password INTEGER NOT NULL DEFAULT 0,
+	refresh_tokens INTEGER NOT NULL DEFAULT 0,
 	secret_hash BLOB,
 	id_token_alg TEXT NOT NULL DEFAULT 'RS256',
 	disabled INTEGER NOT NULL DEFAULT 0,
@@ -52,6 +53,25 @@ CREATE TABLE oidc_tokens (
 );
 CREATE INDEX oidc_tokens_auth_request ON oidc_tokens(auth_request_id);
 CREATE INDEX oidc_tokens_expires ON oidc_tokens(expires_at);
+
+-- Refresh tokens, for the applications that may have them: only their
+-- hashes. Each use replaces the token; a replaced one used again revokes
+-- its whole grant.
+CREATE TABLE oidc_refresh_tokens (
+	token_hash BLOB PRIMARY KEY,
+	auth_request_id TEXT NOT NULL,
+	client_id TEXT NOT NULL,
+	user_id INTEGER NOT NULL,
+	subject TEXT NOT NULL,
+	method TEXT NOT NULL,
+	auth_time BIGINT NOT NULL,
+	scopes TEXT NOT NULL DEFAULT '',
+	used INTEGER NOT NULL DEFAULT 0,
+	revoked INTEGER NOT NULL DEFAULT 0,
+	created_at BIGINT NOT NULL,
+	expires_at BIGINT NOT NULL
+);
+CREATE INDEX oidc_refresh_tokens_grant ON oidc_refresh_tokens(auth_request_id);
 
 CREATE TABLE oidc_keys (
 	id TEXT PRIMARY KEY,
