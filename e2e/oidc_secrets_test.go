@@ -13,7 +13,7 @@ import (
 
 // TestOIDCNoSecretInDatabaseOrLogs logs a user in to an application on a
 // server that logs at debug level, and then looks for the client secret,
-// the code, the access token and the PKCE verifier in the whole database,
+// the code, the access and refresh tokens and the PKCE verifier in the whole database,
 // the files of the data folder and the log.
 func TestOIDCNoSecretInDatabaseOrLogs(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
@@ -23,7 +23,7 @@ func TestOIDCNoSecretInDatabaseOrLogs(t *testing.T) {
 			s.waitReady()
 			rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 			defer rp.Close()
-			cli := mustLanyard(t, append([]string{"oidc", "add-client", "Wiki", "--redirect-uri", rp.URL + "/callback", "--allow-password", "--log-level", "debug"}, in.args()...)...)
+			cli := mustLanyard(t, append([]string{"oidc", "add-client", "Wiki", "--redirect-uri", rp.URL + "/callback", "--allow-password", "--refresh-tokens", "--log-level", "debug"}, in.args()...)...)
 			id, secret := clientIDOut.FindStringSubmatch(cli.stdout), clientSecretOut.FindStringSubmatch(cli.stdout)
 			if id == nil || secret == nil {
 				t.Fatalf("add-client printed %q", cli.stdout)
@@ -38,7 +38,7 @@ func TestOIDCNoSecretInDatabaseOrLogs(t *testing.T) {
 			}
 			ep := provider.Endpoint()
 			ep.AuthStyle = oauth2.AuthStyleInParams
-			cfg := oauth2.Config{ClientID: id[1], ClientSecret: secret[1], Endpoint: ep, RedirectURL: rp.URL + "/callback", Scopes: []string{"openid", "email"}}
+			cfg := oauth2.Config{ClientID: id[1], ClientSecret: secret[1], Endpoint: ep, RedirectURL: rp.URL + "/callback", Scopes: []string{"openid", "email", "offline_access"}}
 			code, verifier := oidcLogin(t, cfg, "alice", pw, s.url)
 			tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 			if err != nil {
@@ -47,9 +47,14 @@ func TestOIDCNoSecretInDatabaseOrLogs(t *testing.T) {
 			if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err != nil {
 				t.Fatal(err)
 			}
+			next, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+			if err != nil || tok.RefreshToken == "" {
+				t.Fatalf("refresh: %v", err)
+			}
 			s.stopOK()
 
-			secrets := map[string]string{"the client secret": secret[1], "the code": code, "the access token": tok.AccessToken, "the PKCE verifier": verifier}
+			secrets := map[string]string{"the client secret": secret[1], "the code": code, "the access token": tok.AccessToken, "the PKCE verifier": verifier,
+				"the refresh token": tok.RefreshToken, "the second refresh token": next.RefreshToken, "the second access token": next.AccessToken}
 			places := map[string]string{
 				"the log (stderr of serve)":    s.stderr.String(),
 				"stdout of serve":              s.stdout.String(),
