@@ -7,10 +7,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -143,65 +139,6 @@ func (p *Provider) now() time.Time { return p.cfg.Now() }
 // Issuer returns the issuer the provider names in tokens and discovery.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
 
-// ServeHTTP answers discovery and the protocol endpoints under Prefix. The
-// portal calls it with the browser's session in the context (WithLogout).
-func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	switch r.URL.Path {
-	case DiscoveryPath:
-		p.discover(w, r)
-		return
-	case AuthorizePath:
-		if err := r.ParseForm(); err != nil {
-			http.Error(w, "The request's form could not be read.", http.StatusBadRequest)
-			return
-		}
-		// The login page returns to the authorization request as it came.
-		uri := r.URL.RequestURI()
-		if r.Method == http.MethodPost {
-			uri = AuthorizePath + "?" + r.Form.Encode()
-		}
-		ctx = context.WithValue(ctx, authorizeURIKey, uri)
-	case tokenPath:
-		// The ID token is signed with the algorithm the client registered.
-		if err := r.ParseForm(); err == nil {
-			id, _, ok := r.BasicAuth()
-			if !ok {
-				id = r.PostForm.Get("client_id")
-			} else {
-				id, _ = url.QueryUnescape(id)
-			}
-			if c, err := p.store.FindClient(ctx, id); err == nil && c.IDTokenAlg != "" {
-				ctx = context.WithValue(ctx, algKey, c.IDTokenAlg)
-			}
-		}
-	}
-	p.op.ServeHTTP(w, r.WithContext(ctx))
-}
-
-// discover serves the discovery document: the library's, saying only what
-// Lanyard offers — the code flow, no implicit flow, no JWT grants.
-func (p *Provider) discover(w http.ResponseWriter, r *http.Request) {
-	d := op.CreateDiscoveryConfig(op.ContextWithIssuer(r.Context(), p.cfg.Issuer), p.op, &storage{p: p})
-	d.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
-	d.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
-	d.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
-	d.DeviceAuthorizationEndpoint = ""
-	// The library's CORS handling is not on this path: a relying party in
-	// a browser reads the document from another origin.
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	op.Discover(w, d)
-}
-
-// WithLogout hands the provider the function that ends the browser's
-// portal session, for RP-initiated logout.
-func WithLogout(ctx context.Context, logout func(context.Context) error) context.Context {
-	return context.WithValue(ctx, logoutKey, logout)
-}
-
-// IsEndSession reports whether r is an RP-initiated logout.
-func IsEndSession(r *http.Request) bool { return r.URL.Path == endSession }
-
 // RotateKeys makes new signing keys; the old ones stay published for
 // KeyOverlap, so tokens they signed keep verifying.
 func (p *Provider) RotateKeys(ctx context.Context, actor lanyard.Actor) ([]*Key, error) {
@@ -219,56 +156,4 @@ func (p *Provider) PublishedKeyIDs(ctx context.Context) ([]string, error) {
 		ids[i] = string(k.Algorithm()) + " " + k.ID()
 	}
 	return ids, nil
-}
-
-// loginURL is the portal's login page, returning to the request; only the
-// mobile ID is offered unless the client allows passwords.
-func loginURL(r *AuthRequest, c *Client) string {
-	u := "/login?next=" + url.QueryEscape(withoutFreshLogin(r.AuthorizeURI))
-	if !c.AllowPassword {
-		u += "&method=mobile-id"
-	}
-	return u
-}
-
-// scopeClaims says, for the consent screen, what each scope hands over.
-var scopeClaims = map[string]string{
-	oidc.ScopeOpenID:        "an identifier of you that tells nothing about you (sub), and how you logged in (acr, amr)",
-	oidc.ScopeProfile:       "your name and username (name, preferred_username)",
-	oidc.ScopeEmail:         "your email address (email, email_verified)",
-	oidc.ScopeOfflineAccess: "access while you are not logged in, until you withdraw it (offline_access)",
-}
-
-// ClaimsOf describes the claims of scopes, for a person to read.
-func ClaimsOf(scopes []string) []string {
-	var out []string
-	for _, s := range scopes {
-		if d, ok := scopeClaims[s]; ok {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func joinScopes(s []string) string { return strings.Join(s, " ") }
-
-// withoutFreshLogin drops prompt=login and max_age from an authorization
-// request's URI: after the login they asked for, the request is met.
-func withoutFreshLogin(uri string) string {
-	u, err := url.Parse(uri)
-	if err != nil {
-		return uri
-	}
-	q := u.Query()
-	if !q.Has("prompt") && !q.Has("max_age") {
-		return uri
-	}
-	q.Del("max_age")
-	if prompts := slices.DeleteFunc(strings.Fields(q.Get("prompt")), func(p string) bool { return p == oidc.PromptLogin }); len(prompts) > 0 {
-		q.Set("prompt", strings.Join(prompts, " "))
-	} else {
-		q.Del("prompt")
-	}
-	u.RawQuery = q.Encode()
-	return u.RequestURI()
 }
