@@ -29,8 +29,9 @@ const MaxRedirectURIs = 20
 // Validate checks the fields of a new application.
 func (n *NewClient) Validate() error {
 	n.Name = strings.TrimSpace(n.Name)
-	if n.Name == "" || utf8.RuneCountInString(n.Name) > 100 || !lanyard.ValidText(n.Name) {
-		return lanyard.Errorf(lanyard.EINVALID, "The application needs a name of at most 100 characters.")
+	if n.Name == "" || utf8.RuneCountInString(n.Name) > 100 || !lanyard.ValidText(n.Name) ||
+		strings.ContainsFunc(n.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return lanyard.Errorf(lanyard.EINVALID, "The application needs a name of at most 100 characters, without control characters.")
 	}
 	if n.IDTokenAlg == "" {
 		n.IDTokenAlg = Algorithms[0]

@@ -28,6 +28,7 @@ func TestNewClientValidate(t *testing.T) {
 		{"custom scheme", oidc.NewClient{Name: "App", RedirectURIs: []string{"com.example.app:/cb"}, Public: true}, ""},
 		{"ES256", oidc.NewClient{Name: "App", RedirectURIs: ok, IDTokenAlg: "ES256"}, ""},
 		{"no name", oidc.NewClient{Name: "  ", RedirectURIs: ok}, "name"},
+		{"control character", oidc.NewClient{Name: "A\nB", RedirectURIs: ok}, "control characters"},
 		{"no redirect URI", oidc.NewClient{Name: "App"}, "at least one redirect URI"},
 		{"relative", oidc.NewClient{Name: "App", RedirectURIs: []string{"/cb"}}, "absolute URI"},
 		{"fragment", oidc.NewClient{Name: "App", RedirectURIs: []string{"https://app.example/cb#x"}}, "without a fragment"},

@@ -81,8 +81,19 @@ func (s *OIDCStore) CreateClient(ctx context.Context, actor lanyard.Actor, c *oi
 	return nil
 }
 
+// validKey reports whether an identifier from a request can be looked
+// up: one that no engine could store is not there.
+func validKey(s string) bool { return len(s) <= 256 && lanyard.ValidText(s) }
+
+func errNoClient() error {
+	return lanyard.Errorf(lanyard.ENOTFOUND, "There is no application with this client ID.")
+}
+
 // FindClient returns the application with the client ID.
 func (s *OIDCStore) FindClient(ctx context.Context, clientID string) (*oidc.Client, error) {
+	if !validKey(clientID) {
+		return nil, errNoClient()
+	}
 	c, err := scanClient(s.db.queryRow(ctx, `SELECT `+clientColumns+` FROM oidc_clients WHERE client_id = ?`, clientID))
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no application with this client ID.")
@@ -103,6 +114,9 @@ func (s *OIDCStore) FindClients(ctx context.Context) ([]*oidc.Client, error) {
 
 // UpdateClient saves the editable fields of c.
 func (s *OIDCStore) UpdateClient(ctx context.Context, actor lanyard.Actor, c *oidc.Client, detail string) error {
+	if !validKey(c.ClientID) {
+		return errNoClient()
+	}
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `UPDATE oidc_clients SET name = ?, redirect_uris = ?, post_logout_redirect_uris = ?, allow_password = ?, refresh_tokens = ?, id_token_alg = ?, disabled = ?, updated_at = ? WHERE client_id = ?`,
 			c.Name, strings.Join(c.RedirectURIs, "\n"), strings.Join(c.PostLogoutRedirectURIs, "\n"), boolInt(c.AllowPassword), boolInt(c.RefreshTokens), c.IDTokenAlg, boolInt(c.Disabled), encodeTime(tx.now), c.ClientID)
@@ -127,6 +141,9 @@ func (s *OIDCStore) UpdateClient(ctx context.Context, actor lanyard.Actor, c *oi
 
 // SetClientSecret replaces the hash of a confidential client's secret.
 func (s *OIDCStore) SetClientSecret(ctx context.Context, actor lanyard.Actor, clientID string, hash []byte) error {
+	if !validKey(clientID) {
+		return errNoClient()
+	}
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `UPDATE oidc_clients SET secret_hash = ?, updated_at = ? WHERE client_id = ? AND public = 0`, hash, encodeTime(tx.now), clientID)
 		if err != nil {
@@ -146,6 +163,9 @@ func (s *OIDCStore) SetClientSecret(ctx context.Context, actor lanyard.Actor, cl
 // DeleteClient deletes an application, its consents (by cascade) and its
 // pending requests, and revokes its tokens.
 func (s *OIDCStore) DeleteClient(ctx context.Context, actor lanyard.Actor, clientID string) error {
+	if !validKey(clientID) {
+		return errNoClient()
+	}
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `DELETE FROM oidc_clients WHERE client_id = ?`, clientID)
 		if err != nil {

@@ -11,6 +11,9 @@ import (
 
 // FindConsent returns the user's consent for an application.
 func (s *OIDCStore) FindConsent(ctx context.Context, userID int64, clientID string) (*oidc.Consent, error) {
+	if !validKey(clientID) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No consent was given to this application.")
+	}
 	cs, err := s.findConsents(ctx, `AND c.client_id = ?`, userID, clientID)
 	if err != nil {
 		return nil, err
@@ -44,6 +47,9 @@ func (s *OIDCStore) findConsents(ctx context.Context, where string, args ...any)
 
 // SaveConsent records or widens a user's consent.
 func (s *OIDCStore) SaveConsent(ctx context.Context, actor lanyard.Actor, userID int64, clientID string, scopes []string) error {
+	if !validKey(clientID) {
+		return errNoClient()
+	}
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		var client int64
 		if err := tx.queryRow(ctx, `SELECT id FROM oidc_clients WHERE client_id = ?`, clientID).Scan(&client); errNoRows(err) {
@@ -68,6 +74,9 @@ func (s *OIDCStore) SaveConsent(ctx context.Context, actor lanyard.Actor, userID
 // DeleteConsent withdraws a consent and revokes the application's tokens
 // of the user.
 func (s *OIDCStore) DeleteConsent(ctx context.Context, actor lanyard.Actor, userID int64, clientID string) error {
+	if !validKey(clientID) {
+		return lanyard.Errorf(lanyard.ENOTFOUND, "No consent was given to this application.")
+	}
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, `DELETE FROM oidc_consents WHERE user_id = ? AND client = (SELECT id FROM oidc_clients WHERE client_id = ?)`, userID, clientID)
 		if err != nil {

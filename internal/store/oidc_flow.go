@@ -60,6 +60,9 @@ func scanAuthRequest(s scanner) (*oidc.AuthRequest, error) {
 
 // FindAuthRequest returns a live request.
 func (s *OIDCStore) FindAuthRequest(ctx context.Context, id string) (*oidc.AuthRequest, error) {
+	if !validKey(id) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "This login request is unknown or used. Please start again from the application.")
+	}
 	r, err := scanAuthRequest(s.db.queryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE id = ? AND code_hash IS NULL`, id))
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "This login request is unknown or used. Please start again from the application.")
@@ -210,6 +213,9 @@ func (s *OIDCStore) CreateToken(ctx context.Context, t *oidc.Token, ttl time.Dur
 
 // FindToken returns an access token by its ID.
 func (s *OIDCStore) FindToken(ctx context.Context, id string) (*oidc.Token, error) {
+	if !validKey(id) {
+		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The access token is unknown.")
+	}
 	var t oidc.Token
 	var scopes string
 	var revoked int
