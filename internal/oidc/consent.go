@@ -10,13 +10,24 @@ import (
 
 // loginURL is the portal's login page, returning to the request; only the
 // mobile ID is offered unless the client allows passwords.
+//
+// The login page returns to the authorization request as it came, unless
+// that address is longer than a login page keeps: then to the request's
+// next step, which holds it.
 func loginURL(r *AuthRequest, c *Client) string {
-	u := "/login?next=" + url.QueryEscape(withoutFreshLogin(r.AuthorizeURI))
+	next := withoutFreshLogin(r.AuthorizeURI)
+	if len(next) > maxNext {
+		next = ContinuePath + "?id=" + r.ID
+	}
+	u := "/login?next=" + url.QueryEscape(next)
 	if !c.AllowPassword {
 		u += "&method=mobile-id"
 	}
 	return u
 }
+
+// maxNext is the longest address the portal's login page returns to.
+const maxNext = 512
 
 // scopeClaims says, for the consent screen, what each scope hands over.
 var scopeClaims = map[string]string{

@@ -51,8 +51,8 @@ func (p *Provider) Continue(ctx context.Context, actor lanyard.Actor, id string,
 		return nil, err
 	}
 	silent := slices.Contains(r.Request.Prompt, oidc.PromptNone)
-	fresh := slices.Contains(r.Request.Prompt, oidc.PromptLogin) ||
-		(r.Request.MaxAge != nil && sess != nil && p.now().Sub(sess.CreatedAt).Seconds() > float64(*r.Request.MaxAge))
+	fresh := sess != nil && ((slices.Contains(r.Request.Prompt, oidc.PromptLogin) && sess.CreatedAt.Before(r.CreatedAt)) ||
+		(r.Request.MaxAge != nil && p.now().Sub(sess.CreatedAt).Seconds() > float64(*r.Request.MaxAge)))
 	if u == nil || sess == nil || (sess.Method != lanyard.AuthMobileID && !c.AllowPassword) || fresh {
 		if silent {
 			return &Step{Refused: true, refusal: oidc.ErrLoginRequired(), request: r}, nil

@@ -89,3 +89,25 @@ func TestOIDCCallbackUnknown(t *testing.T) {
 	resp, body = o.post(t, o.loggedIn(t, o.addUser(t, "alice", lanyard.UserActive).Username), "/oidc/consent", url.Values{"id": {"nosuchrequest"}, "decision": {"allow"}})
 	wantStatus(t, resp, body, http.StatusNotFound)
 }
+
+// TestOIDCLongRequest: an authorization request longer than the login
+// page keeps as its return address returns by the request's next step.
+func TestOIDCLongRequest(t *testing.T) {
+	o := newOIDCPortal(t, sqliteDSN(t))
+	o.addUser(t, "alice", lanyard.UserActive)
+	rp, _ := o.newRP(t, passwordClient())
+	c := o.browser(t)
+	l := rp.start(oauth2.SetAuthURLParam("state", strings.Repeat("s", 600)))
+	l.state = strings.Repeat("s", 600)
+	loc := o.loginRedirect(t, c, l)
+	next := loc.Query().Get("next")
+	if !strings.HasPrefix(next, "/oidc/continue?id=") {
+		t.Fatalf("next = %q, want the request's next step", next)
+	}
+	resp, body := o.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {"password of alice"}, "next": {next}})
+	wantStatus(t, resp, body, http.StatusSeeOther)
+	cb := o.codeFlow(t, c, &login{url: o.URL + next})
+	if got := rp.arrive(t, cb, l); got.err != nil {
+		t.Fatal(got.err)
+	}
+}
