@@ -54,11 +54,8 @@ func runOIDCAddClient(ctx context.Context, e env, args []string) error {
 			return fmt.Errorf("%w: --redirect-uri is required; usage: lanyard %s", errUsage, usage)
 		}
 		n.Name, n.RedirectURIs, n.PostLogoutRedirectURIs = pos[0], redirects, logouts
-		p, err := a.openOIDC()
-		if err != nil {
-			return err
-		}
-		c, secret, err := p.AddClient(ctx, lanyard.CLIActor, n)
+		// Registering needs no keys: no master key is read.
+		c, secret, err := oidc.NewRegistry(store.NewOIDCStore(a.db)).AddClient(ctx, lanyard.CLIActor, n)
 		if err != nil {
 			return err
 		}
@@ -72,7 +69,7 @@ func runOIDCAddClient(ctx context.Context, e env, args []string) error {
 
 func runOIDCListClients(ctx context.Context, e env, args []string) error {
 	return adminCommand(ctx, e, "oidc list-clients", "oidc list-clients", args, 0, 0, nil, func(a *app, _ []string) error {
-		cs, err := store.NewOIDCStore(a.db).FindClients(ctx)
+		cs, err := oidc.NewRegistry(store.NewOIDCStore(a.db)).Clients(ctx)
 		if err != nil {
 			return err
 		}

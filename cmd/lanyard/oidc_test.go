@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,6 +35,10 @@ func TestOIDCCommands(t *testing.T) {
 				t.Fatalf("add-client --public printed %q, want only a client_id line", out)
 			}
 
+			// Registering needs no master key: none was made.
+			if _, err := os.Stat(filepath.Join(c.base[1], "master.key")); !os.IsNotExist(err) {
+				t.Fatalf("add-client made or read a master key: %v", err)
+			}
 			db := testenv.OpenDB(t, c.dsn())
 			st := store.NewOIDCStore(db)
 			g, err := st.FindClient(context.Background(), id[1])

@@ -80,9 +80,18 @@ func validURIs(uris []string, what string) ([]string, error) {
 
 func newSecret() string { return rand.Text() + rand.Text() }
 
+// Registry manages the registered applications. It needs no keys, so the
+// shell's add-client works without the master key; a Provider has one.
+type Registry struct {
+	store Store
+}
+
+// NewRegistry returns the registry of the applications in st.
+func NewRegistry(st Store) *Registry { return &Registry{store: st} }
+
 // AddClient registers an application and returns it with its secret (""
 // for a public client), which is shown once and stored only as a hash.
-func (p *Provider) AddClient(ctx context.Context, actor lanyard.Actor, n NewClient) (*Client, string, error) {
+func (reg *Registry) AddClient(ctx context.Context, actor lanyard.Actor, n NewClient) (*Client, string, error) {
 	if err := n.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -93,24 +102,24 @@ func (p *Provider) AddClient(ctx context.Context, actor lanyard.Actor, n NewClie
 		sec = newSecret()
 		c.SecretHash = hashSecret(sec)
 	}
-	if err := p.store.CreateClient(ctx, actor, c); err != nil {
+	if err := reg.store.CreateClient(ctx, actor, c); err != nil {
 		return nil, "", err
 	}
 	return c, sec, nil
 }
 
 // Clients lists the registered applications.
-func (p *Provider) Clients(ctx context.Context) ([]*Client, error) { return p.store.FindClients(ctx) }
+func (reg *Registry) Clients(ctx context.Context) ([]*Client, error) { return reg.store.FindClients(ctx) }
 
 // Client returns one application.
-func (p *Provider) Client(ctx context.Context, clientID string) (*Client, error) {
-	return p.store.FindClient(ctx, clientID)
+func (reg *Registry) Client(ctx context.Context, clientID string) (*Client, error) {
+	return reg.store.FindClient(ctx, clientID)
 }
 
 // UpdateClient saves an edited application: its name, URIs, password
 // option and algorithm. Whether it is public stays as registered.
-func (p *Provider) UpdateClient(ctx context.Context, actor lanyard.Actor, clientID string, n NewClient) (*Client, error) {
-	c, err := p.store.FindClient(ctx, clientID)
+func (reg *Registry) UpdateClient(ctx context.Context, actor lanyard.Actor, clientID string, n NewClient) (*Client, error) {
+	c, err := reg.store.FindClient(ctx, clientID)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +130,7 @@ func (p *Provider) UpdateClient(ctx context.Context, actor lanyard.Actor, client
 	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs, c.AllowPassword, c.RefreshTokens, c.IDTokenAlg = n.Name, n.RedirectURIs, n.PostLogoutRedirectURIs, n.AllowPassword, n.RefreshTokens, n.IDTokenAlg
 	detail := fmt.Sprintf("name %q, redirect URIs %s, post-logout URIs %s, password login %t, refresh tokens %t, %s",
 		c.Name, strings.Join(c.RedirectURIs, " "), strings.Join(c.PostLogoutRedirectURIs, " "), c.AllowPassword, c.RefreshTokens, c.IDTokenAlg)
-	if err := p.store.UpdateClient(ctx, actor, c, detail); err != nil {
+	if err := reg.store.UpdateClient(ctx, actor, c, detail); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -129,8 +138,8 @@ func (p *Provider) UpdateClient(ctx context.Context, actor lanyard.Actor, client
 
 // SetClientDisabled disables an application (its tokens are revoked and
 // it is refused as unknown) or enables it again.
-func (p *Provider) SetClientDisabled(ctx context.Context, actor lanyard.Actor, clientID string, disabled bool) error {
-	c, err := p.store.FindClient(ctx, clientID)
+func (reg *Registry) SetClientDisabled(ctx context.Context, actor lanyard.Actor, clientID string, disabled bool) error {
+	c, err := reg.store.FindClient(ctx, clientID)
 	if err != nil {
 		return err
 	}
@@ -139,20 +148,20 @@ func (p *Provider) SetClientDisabled(ctx context.Context, actor lanyard.Actor, c
 	if disabled {
 		detail = "disabled"
 	}
-	return p.store.UpdateClient(ctx, actor, c, detail)
+	return reg.store.UpdateClient(ctx, actor, c, detail)
 }
 
 // RotateSecret gives a confidential application a new secret, returned
 // once; the old one stops working at once.
-func (p *Provider) RotateSecret(ctx context.Context, actor lanyard.Actor, clientID string) (string, error) {
+func (reg *Registry) RotateSecret(ctx context.Context, actor lanyard.Actor, clientID string) (string, error) {
 	sec := newSecret()
-	if err := p.store.SetClientSecret(ctx, actor, clientID, hashSecret(sec)); err != nil {
+	if err := reg.store.SetClientSecret(ctx, actor, clientID, hashSecret(sec)); err != nil {
 		return "", err
 	}
 	return sec, nil
 }
 
 // DeleteClient deletes an application, its consents and its tokens.
-func (p *Provider) DeleteClient(ctx context.Context, actor lanyard.Actor, clientID string) error {
-	return p.store.DeleteClient(ctx, actor, clientID)
+func (reg *Registry) DeleteClient(ctx context.Context, actor lanyard.Actor, clientID string) error {
+	return reg.store.DeleteClient(ctx, actor, clientID)
 }

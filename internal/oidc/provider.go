@@ -58,6 +58,7 @@ type Config struct {
 
 // Provider is Lanyard's OpenID Connect provider.
 type Provider struct {
+	*Registry
 	cfg   Config
 	store Store
 	users lanyard.UserService
@@ -91,7 +92,7 @@ func New(cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{cfg: cfg, store: cfg.Store, users: cfg.Users}
+	p := &Provider{Registry: NewRegistry(cfg.Store), cfg: cfg, store: cfg.Store, users: cfg.Users}
 	p.keys = &keyRing{store: cfg.Store, box: keyBox, overlap: cfg.KeyOverlap, now: cfg.Now, unsealed: map[string]crypto.Signer{}}
 	tokenKey, err := deriveKey(cfg.MasterKey, "oidc codes and access tokens")
 	if err != nil {
