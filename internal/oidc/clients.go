@@ -109,7 +109,9 @@ func (reg *Registry) AddClient(ctx context.Context, actor lanyard.Actor, n NewCl
 }
 
 // Clients lists the registered applications.
-func (reg *Registry) Clients(ctx context.Context) ([]*Client, error) { return reg.store.FindClients(ctx) }
+func (reg *Registry) Clients(ctx context.Context) ([]*Client, error) {
+	return reg.store.FindClients(ctx)
+}
 
 // Client returns one application.
 func (reg *Registry) Client(ctx context.Context, clientID string) (*Client, error) {
