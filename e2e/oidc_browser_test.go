@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -150,5 +151,51 @@ func TestBrowserOIDCLogin(t *testing.T) {
 	defer rp.mu.Unlock()
 	if len(rp.logins) != 2 || rp.logins[0] != "alice" || rp.logins[1] != "alice" {
 		t.Fatalf("the application saw the logins %v, want alice twice", rp.logins)
+	}
+}
+
+// TestBrowserAdminApplications is an administrator registering an
+// application in Admin › Applications, reading its secret once, rotating
+// it and disabling the application.
+func TestBrowserAdminApplications(t *testing.T) {
+	in := newInstance(t, "sqlite")
+	s := startServer(t, in)
+	s.waitReady()
+	b := newBrowser(t, s.url)
+	b.firstAdminLogin(s)
+
+	b.open("/admin")
+	b.submit("open Admin › Applications", chromedp.Search(`//main//a[@href="/admin/applications"]`))
+	b.waitHeading("Applications")
+	b.do("open the add form and fill it in",
+		chromedp.Click(chromedp.Search(xpathText("//main//summary", "Add an application"))),
+		chromedp.WaitVisible(chromedp.ID("app-name")),
+		chromedp.SendKeys(chromedp.ID("app-name"), "Grafana"),
+		chromedp.SendKeys(chromedp.ID("app-redirects"), "https://grafana.example.com/login/generic_oauth"),
+	)
+	b.screenshot("applications-add")
+	b.submit("add the application", chromedp.Search(xpathText("//main//button", "Add application")))
+	b.waitHeading("Application added")
+	secret := b.text(chromedp.Search(`//main//code[@class="secret"]`))
+	if len(secret) < 40 {
+		t.Fatalf("the secret shown is %q", secret)
+	}
+	b.submit("back to the application", chromedp.Search(xpathText("//main//a", "Back to the application")))
+	b.waitHeading("Grafana")
+	b.screenshot("application")
+
+	b.submit("rotate the secret", chromedp.Search(xpathText("//main//button", "Rotate secret")))
+	b.waitHeading("New client secret")
+	if again := b.text(chromedp.Search(`//main//code[@class="secret"]`)); again == secret || len(again) < 40 {
+		t.Fatalf("the rotated secret is %q", again)
+	}
+	b.submit("back to the application", chromedp.Search(xpathText("//main//a", "Back to the application")))
+	b.submit("disable it", chromedp.Search(xpathText("//main//button", "Disable")))
+	if got := b.notice(); !strings.Contains(got, "Disabled") {
+		t.Fatalf("after Disable the page says %q", got)
+	}
+	b.open("/admin/applications")
+	if rows := b.rows("//main//table//tr[td]"); len(rows) != 1 || rows[0][0] != "Grafana" || rows[0][len(rows[0])-1] != "disabled" {
+		t.Fatalf("the list shows %v", rows)
 	}
 }
