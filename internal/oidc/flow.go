@@ -42,7 +42,8 @@ type ConsentRequest struct {
 // consented yet sees the consent screen; everyone else goes back to the
 // application with a code.
 //
-// prompt=none gets login_required or consent_required instead of a page;
+// prompt=none gets login_required or consent_required instead of a page,
+// prompt=consent the consent screen even when the consent is remembered;
 // prompt=login and an exceeded max_age get the login page, which returns to
 // the request without them, so that the fresh login satisfies it.
 func (p *Provider) Continue(ctx context.Context, actor lanyard.Actor, id string, u *lanyard.User, sess *lanyard.Session) (*Step, error) {
@@ -63,7 +64,8 @@ func (p *Provider) Continue(ctx context.Context, actor lanyard.Actor, id string,
 	if err != nil && lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
 		return nil, err
 	}
-	if consent == nil || !covers(consent.Scopes, r.Request.Scopes) {
+	ask := slices.Contains(r.Request.Prompt, oidc.PromptConsent)
+	if consent == nil || !covers(consent.Scopes, r.Request.Scopes) || ask {
 		if silent {
 			return &Step{Refused: true, refusal: &oidc.Error{ErrorType: "consent_required"}, request: r}, nil
 		}

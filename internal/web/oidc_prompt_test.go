@@ -40,6 +40,9 @@ func TestOIDCPrompts(t *testing.T) {
 	if got := rp.arrive(t, o.codeFlow(t, c, l), l); got.err != nil {
 		t.Fatalf("prompt=none with a session and consent: %v", got.err)
 	}
+	// prompt=consent asks again though the consent is remembered.
+	resp, body := o.walk(t, c, rp.start(oauth2.SetAuthURLParam("prompt", "consent")).url)
+	wantStatus(t, resp, body, http.StatusOK, "Allow Wiki?")
 
 	// prompt=login: the login page, returning to the request without the
 	// prompt; after the login the request goes through.
@@ -49,7 +52,7 @@ func TestOIDCPrompts(t *testing.T) {
 	if loc.Path != "/login" || strings.Contains(next, "prompt") || !strings.HasPrefix(next, "/oidc/authorize?") {
 		t.Fatalf("prompt=login: %s", loc)
 	}
-	resp, body := o.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {"password of alice"}, "next": {next}})
+	resp, body = o.post(t, c, "/login", url.Values{"username": {"alice"}, "password": {"password of alice"}, "next": {next}})
 	wantStatus(t, resp, body, http.StatusSeeOther)
 	if got := rp.arrive(t, o.codeFlow(t, c, &login{state: l.state, nonce: l.nonce, verifier: l.verifier, url: o.URL + next}), l); got.err != nil {
 		t.Fatalf("after the fresh login: %v", got.err)
