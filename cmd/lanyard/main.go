@@ -46,6 +46,7 @@ func commands() []command {
 		{"bench", "measure mobile IDs per second on a running server", runBench},
 		{"ca", "export the CA chain", runCA},
 		{"audit", "verify the audit log's chain and signatures", runAudit},
+		{"oidc", "OpenID Connect: add-client, list-clients, rotate-key", runOIDC},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
+	"github.com/lanyard-id/lanyard/internal/oidc"
 	"github.com/lanyard-id/lanyard/internal/options"
 	"github.com/lanyard-id/lanyard/internal/password"
 	"github.com/lanyard-id/lanyard/internal/webapp"
@@ -47,6 +48,10 @@ type Server struct {
 	// MobileIDs runs the mobile ID processes.
 	MobileIDs *mobileid.Service
 	Logger    *slog.Logger
+
+	// OIDC, when set, makes the portal an OpenID Connect provider, with
+	// Admin › Applications and the user's list of consents.
+	OIDC *oidc.Provider
 
 	// Ready reports whether the instance can serve: the database answers
 	// and its schema is current.
@@ -139,6 +144,21 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/options/{process}", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionPost))
 	mux.Handle("POST /admin/options/{process}/restore", s.requireRole(lanyard.RoleAdmin, s.handleAdminOptionRestore))
 
+	if s.OIDC != nil {
+		mux.HandleFunc("GET "+oidc.DiscoveryPath, s.handleOIDC)
+		mux.HandleFunc(oidc.Prefix, s.handleOIDC)
+		mux.HandleFunc("GET "+oidc.ContinuePath, s.handleOIDCContinue)
+		mux.HandleFunc("POST /oidc/consent", s.handleOIDCConsent)
+		mux.Handle("GET /applications", s.requireUser(s.handleApplications))
+		mux.Handle("POST /applications/{client}/withdraw", s.requireUser(s.handleWithdrawConsent))
+		mux.Handle("GET /admin/applications", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplications))
+		mux.Handle("POST /admin/applications", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplicationAdd))
+		mux.Handle("GET /admin/applications/{client}", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplication))
+		mux.Handle("POST /admin/applications/{client}", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplicationSave))
+		mux.Handle("POST /admin/applications/{client}/secret", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplicationSecret))
+		mux.Handle("POST /admin/applications/{client}/state", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplicationState))
+		mux.Handle("POST /admin/applications/{client}/delete", s.requireRole(lanyard.RoleAdmin, s.handleAdminApplicationDelete))
+	}
 	if s.Mount != nil {
 		s.Mount(mux)
 	}
@@ -154,6 +174,12 @@ func (s *Server) Handler() http.Handler {
 	// session): each call proves itself with an activation code or a
 	// device signature, so a phone app of another origin may call it.
 	csrf.AddInsecureBypassPattern("/app/v1/")
+	// The OpenID Connect back-channel endpoints take no cookie either: the
+	// client authenticates itself or presents a token, and an application
+	// in a browser calls them from its own origin.
+	for _, p := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/introspect"} {
+		csrf.AddInsecureBypassPattern(p)
+	}
 	var routes http.Handler = s.loadSession(mux)
 	if s.PKI != nil {
 		pages := routes

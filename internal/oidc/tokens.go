@@ -1,0 +1,124 @@
+package oidc
+
+import (
+	"context"
+	"crypto/rand"
+	"strings"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// CreateAccessToken records an access token for a code's request, or for
+// a refresh token.
+func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	t := &Token{ID: strings.ToLower(rand.Text() + rand.Text())}
+	switch r := req.(type) {
+	case opAuthRequest:
+		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes = r.r.ID, r.r.ClientID, r.r.UserID, r.r.Subject, r.r.Request.Scopes
+	case *refreshRequest:
+		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes, t.ByRefresh = r.rt.AuthRequestID, r.rt.ClientID, r.rt.UserID, r.rt.Subject, r.scopes, true
+	default:
+		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	if err := s.p.store.CreateToken(ctx, t, s.p.cfg.AccessTokenTTL); err != nil {
+		return "", time.Time{}, err
+	}
+	return t.ID, t.ExpiresAt, nil
+}
+
+// CreateAccessAndRefreshTokens issues an access token and a refresh
+// token, for a code (the first of a grant) or for a refresh token, which
+// is used up and replaced.
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+	var rt *RefreshToken
+	switch r := req.(type) {
+	case opAuthRequest:
+		rt = &RefreshToken{AuthRequestID: r.r.ID, ClientID: r.r.ClientID, UserID: r.r.UserID, Subject: r.r.Subject,
+			Method: r.r.Method, AuthTime: r.r.AuthTime, Scopes: r.r.Request.Scopes}
+	case *refreshRequest:
+		if err := s.p.store.UseRefreshToken(ctx, hashSecret(current)); err != nil {
+			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(err)
+		}
+		rt = r.rt
+		rt.Scopes = r.scopes
+	default:
+		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	}
+	id, exp, err := s.CreateAccessToken(ctx, req)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	token := "rt_" + rand.Text() + rand.Text()
+	next := *rt
+	next.Hash = hashSecret(token)
+	if err := s.p.store.CreateRefreshToken(ctx, &next, s.p.cfg.RefreshTokenTTL); err != nil {
+		return "", "", time.Time{}, err
+	}
+	return id, token, exp, nil
+}
+
+// TokenRequestByRefreshToken returns the grant of a live refresh token.
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) (op.RefreshTokenRequest, error) {
+	rt, err := s.p.store.FindRefreshToken(ctx, hashSecret(token))
+	if err != nil {
+		return nil, err
+	}
+	return &refreshRequest{rt: rt, scopes: rt.Scopes}, nil
+}
+
+// GetRefreshTokenInfo names a refresh token for revocation (RFC 7009).
+func (s *storage) GetRefreshTokenInfo(ctx context.Context, clientID, token string) (string, string, error) {
+	if !strings.HasPrefix(token, "rt_") {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	rt, err := s.p.store.FindRefreshToken(ctx, hashSecret(token))
+	if err != nil || rt.ClientID != clientID {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return rt.Subject, refreshTokenID + rt.AuthRequestID, nil
+}
+
+// refreshTokenID prefixes the grant that GetRefreshTokenInfo names.
+const refreshTokenID = "grant:"
+
+// TerminateSession is replaced by TerminateSessionFromRequest.
+func (s *storage) TerminateSession(context.Context, string, string) error { return nil }
+
+// TerminateSessionFromRequest ends the browser's portal session, which the
+// portal handed over in the context, and the user's tokens for the
+// application.
+func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	if logout, ok := ctx.Value(logoutKey).(func(context.Context) error); ok {
+		if err := logout(ctx); err != nil {
+			return "", err
+		}
+	}
+	return req.RedirectURI, nil
+}
+
+// RevokeToken revokes an access token of the client (RFC 7009).
+func (s *storage) RevokeToken(ctx context.Context, tokenID, _, clientID string) *oidc.Error {
+	if grant, ok := strings.CutPrefix(tokenID, refreshTokenID); ok {
+		// A refresh token: its whole grant goes.
+		if err := s.p.store.RevokeGrant(ctx, grant); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
+	t, err := s.p.store.FindToken(ctx, tokenID)
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		return nil // RFC 7009 §2.2: an unknown token is no error
+	} else if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if t.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was issued to another client")
+	}
+	if err := s.p.store.RevokeToken(ctx, tokenID); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
