@@ -35,13 +35,18 @@ type loginView struct {
 }
 
 func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	next, mobileOnly := safeNext(r.URL.Query().Get("next")), r.URL.Query().Get("method") == "mobile-id"
+	// A logged-in user goes on, unless the login asked for is the mobile
+	// ID and the session is of a password: an application that accepts the
+	// mobile ID alone sends such a user here to log in with it.
 	if currentUser(r) != nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
+		sess, _ := r.Context().Value(sessionKey).(*lanyard.Session)
+		if !mobileOnly || sess != nil && sess.Method == lanyard.AuthMobileID {
+			http.Redirect(w, r, next, http.StatusSeeOther)
+			return
+		}
 	}
-	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Data: loginView{
-		Next: safeNext(r.URL.Query().Get("next")), MobileOnly: r.URL.Query().Get("method") == "mobile-id",
-	}})
+	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Data: loginView{Next: next, MobileOnly: mobileOnly}})
 }
 
 // safeNext keeps a post-login redirect on this site: a path of its own,
