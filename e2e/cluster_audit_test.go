@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,7 +27,7 @@ func TestClusterAuditChain(t *testing.T) {
 				// A few wrong passwords too, fewer than the address may
 				// fail before its attempts wait.
 				if i%3 == 0 {
-					if r := login(t, nil, s.url, "nobody", "wrong"); r.status != http.StatusUnauthorized {
+					if r := login(t, nil, s.url, "nobody"+strconv.Itoa(i), "wrong"); r.status != http.StatusUnauthorized {
 						t.Errorf("wrong login on %s: status %d", s.name, r.status)
 					}
 				}
