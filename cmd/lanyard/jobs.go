@@ -11,8 +11,8 @@ import (
 // (when SMTP is configured), keys recovered onto new devices, expired
 // activation codes, enrollments a stopped server left half done, expiry
 // reminders, the CRL, and the audit log's signed checkpoints (every
-// minute there are new events, and at shutdown). Every job is safe to run on several instances at
-// once: each claims its work in the database.
+// minute with new events, and at shutdown). Every job is safe to run on
+// several instances at once: each claims its work in the database.
 func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	fast := time.NewTicker(2 * time.Second)
 	defer fast.Stop()
