@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -109,6 +110,9 @@ type Tx struct {
 	tx  *sql.Tx
 	db  *DB
 	now time.Time
+
+	// audit holds the audit events of the transaction until it commits.
+	audit []*lanyard.AuditEvent
 }
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
@@ -138,6 +142,9 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	defer tx.rollback()
 	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.appendAudit(ctx); err != nil {
 		return err
 	}
 	return tx.commit()
