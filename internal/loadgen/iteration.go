@@ -77,7 +77,7 @@ func (d *Driver) getMobileID(ctx context.Context, s *session) (replaced bool, _ 
 		return replaced, err
 	}
 	p, err = s.post(ctx, process+"/finish", nil)
-	if err != nil || p.status != http.StatusSeeOther || (p.location != "/mobile-id" && !strings.HasPrefix(p.location, "/mobile-id?")) {
+	if err != nil || p.status != http.StatusSeeOther || strings.Split(p.location, "?")[0] != "/mobile-id" {
 		return replaced, fail("finish", p, err)
 	}
 	return replaced, nil

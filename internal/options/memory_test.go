@@ -62,7 +62,9 @@ func TestMemoryHungryScripts(t *testing.T) {
 		{"many slices", "_l = [None] * 100000\n_keep = []\nfor _i in range(100000):\n    _keep.append(_l[1:])", "memory limit of 64 MiB"},
 		{"only for one user", "_x = [None] * (1 << 29) if user.username == \"alice\" else None", "a list may have at most"},
 	}
-	e := options.New(options.Config{})
+	// Time enough for the memory limit to stop a script first on a slow
+	// machine or under the race detector.
+	e := options.New(options.Config{Timeout: time.Minute})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := replace(t, options.DefaultGetScript, "validity_years = 2", tt.body+"\nvalidity_years = 2")

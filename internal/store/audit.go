@@ -14,25 +14,42 @@ var _ lanyard.AuditService = (*DB)(nil)
 // insertAudit writes an audit event in tx, so it commits with the change it
 // describes. Detail must never hold a secret.
 //
-// The event is appended to the chain: the head row is locked (on SQLite the
-// transaction holds the write lock already), the event gets the next number
-// and the hash that chains it to the head, and the head moves to it, all in
-// tx. Writers of every instance take turns at the head, so the chain is
-// ordered by the database, and an event rolled back leaves no gap.
+// The event joins the chain when tx commits (see appendAudit): it is kept
+// until then, so that the head of the chain, which every writer of every
+// instance locks, is locked last in a transaction and only for a moment.
 func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subject, detail string) error {
+	tx.audit = append(tx.audit, &lanyard.AuditEvent{Time: time.UnixMicro(encodeTime(tx.now)).UTC(),
+		Actor: actor.Username, Addr: actor.Addr, Action: action, Subject: subject, Detail: detail})
+	return nil
+}
+
+// appendAudit appends the events tx recorded to the chain, just before tx
+// commits: the head row is locked (on SQLite the transaction holds the
+// write lock already), each event gets the next number and the hash that
+// chains it to the one before, and the head moves to the last. Writers
+// take turns at the head, so the chain is ordered by the database, and a
+// transaction rolled back leaves no gap.
+func (tx *Tx) appendAudit(ctx context.Context) error {
+	if len(tx.audit) == 0 {
+		return nil
+	}
 	seq, head, err := tx.lockAuditHead(ctx)
 	if err != nil {
 		return err
 	}
-	e := &lanyard.AuditEvent{Seq: seq + 1, PrevHash: head, Time: time.UnixMicro(encodeTime(tx.now)).UTC(),
-		Actor: actor.Username, Addr: actor.Addr, Action: action, Subject: subject, Detail: detail}
-	e.Hash = auditlog.Hash(e.PrevHash, e)
-	_, err = tx.exec(ctx, `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
-	if err != nil {
-		return fmt.Errorf("write audit event: %w", err)
+	for _, e := range tx.audit {
+		seq++
+		e.Seq, e.PrevHash = seq, head
+		e.Hash = auditlog.Hash(e.PrevHash, e)
+		head = e.Hash
+		_, err = tx.exec(ctx, `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
+		if err != nil {
+			return fmt.Errorf("write audit event: %w", err)
+		}
 	}
-	return tx.moveAuditHead(ctx, e.Seq, e.Hash)
+	tx.audit = nil
+	return tx.moveAuditHead(ctx, seq, head)
 }
 
 func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -120,6 +121,9 @@ type Tx struct {
 	// crlOwed is set once the transaction changed a certificate status:
 	// the CRL generation grows at the commit.
 	crlOwed bool
+
+	// audit holds the audit events of the transaction until it commits.
+	audit []*lanyard.AuditEvent
 }
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
@@ -139,6 +143,11 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if tx.failed || tx.db.failWrite != nil && tx.db.failWrite(tx.writes+1) {
 		_ = tx.tx.Rollback()
 		return fmt.Errorf("commit: %w", errInjected)
+	}
+	// The transaction's audit events join the chain last, so that the
+	// chain's head is locked only for a moment.
+	if err := tx.appendAudit(ctx); err != nil {
+		return err
 	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)

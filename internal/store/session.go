@@ -94,7 +94,7 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session has expired. Please log in again.")
 	}
 	if s.IdleTimeout > 0 && now.Sub(sess.LastSeen) >= s.IdleTimeout {
-		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session ended after %s without use. Please log in again.", s.IdleTimeout)
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session ended after %d minutes without use. Please log in again.", int(s.IdleTimeout/time.Minute))
 	}
 	if u.State != lanyard.UserActive {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")

@@ -149,8 +149,15 @@ func (s *SessionService) ReserveLogin(ctx context.Context, username, addr string
 			if k.user && n > p.LockAfter {
 				a.Last = true
 			}
+			// No delay is no wait at all: not "wait until now", which an
+			// attempt that began a moment earlier, or on an instance whose
+			// clock is a moment behind, would take for a wait.
+			var next int64
+			if d := p.Delay(n, k.free); d > 0 {
+				next = encodeTime(tx.now.Add(d))
+			}
 			if _, err := tx.exec(ctx, `UPDATE login_throttle SET failures = ?, next_at = ?, last_at = ? WHERE key = ?`,
-				n, encodeTime(tx.now.Add(p.Delay(n, k.free))), encodeTime(tx.now), k.key); err != nil {
+				n, next, encodeTime(tx.now), k.key); err != nil {
 				return fmt.Errorf("claim login attempt: %w", err)
 			}
 		}

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -19,8 +21,11 @@ type adminAuditView struct {
 	Events                           []*lanyard.AuditEvent
 	Actor, Action, Subject, From, To string
 	Next                             int64
-	Query                            string // the filter, for the export and paging links
-	Chain                            *auditlog.Result
+	Filtered                         bool
+	// ExportURL and OlderURL carry the filter, built here from the parsed
+	// filter alone.
+	ExportURL, OlderURL template.URL
+	Chain               *auditlog.Result
 }
 
 // auditFilter reads the filter of the audit log page from its query.
@@ -46,7 +51,8 @@ func auditFilter(r *http.Request) (lanyard.AuditFilter, adminAuditView) {
 			keep.Set(k, val)
 		}
 	}
-	v.Query = keep.Encode()
+	v.Filtered = len(keep) > 0
+	v.ExportURL = template.URL("/admin/audit/export.csv?" + keep.Encode())
 	return f, v
 }
 
@@ -66,6 +72,9 @@ func (s *Server) handleAdminAudit(w http.ResponseWriter, r *http.Request) {
 	v.Events = events
 	if len(events) == f.Limit {
 		v.Next = events[len(events)-1].ID
+		q, _ := url.ParseQuery(strings.TrimPrefix(string(v.ExportURL), "/admin/audit/export.csv?"))
+		q.Set("before", strconv.FormatInt(v.Next, 10))
+		v.OlderURL = template.URL("/admin/audit?" + q.Encode())
 	}
 	if s.AuditChain != nil && s.AuditKey != nil {
 		res, err := auditlog.Verify(r.Context(), s.AuditChain, s.AuditKey)

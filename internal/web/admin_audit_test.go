@@ -51,6 +51,9 @@ func TestAdminAuditLog(t *testing.T) {
 		})
 	}
 
+	resp, body = p.get(t, adm, "/admin/audit?actor=root&action=user.set_state")
+	wantStatus(t, resp, body, http.StatusOK, `href="/admin/audit/export.csv?action=user.set_state&amp;actor=root"`)
+
 	resp, body = p.get(t, adm, "/admin/audit/export.csv")
 	wantStatus(t, resp, body, http.StatusOK)
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {

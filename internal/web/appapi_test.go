@@ -73,9 +73,9 @@ func TestUnusedCodesExpire(t *testing.T) {
 		if n, err := p.db.ExpireEnrollments(t.Context()); err != nil || n != 0 {
 			t.Fatalf("a fresh code expired: %d, %v", n, err)
 		}
-		p.db.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
+		p.clock.Add(16 * time.Minute)
 		n, err := p.db.ExpireEnrollments(t.Context())
-		p.db.Now = time.Now
+		p.clock.Reset()
 		if err != nil || n != 1 {
 			t.Fatalf("ExpireEnrollments = %d, %v", n, err)
 		}
@@ -98,9 +98,9 @@ func TestExpiryJobRunsOnceOnACluster(t *testing.T) {
 	other := testenv.OpenDB(t, dsn)
 	p.addUser(t, "alice", lanyard.UserActive)
 	p.startGet(t, p.loggedIn(t, "alice"), nil)
-	later := func() time.Time { return time.Now().Add(16 * time.Minute) }
-	p.db.Now, other.Now = later, later
-	defer func() { p.db.Now = time.Now }()
+	p.clock.Add(16 * time.Minute)
+	other.Now = p.clock.Now
+	defer p.clock.Reset()
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
 	for i, db := range []*store.DB{p.db, other} {

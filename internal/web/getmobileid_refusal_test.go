@@ -103,8 +103,8 @@ func TestGetMobileIDRefusals(t *testing.T) {
 		})
 		t.Run("expired code", func(t *testing.T) {
 			_, link := p.startGet(t, ac, nil)
-			p.db.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
-			defer func() { p.db.Now = time.Now }()
+			p.clock.Add(16 * time.Minute)
+			defer p.clock.Reset()
 			if err := newPhone(t).enroll(t, link); apiCode(err) != "expired" {
 				t.Fatalf("enroll with an expired code: %v", err)
 			}

@@ -35,8 +35,8 @@ func TestInterruptedEnrollmentIsUndone(t *testing.T) {
 		if n, err := p.mobile.CleanUpInterrupted(t.Context()); err != nil || n != 0 {
 			t.Fatalf("clean-up of a fresh enrollment: %d, %v", n, err)
 		}
-		p.db.Now = func() time.Time { return time.Now().Add(11 * time.Minute) }
-		defer func() { p.db.Now = time.Now }()
+		p.clock.Add(11 * time.Minute)
+		defer p.clock.Reset()
 		if n, err := p.mobile.CleanUpInterrupted(t.Context()); err != nil || n != 2 {
 			t.Fatalf("clean-up: %d, %v", n, err)
 		}

@@ -6,31 +6,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/web"
 )
-
-// clock is a time the test moves forward by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // behindProxy is a portal that trusts the loopback proxy the tests speak
 // through, on a clock of the test's own.
@@ -40,9 +21,8 @@ func behindProxy(t *testing.T) (*portal, *clock) {
 		s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	})
 	p.sessions.Policy = lanyard.DefaultLoginPolicy
-	clk := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	p.db.Now = clk.Now
-	return p, clk
+	p.clock.Set(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	return p, p.clock
 }
 
 // loginFrom posts a login as it reaches the portal through a proxy that

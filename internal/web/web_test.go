@@ -32,10 +32,12 @@ type portal struct {
 	db       *store.DB
 	users    *store.UserService
 	sessions *store.SessionService
-	log      *logBuffer
-	ca       *pki.CA
-	outbox   *store.Outbox
-	mobile   *mobileid.Service
+	// clock is the database's time, which tests move.
+	clock  *clock
+	log    *logBuffer
+	ca     *pki.CA
+	outbox *store.Outbox
+	mobile *mobileid.Service
 }
 
 // testHash keeps argon2id cheap in the tests that do not measure it.
@@ -58,6 +60,10 @@ func newPortalHashing(t testing.TB, dsn string, params password.Params, edit ...
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The database reads the time from a clock the tests move, set before
+	// anything runs: background work reads it too.
+	clk := &clock{}
+	db.Now = clk.Now
 	users := store.NewUserService(db, params)
 	sessions := store.NewSessionService(db)
 	sessions.Policy = lanyard.LoginPolicy{UserFree: 5, AddrFree: 100, MaxDelay: 5 * time.Minute, LockAfter: 100}
@@ -108,7 +114,7 @@ func newPortalHashing(t testing.TB, dsn string, params password.Params, edit ...
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	return &portal{Server: ts, dsn: dsn, db: db, users: users, sessions: sessions, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
+	return &portal{Server: ts, dsn: dsn, db: db, users: users, sessions: sessions, clock: clk, log: logBuf, ca: ca, outbox: outbox, mobile: srv.MobileIDs}
 }
 
 // addUser creates a user with the password "password of <username>".
@@ -201,3 +207,41 @@ func wantStatus(t *testing.T, resp *http.Response, body string, status int, cont
 }
 
 func sqliteDSN(t *testing.T) string { return testenv.DSN(t, "sqlite") }
+
+// clock is a time that tests move: the real time plus an offset, or a
+// fixed time plus an offset once Set.
+type clock struct {
+	mu     sync.Mutex
+	fixed  time.Time
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fixed.IsZero() {
+		return c.fixed.Add(c.offset)
+	}
+	return time.Now().Add(c.offset)
+}
+
+// Add moves the clock forward by d.
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+// Set stops the clock at t.
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed, c.offset = t, 0
+}
+
+// Reset gives the clock the real time again.
+func (c *clock) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.fixed, c.offset = time.Time{}, 0
+}
