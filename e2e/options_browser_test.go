@@ -105,7 +105,7 @@ func TestBrowserEditOptions(t *testing.T) {
 	b.submit("open Admin › Audit log", chromedp.Search(`//main//a[@href="/admin/audit"]`))
 	b.waitHeading("Audit log")
 	rows := `//main//tr[td/code[normalize-space()="options.save"]]`
-	who := b.texts(rows + "/td[3]")
+	who := b.texts(rows + "/td[2]")
 	details := b.texts(rows + `/td[@class="detail"]`)
 	if len(details) != 2 {
 		t.Fatalf("the audit log shows %d options.save events, want 2 (the save and the restore): %q", len(details), details)

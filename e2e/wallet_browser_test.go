@@ -147,10 +147,12 @@ func TestWalletGetMobileID(t *testing.T) {
 	}
 	checkStorage(t, second, link2)
 
-	// The first phone learns that its mobile ID is locked, and signs no more.
+	// The first phone learns that its mobile ID is locked when it shows its
+	// profiles, says so again on Refresh, and signs no more.
 	phone.tab("Profiles", "profiles")
-	phone.press("profiles", "Refresh")
 	phone.waitProfile(aliceProfile, "locked")
+	phone.press("profiles", "Refresh")
+	phone.waitMessage("status", "is locked")
 	phone.screenshot("locked")
 	phone.tab("Sign", "sign")
 	phone.choose("sign-file", doc)

@@ -12,7 +12,9 @@ import (
 
 // QRCode renders an enrollment link as a PNG QR code.
 func QRCode(link string) ([]byte, error) {
-	png, err := qrcode.Encode(link, qrcode.Medium, 320)
+	// Whole pixels per module (8): a reader finds the modules where a
+	// scaled image would blur them.
+	png, err := qrcode.Encode(link, qrcode.Medium, -8)
 	if err != nil {
 		return nil, fmt.Errorf("encode QR code: %w", err)
 	}

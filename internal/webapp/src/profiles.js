@@ -83,9 +83,12 @@ export class ProfilesScreen {
   async syncOne(mobileID, loud) {
     const p = (await this.wallet.profiles()).find((x) => x.mobileID === mobileID);
     if (!p) return false;
+    const before = summary(p);
     try {
       const { profile, added } = await this.wallet.sync(p);
-      await this.render();
+      // Redrawn only when something changed, so that a sync in the
+      // background does not pull a button from under the user's finger.
+      if (summary(profile) !== before) await this.render();
       if (added > 0) this.messages.status(added === 1 ? "1 encryption key received." : `${added} encryption keys received.`);
       else if (loud && profile.state !== "active") this.messages.status(`${profile.profileName} is ${profile.state}.`);
       else if (loud) this.messages.status(`${profile.profileName} is up to date.`);
@@ -95,4 +98,9 @@ export class ProfilesScreen {
       return false;
     }
   }
+}
+
+// summary is what a sync can change of a profile's card.
+function summary(p) {
+  return JSON.stringify([p.state, p.recoveryPending, p.encryptionKeys.map((k) => k.serial)]);
 }
