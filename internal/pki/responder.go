@@ -141,7 +141,11 @@ func (ca *CA) singleResponse(ctx context.Context, req singleRequest) (singleResp
 		out.Unknown = true
 		return out, append(key, 'u'), nil
 	}
-	cert, err := ca.store.FindCertificate(ctx, SerialString(id.SerialNumber))
+	find := ca.store.FindCertificate
+	if sf, ok := ca.store.(StatusFinder); ok {
+		find = sf.FindCertificateStatus
+	}
+	cert, err := find(ctx, SerialString(id.SerialNumber))
 	switch {
 	case lanyard.ErrorCode(err) == lanyard.ENOTFOUND:
 		out.Unknown = true
