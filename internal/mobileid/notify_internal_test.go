@@ -39,3 +39,20 @@ func TestCodeMailQR(t *testing.T) {
 		t.Errorf("%d pixels is no whole number of pixels for each of %d modules", cfg.Width, len(bits))
 	}
 }
+
+// TestQRCacheBound checks that the QR code cache forgets its oldest link
+// once full.
+func TestQRCacheBound(t *testing.T) {
+	c := &qrCache{max: 3, items: map[string][]byte{}}
+	for _, link := range []string{"a", "b", "c", "a", "d"} {
+		c.put(link, []byte(link))
+	}
+	if _, ok := c.get("a"); ok || len(c.items) != 3 || len(c.order) != 3 {
+		t.Fatalf("items %v, order %v", c.items, c.order)
+	}
+	for _, link := range []string{"b", "c", "d"} {
+		if png, ok := c.get(link); !ok || string(png) != link {
+			t.Errorf("%s: %q %v", link, png, ok)
+		}
+	}
+}
