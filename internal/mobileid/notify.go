@@ -7,23 +7,11 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
-	qrcode "github.com/skip2/go-qrcode"
 )
-
-// QRCode renders an enrollment link as a PNG QR code.
-func QRCode(link string) ([]byte, error) {
-	// Whole pixels per module (8): a reader finds the modules where a
-	// scaled image would blur them.
-	png, err := qrcode.Encode(link, qrcode.Medium, -8)
-	if err != nil {
-		return nil, fmt.Errorf("encode QR code: %w", err)
-	}
-	return png, nil
-}
 
 // codeMail is the mail with the QR code and link of an activation.
 func codeMail(u *lanyard.User, link string, expires time.Time) (lanyard.Mail, error) {
-	png, err := QRCode(link)
+	png, side, err := mailQRCode(link)
 	if err != nil {
 		return lanyard.Mail{}, err
 	}
@@ -32,9 +20,9 @@ func codeMail(u *lanyard.User, link string, expires time.Time) (lanyard.Mail, er
 		"If you did not ask for a mobile ID, ignore this mail and tell your administrator.\n",
 		u.CommonName, link, expires.Format("2006-01-02 15:04 UTC"))
 	html := fmt.Sprintf(`<p>Hello %s,</p><p>scan this QR code with the mobile app to activate your mobile ID:</p>`+
-		`<p><img src="cid:image" alt="QR code" width="320" height="320"></p><p>or open this link on your phone: <a href="%s">%s</a></p>`+
+		`<p><img src="cid:image" alt="QR code" width="%d" height="%d"></p><p>or open this link on your phone: <a href="%s">%s</a></p>`+
 		`<p>The code works once and expires at %s.</p>`,
-		html.EscapeString(u.CommonName), html.EscapeString(link), html.EscapeString(link), expires.Format("2006-01-02 15:04 UTC"))
+		html.EscapeString(u.CommonName), side, side, html.EscapeString(link), html.EscapeString(link), expires.Format("2006-01-02 15:04 UTC"))
 	return lanyard.Mail{To: u.Email, Subject: "Activate your mobile ID", Text: text, HTML: html, ImagePNG: png, Kind: "qr_code"}, nil
 }
 

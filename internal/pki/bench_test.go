@@ -3,8 +3,10 @@ package pki_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/lanyard-id/lanyard"
@@ -36,31 +38,48 @@ func BenchmarkIssue(b *testing.B) {
 	}
 }
 
-// BenchmarkOCSP measures signed OCSP responses per second through the HTTP
-// handler (POST, no network): parsing the request, looking the certificate
-// up in the database, and signing a fresh response.
+// BenchmarkOCSP measures OCSP responses per second through the HTTP
+// handler (no network): parsing the request, reading the certificate's
+// status from the database, and answering with the response pre-signed for
+// that status (POST and GET), or signing a fresh one for a request with a
+// nonce.
 func BenchmarkOCSP(b *testing.B) {
 	for _, engine := range testenv.Engines {
-		b.Run(engine, func(b *testing.B) {
-			e := newEnv(b, testenv.DSN(b, engine), pki.Config{})
-			c, _ := e.issue(b, e.alice, lanyard.UsageSignature)
-			req, err := ocsp.CreateRequest(mustParse(b, c.DER), e.ca.Issuer(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			h := e.ca.Handler()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					w := httptest.NewRecorder()
-					h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/pki/ocsp", bytes.NewReader(req)))
-					if w.Code != 200 || w.Body.Len() < 100 {
-						b.Errorf("OCSP: %d, %d bytes", w.Code, w.Body.Len())
-						return
+		e := newEnv(b, testenv.DSN(b, engine), pki.Config{})
+		c, _ := e.issue(b, e.alice, lanyard.UsageSignature)
+		req, err := ocsp.CreateRequest(mustParse(b, c.DER), e.ca.Issuer(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		nonce := withNonce(b, req, []byte("0123456789abcdef"))
+		h := e.ca.Handler()
+		for _, tc := range []struct {
+			name string
+			new  func() *http.Request
+		}{
+			{"POST", func() *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/pki/ocsp", bytes.NewReader(req))
+			}},
+			{"GET", func() *http.Request {
+				return httptest.NewRequest(http.MethodGet, "/pki/ocsp/"+url.PathEscape(base64.StdEncoding.EncodeToString(req)), nil)
+			}},
+			{"nonce", func() *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/pki/ocsp", bytes.NewReader(nonce))
+			}},
+		} {
+			b.Run(engine+"/"+tc.name, func(b *testing.B) {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						w := httptest.NewRecorder()
+						h.ServeHTTP(w, tc.new())
+						if w.Code != 200 || w.Body.Len() < 100 {
+							b.Errorf("OCSP: %d, %d bytes", w.Code, w.Body.Len())
+							return
+						}
 					}
-				}
+				})
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "responses/s")
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "responses/s")
-		})
+		}
 	}
 }

@@ -48,6 +48,9 @@ type Config struct {
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate
 	// (default one day). Callers refresh the CRL well before, e.g. hourly.
 	CRLValidity time.Duration
+	// OCSPCacheBytes bounds the memory the pre-signed OCSP responses take
+	// (default 96 MiB, some hundred thousand certificates).
+	OCSPCacheBytes int
 	// Now returns the current time (default time.Now); tests replace it.
 	Now func() time.Time
 }
@@ -62,6 +65,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.CRLValidity <= 0 {
 		c.CRLValidity = 24 * time.Hour
+	}
+	if c.OCSPCacheBytes <= 0 {
+		c.OCSPCacheBytes = defaultOCSPCacheBytes
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -92,6 +98,7 @@ type CA struct {
 	recoveryKey []byte        // the key-recovery key, unsealed
 	chainPEM    []byte
 	responder   *responder
+	ocspCache   *ocspCache
 	crlMu       sync.Mutex // one CRL at a time per instance; the database orders instances
 	crl         crlSchedule
 }
@@ -156,6 +163,7 @@ func load(ctx context.Context, st Store, cfg Config, kek []byte, rec *CARecord) 
 	if !samePublicKey(ca.signer, ca.issuer.PublicKey) {
 		return nil, fmt.Errorf("the issuing CA key %s does not match its certificate", rec.IssuingKeyLabel)
 	}
+	ca.ocspCache = newOCSPCache(cfg.OCSPCacheBytes)
 	ca.chainPEM = append(pemCert(ca.issuer.Raw), pemCert(ca.root.Raw)...)
 	if ca.responder, err = newResponder(ca.issuer, ca.signer); err != nil {
 		return nil, err

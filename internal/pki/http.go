@@ -12,7 +12,8 @@ import (
 )
 
 // ocspCacheSeconds is how long a shared cache may keep an OCSP response to
-// a request without a nonce; it is well under the response's nextUpdate.
+// a request without a nonce; it is well under the response's nextUpdate,
+// and short, because a client that caches sees a revocation only after it.
 const ocspCacheSeconds = 300
 
 const ocspGETPrefix = "/pki/ocsp/"
@@ -82,38 +83,57 @@ func (ca *CA) serveOCSPGet(w http.ResponseWriter, r *http.Request) {
 		der, err = decodeBase64(raw)
 	}
 	if err != nil {
-		ca.writeOCSP(w, statusOnly(ocspMalformedRequest), true)
+		ca.writeOCSP(w, r, &ocspAnswer{der: statusOnly(ocspMalformedRequest)})
 		return
 	}
-	resp, nonce := ca.respond(r.Context(), der)
-	ca.writeOCSP(w, resp, nonce)
+	ca.writeOCSP(w, r, ca.respond(r.Context(), der))
 }
 
 func (ca *CA) serveOCSPPost(w http.ResponseWriter, r *http.Request) {
 	der, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
 	if err != nil || len(der) > 64<<10 {
-		ca.writeOCSP(w, statusOnly(ocspMalformedRequest), true)
+		ca.writeOCSP(w, r, &ocspAnswer{der: statusOnly(ocspMalformedRequest)})
 		return
 	}
-	resp, nonce := ca.respond(r.Context(), der)
-	ca.writeOCSP(w, resp, nonce)
+	ca.writeOCSP(w, r, ca.respond(r.Context(), der))
 }
 
 // writeOCSP sends an OCSP response. Responses to nonce requests, and error
-// responses, are not to be cached; others may be for a few minutes.
-func (ca *CA) writeOCSP(w http.ResponseWriter, resp []byte, noCache bool) {
+// responses, are not to be cached. Others may be, for a few minutes and
+// never past their nextUpdate, by clients and by shared caches such as a
+// CDN, which can revalidate them by their ETag.
+func (ca *CA) writeOCSP(w http.ResponseWriter, r *http.Request, a *ocspAnswer) {
 	h := w.Header()
 	h.Set("Content-Type", "application/ocsp-response")
-	h.Set("Content-Length", strconv.Itoa(len(resp)))
-	if noCache || len(resp) < 16 {
+	if a.etag == "" {
 		h.Set("Cache-Control", "no-cache, no-store, max-age=0")
-	} else {
-		now := ca.now()
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(ocspCacheSeconds)+", no-transform, must-revalidate")
-		h.Set("Last-Modified", now.Format(http.TimeFormat))
-		h.Set("Expires", now.Add(ocspCacheSeconds*time.Second).Format(http.TimeFormat))
+		h.Set("Content-Length", strconv.Itoa(len(a.der)))
+		w.Write(a.der)
+		return
 	}
-	w.Write(resp)
+	now := ca.now()
+	maxAge := min(ocspCacheSeconds*time.Second, a.nextUpdate.Sub(now)).Truncate(time.Second)
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(max(maxAge, 0).Seconds()))+", no-transform, must-revalidate")
+	h.Set("ETag", a.etag)
+	h.Set("Last-Modified", a.thisUpdate.Format(http.TimeFormat))
+	h.Set("Expires", now.Add(maxAge).Format(http.TimeFormat))
+	if r.Method != http.MethodPost && etagMatches(r.Header.Get("If-None-Match"), a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(a.der)))
+	w.Write(a.der)
+}
+
+// etagMatches reports whether an If-None-Match header names etag.
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeBase64 accepts the standard and the URL-safe alphabets, with or

@@ -63,7 +63,7 @@ func TestOCSPNonce(t *testing.T) {
 
 // withNonce adds a nonce extension to a DER OCSP request made by
 // ocsp.CreateRequest, which has none.
-func withNonce(t *testing.T, der, nonce []byte) []byte {
+func withNonce(t testing.TB, der, nonce []byte) []byte {
 	t.Helper()
 	var req struct {
 		TBS struct {

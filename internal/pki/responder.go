@@ -9,9 +9,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -20,9 +23,9 @@ import (
 )
 
 // ocspValidity is the time from a response's thisUpdate to its nextUpdate.
-// Responses are signed on demand from the database, so a status change
-// shows at once to clients that do not cache.
-const ocspValidity = time.Hour
+// Responses are pre-signed and kept per status; one is signed afresh once
+// it is half as old as that, so that no client ever gets one near its end.
+const ocspValidity = 4 * time.Hour
 
 // responder signs OCSP responses with the issuing CA's key. It answers for
 // certificates of the issuing CA only; any other gets "unknown".
@@ -71,22 +74,39 @@ func digest(h crypto.Hash, data []byte) []byte {
 }
 
 // respond answers a DER OCSP request with a DER OCSP response: a signed
-// one, or malformedRequest or internalError. It reports whether the
-// request carried a nonce, which makes the response uncacheable.
-func (ca *CA) respond(ctx context.Context, der []byte) (resp []byte, nonce bool) {
+// one, or malformedRequest or internalError.
+//
+// Every request reads each certificate's status from the database, so a
+// change made by any instance of a cluster shows in the very next answer.
+// Without a nonce, the answer is the response signed earlier for the same
+// certificates in the same statuses, if it is younger than half its
+// validity; otherwise one is signed and kept. A request with a nonce gets a
+// response of its own, signed afresh, that echoes the nonce.
+func (ca *CA) respond(ctx context.Context, der []byte) *ocspAnswer {
 	reqs, nonceExt, err := parseOCSPRequest(der)
 	if err != nil {
-		return statusOnly(ocspMalformedRequest), false
+		return &ocspAnswer{der: statusOnly(ocspMalformedRequest)}
 	}
-	now := ca.now().Truncate(time.Second)
-	data := responseData{ResponderID: ca.responder.responderID, ProducedAt: now}
-	for _, req := range reqs {
-		single, err := ca.singleResponse(ctx, req, now)
+	singles := make([]singleResponse, len(reqs))
+	var key []byte
+	for i, req := range reqs {
+		single, skey, err := ca.singleResponse(ctx, req)
 		if err != nil {
 			slog.Error("OCSP lookup", "err", err)
-			return statusOnly(ocspInternalError), false
+			return &ocspAnswer{der: statusOnly(ocspInternalError)}
 		}
-		data.Responses = append(data.Responses, single)
+		singles[i] = single
+		key = append(key, skey...)
+	}
+	now := ca.now().Truncate(time.Second)
+	if nonceExt == nil {
+		if a := ca.ocspCache.get(string(key)); a != nil && now.Before(a.thisUpdate.Add(ocspValidity/2)) && !now.Before(a.thisUpdate) {
+			return a
+		}
+	}
+	data := responseData{ResponderID: ca.responder.responderID, ProducedAt: now, Responses: singles}
+	for i := range data.Responses {
+		data.Responses[i].ThisUpdate, data.Responses[i].NextUpdate = now, now.Add(ocspValidity)
 	}
 	if nonceExt != nil {
 		data.Extensions = []pkix.Extension{*nonceExt}
@@ -94,35 +114,54 @@ func (ca *CA) respond(ctx context.Context, der []byte) (resp []byte, nonce bool)
 	out, err := ca.responder.sign(data)
 	if err != nil {
 		slog.Error("sign OCSP response", "err", err)
-		return statusOnly(ocspInternalError), false
+		return &ocspAnswer{der: statusOnly(ocspInternalError)}
 	}
-	return out, nonceExt != nil
+	a := &ocspAnswer{der: out, thisUpdate: now, nextUpdate: now.Add(ocspValidity), nonce: nonceExt != nil}
+	if !a.nonce {
+		sum := sha256.Sum256(out)
+		a.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+		ca.ocspCache.put(string(key), a)
+	}
+	return a
 }
 
-// singleResponse looks one certificate up. Certificates of other issuers,
-// unknown hash algorithms and unknown serials are "unknown".
-func (ca *CA) singleResponse(ctx context.Context, req singleRequest, now time.Time) (singleResponse, error) {
-	out := singleResponse{CertID: asn1.RawValue{FullBytes: req.CertID.FullBytes}, ThisUpdate: now, NextUpdate: now.Add(ocspValidity)}
+// singleResponse looks one certificate up, and returns its answer without
+// times and a cache key that names the certificate and its status.
+// Certificates of other issuers, unknown hash algorithms and unknown
+// serials are "unknown".
+func (ca *CA) singleResponse(ctx context.Context, req singleRequest) (singleResponse, []byte, error) {
+	out := singleResponse{CertID: asn1.RawValue{FullBytes: req.CertID.FullBytes}}
+	key := binary.AppendUvarint(nil, uint64(len(req.CertID.FullBytes)))
+	key = append(key, req.CertID.FullBytes...)
 	var id certID
 	rest, err := asn1.Unmarshal(req.CertID.FullBytes, &id)
 	h, known := hashOIDs[id.HashAlgorithm.Algorithm.String()]
 	if err != nil || len(rest) > 0 || !known || id.SerialNumber == nil || id.SerialNumber.Sign() <= 0 ||
 		!bytes.Equal(id.NameHash, ca.responder.nameHash[h]) || !bytes.Equal(id.IssuerKeyHash, ca.responder.keyHash[h]) {
 		out.Unknown = true
-		return out, nil
+		return out, append(key, 'u'), nil
 	}
-	cert, err := ca.store.FindCertificate(ctx, SerialString(id.SerialNumber))
+	find := ca.store.FindCertificate
+	if sf, ok := ca.store.(StatusFinder); ok {
+		find = sf.FindCertificateStatus
+	}
+	cert, err := find(ctx, SerialString(id.SerialNumber))
 	switch {
 	case lanyard.ErrorCode(err) == lanyard.ENOTFOUND:
 		out.Unknown = true
+		key = append(key, 'u')
 	case err != nil:
-		return out, err
+		return out, nil, err
 	case cert.Status == lanyard.CertificateValid:
 		out.Good = true
+		key = append(key, 'g')
 	default:
 		out.Revoked = revokedInfo{RevocationTime: cert.RevokedAt.Truncate(time.Second), Reason: asn1.Enumerated(cert.Reason)}
+		key = append(key, 'r')
+		key = binary.AppendVarint(key, out.Revoked.RevocationTime.Unix())
+		key = binary.AppendVarint(key, int64(cert.Reason))
 	}
-	return out, nil
+	return out, key, nil
 }
 
 // sign signs the response data and wraps it into an OCSPResponse.

@@ -56,6 +56,15 @@ type Store interface {
 	CRLOwed(ctx context.Context) (bool, error)
 }
 
+// StatusFinder is what a Store may offer to read a certificate's status
+// faster than FindCertificate; the OCSP responder, which reads it for every
+// request, uses it when the Store has it.
+type StatusFinder interface {
+	// FindCertificateStatus returns the certificate with the given serial
+	// with Serial, Status, RevokedAt and Reason set, or ENOTFOUND.
+	FindCertificateStatus(ctx context.Context, serial string) (*lanyard.Certificate, error)
+}
+
 // KeyStore keeps the sealed private keys of the software key backend.
 type KeyStore interface {
 	// InsertKey stores a sealed key; a label in use gives ECONFLICT.

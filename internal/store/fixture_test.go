@@ -169,5 +169,11 @@ func (f *fixture) checkOCSP(t *testing.T, certs []lanyard.SignedCertificate) {
 		if got := f.ocspStatus(t, sc.Certificate); got != want {
 			t.Fatalf("OCSP says %d of %s, the database %d", got, sc.Certificate.Serial, want)
 		}
+		// The status read OCSP uses agrees with the whole row.
+		st, serr := f.pki.FindCertificateStatus(context.Background(), sc.Certificate.Serial)
+		if lanyard.ErrorCode(serr) != lanyard.ErrorCode(err) ||
+			(err == nil && (st.Status != c.Status || !st.RevokedAt.Equal(c.RevokedAt) || st.Reason != c.Reason)) {
+			t.Fatalf("status of %s: %+v %v, the row %+v %v", sc.Certificate.Serial, st, serr, c, err)
+		}
 	}
 }

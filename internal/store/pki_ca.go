@@ -14,7 +14,8 @@ var _ pki.Store = (*PKIStore)(nil)
 // certificates it issued, the key archive and the CRLs. It stores private
 // keys only in the sealed form the pki package hands it.
 type PKIStore struct {
-	db *DB
+	db     *DB
+	status statusStmt
 }
 
 // NewPKIStore returns a PKIStore on db.

@@ -1,0 +1,90 @@
+package pki
+
+import (
+	"container/list"
+	"sync"
+	"time"
+)
+
+// defaultOCSPCacheBytes bounds the memory of the pre-signed OCSP responses
+// of one instance: at about 600 bytes an entry (key and ECDSA response),
+// some hundred thousand certificates.
+const defaultOCSPCacheBytes = 96 << 20
+
+// ocspAnswer is a signed OCSP response with what its HTTP headers need.
+type ocspAnswer struct {
+	der        []byte
+	thisUpdate time.Time
+	nextUpdate time.Time
+	etag       string // a strong validator, quoted, or "" for uncacheable answers
+	nonce      bool   // answers a nonce request: not to be cached anywhere
+}
+
+// ocspCache keeps signed responses by a key that names each certificate's
+// status as read from the database: a status change makes a new key, so a
+// response is never served for a status the certificate no longer has. It
+// evicts the least recently used responses beyond its byte budget.
+type ocspCache struct {
+	mu    sync.Mutex
+	max   int
+	size  int
+	order *list.List // of *ocspEntry, most recently used first
+	items map[string]*list.Element
+}
+
+type ocspEntry struct {
+	key    string
+	answer *ocspAnswer
+}
+
+func newOCSPCache(maxBytes int) *ocspCache {
+	return &ocspCache{max: maxBytes, order: list.New(), items: map[string]*list.Element{}}
+}
+
+// cost is what an entry is charged against the budget: its key, its
+// response and the bookkeeping around them.
+func (e *ocspEntry) cost() int { return len(e.key) + len(e.answer.der) + len(e.answer.etag) + 160 }
+
+// get returns the response kept under key, or nil.
+func (c *ocspCache) get(key string) *ocspAnswer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return nil
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*ocspEntry).answer
+}
+
+// put keeps a under key, replacing any response there, and evicts the
+// least recently used responses until the cache fits its budget.
+func (c *ocspCache) put(key string, a *ocspAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		c.remove(el)
+	}
+	e := &ocspEntry{key: key, answer: a}
+	if e.cost() > c.max {
+		return
+	}
+	c.items[key] = c.order.PushFront(e)
+	c.size += e.cost()
+	for c.size > c.max {
+		c.remove(c.order.Back())
+	}
+}
+
+func (c *ocspCache) remove(el *list.Element) {
+	e := c.order.Remove(el).(*ocspEntry)
+	delete(c.items, e.key)
+	c.size -= e.cost()
+}
+
+// len returns the number of responses kept.
+func (c *ocspCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items)
+}
