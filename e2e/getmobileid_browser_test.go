@@ -403,11 +403,7 @@ func checkCertRow(t *testing.T, usage string, row []string, c appCert) {
 // encryption certificates too, adds alice and logs her in.
 func aliceWithEncryption(t *testing.T) (*server, *http.Cookie) {
 	t.Helper()
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
+	in, s, pw := serverWithAlice(t)
 	enableEncryptionCertificates(t, in)
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
 	return s, mustLogin(t, s.url, "alice", pw)
 }

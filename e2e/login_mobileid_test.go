@@ -52,11 +52,7 @@ func waitLoggedIn(t *testing.T, b *browser) {
 // shows who asks, offers the number among others, and Approve logs the
 // desktop in by itself. Deny, and a wrong number, log nobody in.
 func TestWalletLogin(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
+	_, s, pw := serverWithAlice(t)
 	_, enroll := startGetMobileIDOverHTTP(t, s, mustLogin(t, s.url, "alice", pw), "next")
 	phone := newWalletPhone(t, s.url, "phone")
 	phoneActivate(t, phone, enroll)
@@ -122,11 +118,7 @@ func TestWalletLogin(t *testing.T) {
 // challenge, of a server the wallet holds no profile of is refused without
 // signing.
 func TestAppApprove(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
+	_, s, pw := serverWithAlice(t)
 	phone := newPhone(t)
 	getMobileIDOverHTTP(t, s, mustLogin(t, s.url, "alice", pw), "next", phone)
 

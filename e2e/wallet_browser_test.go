@@ -72,12 +72,8 @@ func phoneActivate(t *testing.T, p *walletPhone, link string) string {
 // encryption key by recovery and decrypts with it. Everything the app
 // stored is searched for keys that could leave it.
 func TestWalletGetMobileID(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
+	in, s, pw := serverWithAlice(t)
 	enableEncryptionCertificates(t, in)
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
 
 	desktop := newBrowser(t, s.url)
 	desktop.open("/login")
@@ -261,11 +257,7 @@ func TestWalletSeveralServers(t *testing.T) {
 	var servers []*server
 	var links []string
 	for range 2 {
-		in := newInstance(t, "sqlite")
-		s := startServer(t, in)
-		s.waitReady()
-		pw := "alice-" + randomText()
-		addUser(t, in, "alice", pw)
+		_, s, pw := serverWithAlice(t)
 		_, link := startGetMobileIDOverHTTP(t, s, mustLogin(t, s.url, "alice", pw), "next")
 		servers, links = append(servers, s), append(links, link)
 	}

@@ -19,11 +19,7 @@ import (
 // enrolls. A camera that films a QR code holding no enrollment link gets
 // a clear message, and nothing is stored.
 func TestWalletScan(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
+	_, s, pw := serverWithAlice(t)
 	desktop := newBrowser(t, s.url)
 	desktop.open("/login")
 	desktop.fillLogin("alice", pw)
@@ -83,11 +79,7 @@ func qrFile(t *testing.T, dir, name, text string) string {
 // decrypt: each gets a clear message on the phone, and the phone stores
 // nothing.
 func TestWalletRefusals(t *testing.T) {
-	in := newInstance(t, "sqlite")
-	s := startServer(t, in)
-	s.waitReady()
-	pw := "alice-" + randomText()
-	addUser(t, in, "alice", pw)
+	in, s, pw := serverWithAlice(t)
 	ck := mustLogin(t, s.url, "alice", pw)
 	phone := newWalletPhone(t, s.url, "phone")
 

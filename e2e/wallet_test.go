@@ -394,3 +394,15 @@ func gpgsmVerify(t *testing.T, chainPEM, file, sig string) {
 		t.Errorf("gpgsm --verify does not find a good, trusted signature:\n%s", out)
 	}
 }
+
+// serverWithAlice starts a server on SQLite with the user alice and
+// returns it, with her password.
+func serverWithAlice(t *testing.T) (instance, *server, string) {
+	t.Helper()
+	in := newInstance(t, "sqlite")
+	s := startServer(t, in)
+	s.waitReady()
+	pw := "alice-" + randomText()
+	addUser(t, in, "alice", pw)
+	return in, s, pw
+}
