@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"image/png"
@@ -323,20 +322,6 @@ func fakeCamera(video string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("use-file-for-fake-video-capture", video),
 	}
-}
-
-// dataURLBytes decodes the base64 of a data: URL.
-func dataURLBytes(t *testing.T, u string) []byte {
-	t.Helper()
-	_, b64, ok := strings.Cut(u, ";base64,")
-	if !ok {
-		t.Fatalf("%.40q is not a base64 data: URL", u)
-	}
-	b, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // gpgsmVerify checks a detached signature of a file with GnuPG's gpgsm,

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -121,20 +120,4 @@ func (db *DB) CompleteLoginRequest(ctx context.Context, actor lanyard.Actor, id 
 		return "", nil, err
 	}
 	return token, u, nil
-}
-
-// insertSession starts a session and returns its token (256 random bits).
-func (tx *Tx) insertSession(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (string, error) {
-	token := rand.Text() + rand.Text()
-	// Expired sessions are swept here rather than by a job: logins are
-	// frequent enough to keep the table small.
-	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
-		return "", err
-	}
-	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr, method) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		hashToken(token), userID, encodeTime(tx.now), encodeTime(tx.now.Add(ttl)), encodeTime(tx.now), addr, method)
-	if err != nil {
-		return "", fmt.Errorf("create session: %w", err)
-	}
-	return token, nil
 }

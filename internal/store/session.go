@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -60,6 +61,22 @@ func (s *SessionService) CreateSessionBy(ctx context.Context, userID int64, addr
 		token, err = tx.insertSession(ctx, userID, addr, method, ttl)
 		return err
 	})
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return token, nil
+}
+
+// insertSession starts a session and returns its token (256 random bits).
+func (tx *Tx) insertSession(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (string, error) {
+	token := rand.Text() + rand.Text()
+	// Expired sessions are swept here rather than by a job: logins are
+	// frequent enough to keep the table small.
+	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+		return "", err
+	}
+	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr, method) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		hashToken(token), userID, encodeTime(tx.now), encodeTime(tx.now.Add(ttl)), encodeTime(tx.now), addr, method)
 	if err != nil {
 		return "", fmt.Errorf("create session: %w", err)
 	}

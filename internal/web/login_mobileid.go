@@ -93,13 +93,14 @@ func (s *Server) handleMobileLoginWait(w http.ResponseWriter, r *http.Request) {
 	}
 	switch req.State {
 	case lanyard.LoginPending:
-		png, err := mobileid.QRCode(appclient.LoginLink(s.MobileIDs.BaseURL, token))
+		link := appclient.LoginLink(s.MobileIDs.BaseURL, token)
+		png, err := mobileid.QRCode(link)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
 		s.render(w, r, http.StatusOK, "login_mobileid", view{Title: "Log in with mobile ID", Refresh: waitRefresh, Data: mobileLoginView{
-			Request: req, Link: appclient.LoginLink(s.MobileIDs.BaseURL, token),
+			Request: req, Link: link,
 			QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 		}})
 	case lanyard.LoginApproved:

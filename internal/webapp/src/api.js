@@ -2,8 +2,8 @@
 // package appclient and docs/app-api.md.
 
 import { ecdsaDER, fromBase64, toBase64, toHex, utf8 } from "./bytes.js";
+import { PATH_ENROLL } from "./link.js";
 
-export const PATH_ENROLL = "/app/v1/enroll";
 export const PATH_SYNC = "/app/v1/sync";
 export const PATH_LOGIN_INFO = "/app/v1/login/info";
 export const PATH_LOGIN_ANSWER = "/app/v1/login/answer";

@@ -58,11 +58,6 @@ export class KeyStore {
     return this.#request("readwrite", (s) => s.put(profile));
   }
 
-  // remove deletes a profile and its keys from the phone.
-  remove(mobileID) {
-    return this.#request("readwrite", (s) => s.delete(mobileID));
-  }
-
   #request(mode, fn) {
     return new Promise((resolve, reject) => {
       const tx = this.db.transaction(PROFILES, mode);
