@@ -138,6 +138,9 @@ func TestWalletGetMobileID(t *testing.T) {
 	desktopFinish(t, desktop, device2)
 	second.waitRecovered(aliceProfile, 1)
 	second.screenshot("recovered")
+	if got := onlyProfile(t, second); len(got.Recovered) != 2 || got.Recovered[0] == got.Recovered[1] {
+		t.Errorf("the second phone holds encryption keys recovered %v, want its own and one recovered", got.Recovered)
+	}
 	if got := phoneDecrypt(t, second, oldEnveloped, "old.txt"); string(got) != "Encrypted to the first phone.\n" {
 		t.Errorf("the second phone decrypted the old message to %q", got)
 	}
