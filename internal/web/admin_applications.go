@@ -29,7 +29,7 @@ func (s *Server) renderApplications(w http.ResponseWriter, r *http.Request, stat
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, status, "admin_applications", view{Title: "Applications", Nav: "admin", Notice: r.URL.Query().Get("notice"), Error: msg,
+	s.render(w, r, status, "admin_applications", view{Title: "Applications", Nav: "admin", Error: msg,
 		Data: adminApplicationsView{Issuer: s.OIDC.Issuer(), Clients: cs, Algorithms: oidc.Algorithms, New: n}})
 }
 
@@ -82,7 +82,7 @@ func (s *Server) handleAdminApplication(w http.ResponseWriter, r *http.Request) 
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "admin_application", view{Title: c.Name, Nav: "admin", Notice: r.URL.Query().Get("notice"), Data: adminApplicationView{Client: c, Algorithms: oidc.Algorithms}})
+	s.render(w, r, http.StatusOK, "admin_application", view{Title: c.Name, Nav: "admin", Data: adminApplicationView{Client: c, Algorithms: oidc.Algorithms}})
 }
 
 func (s *Server) handleAdminApplicationSave(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +94,7 @@ func (s *Server) handleAdminApplicationSave(w http.ResponseWriter, r *http.Reque
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/applications/"+url.PathEscape(c.ClientID)+"?notice="+url.QueryEscape("Saved."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/applications/"+url.PathEscape(c.ClientID), "Saved.")
 }
 
 func (s *Server) handleAdminApplicationSecret(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +126,7 @@ func (s *Server) handleAdminApplicationState(w http.ResponseWriter, r *http.Requ
 	if disable {
 		msg = "Disabled: the application's tokens are revoked and its logins refused."
 	}
-	http.Redirect(w, r, "/admin/applications/"+url.PathEscape(id)+"?notice="+url.QueryEscape(msg), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/applications/"+url.PathEscape(id), msg)
 }
 
 func (s *Server) handleAdminApplicationDelete(w http.ResponseWriter, r *http.Request) {
@@ -134,5 +134,5 @@ func (s *Server) handleAdminApplicationDelete(w http.ResponseWriter, r *http.Req
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/admin/applications?notice="+url.QueryEscape("Application deleted."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/applications", "Application deleted.")
 }

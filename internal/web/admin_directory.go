@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/lanyard-id/lanyard"
@@ -43,7 +42,7 @@ func (s *Server) handleAdminDirectory(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, "admin_directory", view{Title: "Directory", Nav: "admin", Notice: r.URL.Query().Get("notice"), Data: v})
+	s.render(w, r, http.StatusOK, "admin_directory", view{Title: "Directory", Nav: "admin", Data: v})
 }
 
 // handleAdminDirectorySync syncs now, or with dry=1 shows what a sync would
@@ -66,6 +65,5 @@ func (s *Server) handleAdminDirectorySync(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		notice = "The sync failed and changed nothing: " + run.Error
 	}
-	q := url.Values{"run": {strconv.FormatInt(run.ID, 10)}, "notice": {notice}}
-	http.Redirect(w, r, "/admin/directory?"+q.Encode(), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/admin/directory?run="+strconv.FormatInt(run.ID, 10), notice)
 }

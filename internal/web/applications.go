@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"net/url"
 
 	"github.com/lanyard-id/lanyard/internal/oidc"
 )
@@ -22,7 +21,7 @@ func (s *Server) handleApplications(w http.ResponseWriter, r *http.Request) {
 	for _, c := range cs {
 		c.Scopes = oidc.ClaimsOf(c.Scopes)
 	}
-	s.render(w, r, http.StatusOK, "applications", view{Title: "Applications", Nav: "applications", Notice: r.URL.Query().Get("notice"), Data: applicationsView{Consents: cs}})
+	s.render(w, r, http.StatusOK, "applications", view{Title: "Applications", Nav: "applications", Data: applicationsView{Consents: cs}})
 }
 
 // handleWithdrawConsent withdraws the user's consent to one application.
@@ -32,5 +31,5 @@ func (s *Server) handleWithdrawConsent(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/applications?notice="+url.QueryEscape("Consent withdrawn. The application asks again at your next login."), http.StatusSeeOther)
+	s.redirectNotice(w, r, "/applications", "Consent withdrawn. The application asks again at your next login.")
 }

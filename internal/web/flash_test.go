@@ -42,7 +42,8 @@ func TestNoticesComeFromTheServer(t *testing.T) {
 	adm := p.loggedIn(t, "root")
 	planted := "Your account is compromised. Call +1 555 0100 now."
 	q := "?notice=" + url.QueryEscape(planted) + "&error=" + url.QueryEscape(planted) + "&warning=" + url.QueryEscape(planted)
-	for _, path := range []string{"/", "/mobile-id", "/mobile-id/get", "/admin/users", "/operator/users/alice", "/admin/options/MobileIDSelfServiceProcGet"} {
+	for _, path := range []string{"/", "/mobile-id", "/mobile-id/get", "/admin/users", "/operator/users/alice", "/admin/options/MobileIDSelfServiceProcGet",
+		"/admin/directory"} {
 		resp, body := p.get(t, adm, path+q)
 		wantStatus(t, resp, body, http.StatusOK)
 		if strings.Contains(body, "compromised") {
@@ -58,5 +59,20 @@ func TestNoticesComeFromTheServer(t *testing.T) {
 	wantStatus(t, resp, body, http.StatusOK)
 	if strings.Contains(body, "alice is now inactive.") {
 		t.Fatal("the message shows a second time")
+	}
+}
+
+// The pages of OpenID Connect take no text from their query either.
+func TestApplicationPagesTakeNoNoticeFromTheQuery(t *testing.T) {
+	o := newOIDCPortal(t, sqliteDSN(t))
+	o.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	adm := o.loggedIn(t, "root")
+	planted := "Your account is compromised. Call +1 555 0100 now."
+	for _, path := range []string{"/applications", "/admin/applications"} {
+		resp, body := o.get(t, adm, path+"?notice="+url.QueryEscape(planted))
+		wantStatus(t, resp, body, http.StatusOK)
+		if strings.Contains(body, "compromised") {
+			t.Errorf("%s shows text from its query:\n%s", path, body)
+		}
 	}
 }
