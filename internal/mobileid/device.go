@@ -36,11 +36,11 @@ type DeviceRequest struct {
 // ID: a fresh timestamp, a signature by the key of the mobile ID's
 // authentication certificate, and that certificate valid in the CA.
 func (s *Service) AuthenticateDevice(ctx context.Context, r DeviceRequest) (*lanyard.MobileID, error) {
-	m, serial, err := s.signedByDevice(ctx, r)
+	m, cert, err := s.signedByDevice(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.validCertificate(ctx, serial); err != nil {
+	if err := s.usable(cert); err != nil {
 		return nil, err
 	}
 	if err := s.acceptOnce(ctx, m, r); err != nil {
@@ -82,39 +82,47 @@ func (s *Service) acceptOnce(ctx context.Context, m *lanyard.MobileID, r DeviceR
 // signedByDevice checks a device-signed request's timestamp and its
 // signature by the key of the mobile ID's authentication certificate,
 // whatever the certificate's status, and returns the mobile ID and the
-// certificate's serial.
-func (s *Service) signedByDevice(ctx context.Context, r DeviceRequest) (*lanyard.MobileID, string, error) {
+// certificate.
+func (s *Service) signedByDevice(ctx context.Context, r DeviceRequest) (*lanyard.MobileID, *lanyard.Certificate, error) {
 	ts, err := strconv.ParseInt(r.Timestamp, 10, 64)
 	if err != nil {
-		return nil, "", lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is missing or malformed.")
 	}
 	if d := s.now().Sub(time.Unix(ts, 0)); d > appclient.MaxClockSkew || d < -appclient.MaxClockSkew {
-		return nil, "", lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", appclient.MaxClockSkew)
+		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The request's timestamp is more than %s away from the server's clock.", appclient.MaxClockSkew)
 	}
-	m, err := s.Store.FindMobileIDByPublicID(ctx, r.MobileID)
+	return s.signedByAuthenticationKey(ctx, r.MobileID, appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body), r.Signature, unauthorized())
+}
+
+// signedByAuthenticationKey checks that sig is a signature over payload by
+// the key of the authentication certificate of the mobile ID publicID,
+// whatever the certificate's status, and returns the mobile ID and the
+// certificate; refused is the error of any mismatch.
+func (s *Service) signedByAuthenticationKey(ctx context.Context, publicID string, payload, sig []byte, refused error) (*lanyard.MobileID, *lanyard.Certificate, error) {
+	m, err := s.Store.FindMobileIDByPublicID(ctx, publicID)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
-		return nil, "", unauthorized()
+		return nil, nil, refused
 	} else if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	serials := m.Serials(lanyard.UsageAuthentication, false)
 	if len(serials) == 0 {
-		return nil, "", unauthorized()
+		return nil, nil, refused
 	}
 	cert, err := s.Certs.FindCertificateBySerial(ctx, serials[0])
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
-		return nil, "", unauthorized()
+		return nil, nil, refused
 	} else if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	parsed, err := x509.ParseCertificate(cert.DER)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	if !signedBy(parsed, appclient.DevicePayload(r.Method, r.PathAndQuery, ts, r.Body), r.Signature) {
-		return nil, "", unauthorized()
+	if !signedBy(parsed, payload, sig) {
+		return nil, nil, refused
 	}
-	return m, serials[0], nil
+	return m, cert, nil
 }
 
 // validCertificate returns a certificate the CA holds as valid: not
@@ -126,19 +134,28 @@ func (s *Service) validCertificate(ctx context.Context, serial string) (*lanyard
 	} else if err != nil {
 		return nil, nil, err
 	}
-	switch {
-	case cert.Status == lanyard.CertificateRevoked:
-		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is revoked.")
-	case cert.Status == lanyard.CertificateOnHold:
-		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is on hold.")
-	case cert.Expired(s.now()) || s.now().Before(cert.NotBefore):
-		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is not within its validity.")
+	if err := s.usable(cert); err != nil {
+		return nil, nil, err
 	}
 	parsed, err := x509.ParseCertificate(cert.DER)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cert, parsed, nil
+}
+
+// usable refuses a certificate that is revoked, on hold or not within its
+// validity.
+func (s *Service) usable(cert *lanyard.Certificate) error {
+	switch {
+	case cert.Status == lanyard.CertificateRevoked:
+		return lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is revoked.")
+	case cert.Status == lanyard.CertificateOnHold:
+		return lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is on hold.")
+	case cert.Expired(s.now()) || s.now().Before(cert.NotBefore):
+		return lanyard.Errorf(lanyard.EUNAUTHORIZED, "The certificate is not within its validity.")
+	}
+	return nil
 }
 
 // SyncResult is the state of a mobile ID and every key delivered to it.

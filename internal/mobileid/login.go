@@ -3,7 +3,6 @@ package mobileid
 import (
 	"context"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"math/big"
@@ -89,7 +88,11 @@ func (s *Service) AnswerLogin(ctx context.Context, in LoginAnswer) (lanyard.Logi
 	if err := s.stillOpen(ctx, r); err != nil {
 		return "", err
 	}
-	m, serial, err := s.signedLogin(ctx, r, in)
+	// The signature is checked whatever the certificate's status, so that
+	// a phone whose certificate was revoked still ends the request.
+	payload := appclient.LoginPayload(s.Origin(), r.PublicID, base64.StdEncoding.EncodeToString(r.Challenge), in.Decision, in.Match)
+	m, cert, err := s.signedByAuthenticationKey(ctx, in.MobileID, payload, in.Signature,
+		lanyard.Errorf(lanyard.EUNAUTHORIZED, "The answer is not signed by the mobile ID for this server and this login request."))
 	if err != nil {
 		return "", err
 	}
@@ -109,7 +112,7 @@ func (s *Service) AnswerLogin(ctx context.Context, in LoginAnswer) (lanyard.Logi
 	if in.Match != r.Match {
 		return fail(lanyard.Errorf(lanyard.EUNAUTHORIZED, "The number chosen is not the one the browser shows; the login request is void. Start again on the login page."))
 	}
-	if _, _, err := s.validCertificate(ctx, serial); err != nil {
+	if err := s.usable(cert); err != nil {
 		return fail(err)
 	}
 	if m.State != lanyard.MobileIDActive {
@@ -126,36 +129,6 @@ func (s *Service) AnswerLogin(ctx context.Context, in LoginAnswer) (lanyard.Logi
 		return "", err
 	}
 	return lanyard.LoginApproved, nil
-}
-
-// signedLogin checks that the answer is signed by the key of the mobile
-// ID's authentication certificate, whatever the certificate's status, and
-// returns the mobile ID and the certificate's serial.
-func (s *Service) signedLogin(ctx context.Context, r *lanyard.LoginRequest, in LoginAnswer) (*lanyard.MobileID, string, error) {
-	refused := lanyard.Errorf(lanyard.EUNAUTHORIZED, "The answer is not signed by the mobile ID for this server and this login request.")
-	m, err := s.Store.FindMobileIDByPublicID(ctx, in.MobileID)
-	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
-		return nil, "", refused
-	} else if err != nil {
-		return nil, "", err
-	}
-	serials := m.Serials(lanyard.UsageAuthentication, false)
-	if len(serials) == 0 {
-		return nil, "", refused
-	}
-	cert, err := s.Certs.FindCertificateBySerial(ctx, serials[0])
-	if err != nil {
-		return nil, "", refused
-	}
-	parsed, err := x509.ParseCertificate(cert.DER)
-	if err != nil {
-		return nil, "", err
-	}
-	payload := appclient.LoginPayload(s.Origin(), r.PublicID, base64.StdEncoding.EncodeToString(r.Challenge), in.Decision, in.Match)
-	if !signedBy(parsed, payload, in.Signature) {
-		return nil, "", refused
-	}
-	return m, serials[0], nil
 }
 
 // stillOpen refuses a request that was answered, or whose time is up;
