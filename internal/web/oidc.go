@@ -68,16 +68,10 @@ func (a *authorizeRefusal) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// currentSession returns the browser's session, or nil.
+// currentSession returns the browser's session, which the middleware
+// found already, or nil.
 func (s *Server) currentSession(r *http.Request) *lanyard.Session {
-	token, _ := r.Context().Value(tokenKey).(string)
-	if token == "" {
-		return nil
-	}
-	sess, _, err := s.Sessions.FindSession(r.Context(), token)
-	if err != nil {
-		return nil
-	}
+	sess, _ := r.Context().Value(sessionKey).(*lanyard.Session)
 	return sess
 }
 
