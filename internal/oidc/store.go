@@ -162,7 +162,6 @@ type Store interface {
 	UseRefreshToken(ctx context.Context, hash []byte) error
 	// RevokeGrant revokes every access and refresh token of a grant.
 	RevokeGrant(ctx context.Context, authRequestID string) error
-	RevokeUserTokens(ctx context.Context, userID int64, clientID string) error
 
 	// Keys returns every signing key, the active ones first.
 	Keys(ctx context.Context) ([]*Key, error)

@@ -239,11 +239,6 @@ func (s *OIDCStore) RevokeToken(ctx context.Context, id string) error {
 	})
 }
 
-// RevokeUserTokens revokes a user's access tokens for one application.
-func (s *OIDCStore) RevokeUserTokens(ctx context.Context, userID int64, clientID string) error {
-	return s.db.inTx(ctx, func(tx *Tx) error { return tx.revokeUserTokens(ctx, userID, clientID) })
-}
-
 func (tx *Tx) revokeUserTokens(ctx context.Context, userID int64, clientID string) error {
 	if _, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET revoked = 1 WHERE user_id = ? AND client_id = ?`, userID, clientID); err != nil {
 		return err

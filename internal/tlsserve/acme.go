@@ -77,7 +77,7 @@ type ACME struct {
 }
 
 // NewACME returns the ACME client of cfg. The certificate is requested at
-// the first TLS handshake that names the domain, or at Warm.
+// the first TLS handshake that names the domain.
 func NewACME(cfg ACMEConfig) *ACME {
 	client := &acme.Client{DirectoryURL: cfg.DirectoryURL, HTTPClient: cfg.HTTPClient}
 	return &ACME{m: &autocert.Manager{
@@ -96,12 +96,6 @@ func (a *ACME) TLSConfig() *tls.Config { return a.m.TLSConfig() }
 // HTTPHandler answers HTTP-01 challenges and passes every other request to
 // fallback.
 func (a *ACME) HTTPHandler(fallback http.Handler) http.Handler { return a.m.HTTPHandler(fallback) }
-
-// GetCertificate returns the certificate of hello's server name, getting it
-// from the CA first if needed.
-func (a *ACME) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	return a.m.GetCertificate(hello)
-}
 
 // onlyDomain lets the ACME client ask for the one domain. The host of an
 // HTTP-01 request may carry the port of --listen-http, which is not part
