@@ -153,6 +153,10 @@ type Store interface {
 
 	// CreateRefreshToken stores rt, expiring after ttl.
 	CreateRefreshToken(ctx context.Context, rt *RefreshToken, ttl time.Duration) error
+	// CreateTokens uses up the refresh token usedRefresh (when set) or
+	// the code of t's request, and stores t and (when set) rt, in one
+	// transaction; a replay revokes its grant and is refused.
+	CreateTokens(ctx context.Context, usedRefresh []byte, t *Token, ttl time.Duration, rt *RefreshToken, rtTTL time.Duration) error
 	// FindRefreshToken returns a live refresh token. One used before is a
 	// replay: its grant is revoked and ECONFLICT returned; a revoked or
 	// expired one is EEXPIRED, an unknown one ENOTFOUND.

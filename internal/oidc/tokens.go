@@ -14,14 +14,9 @@ import (
 // CreateAccessToken records an access token for a code's request, or for
 // a refresh token.
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
-	t := &Token{ID: strings.ToLower(rand.Text() + rand.Text())}
-	switch r := req.(type) {
-	case opAuthRequest:
-		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes = r.r.ID, r.r.ClientID, r.r.UserID, r.r.Subject, r.r.Request.Scopes
-	case *refreshRequest:
-		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes, t.ByRefresh = r.rt.AuthRequestID, r.rt.ClientID, r.rt.UserID, r.rt.Subject, r.scopes, true
-	default:
-		return "", time.Time{}, oidc.ErrUnsupportedGrantType()
+	t, err := newAccessToken(req)
+	if err != nil {
+		return "", time.Time{}, err
 	}
 	if err := s.p.store.CreateToken(ctx, t, s.p.cfg.AccessTokenTTL); err != nil {
 		return "", time.Time{}, err
@@ -29,35 +24,53 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	return t.ID, t.ExpiresAt, nil
 }
 
+// newAccessToken is the access token a request gets, not yet stored.
+func newAccessToken(req op.TokenRequest) (*Token, error) {
+	t := &Token{ID: strings.ToLower(rand.Text() + rand.Text())}
+	switch r := req.(type) {
+	case opAuthRequest:
+		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes = r.r.ID, r.r.ClientID, r.r.UserID, r.r.Subject, r.r.Request.Scopes
+	case *refreshRequest:
+		t.AuthRequestID, t.ClientID, t.UserID, t.Subject, t.Scopes, t.ByRefresh = r.rt.AuthRequestID, r.rt.ClientID, r.rt.UserID, r.rt.Subject, r.scopes, true
+	default:
+		return nil, oidc.ErrUnsupportedGrantType()
+	}
+	return t, nil
+}
+
 // CreateAccessAndRefreshTokens issues an access token and a refresh
 // token, for a code (the first of a grant) or for a refresh token, which
-// is used up and replaced.
+// is used up and replaced, all in one transaction: a request that fails
+// half way has used up nothing, so the application's retry is no replay.
 func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	var rt *RefreshToken
+	var used []byte
 	switch r := req.(type) {
 	case opAuthRequest:
 		rt = &RefreshToken{AuthRequestID: r.r.ID, ClientID: r.r.ClientID, UserID: r.r.UserID, Subject: r.r.Subject,
 			Method: r.r.Method, AuthTime: r.r.AuthTime, Scopes: r.r.Request.Scopes}
 	case *refreshRequest:
-		if err := s.p.store.UseRefreshToken(ctx, hashSecret(current)); err != nil {
-			return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(err)
-		}
+		used = hashSecret(current)
 		rt = r.rt
 		rt.Scopes = r.scopes
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
-	id, exp, err := s.CreateAccessToken(ctx, req)
+	t, err := newAccessToken(req)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
 	token := "rt_" + rand.Text() + rand.Text()
 	next := *rt
 	next.Hash = hashSecret(token)
-	if err := s.p.store.CreateRefreshToken(ctx, &next, s.p.cfg.RefreshTokenTTL); err != nil {
+	err = s.p.store.CreateTokens(ctx, used, t, s.p.cfg.AccessTokenTTL, &next, s.p.cfg.RefreshTokenTTL)
+	if code := lanyard.ErrorCode(err); used != nil && (code == lanyard.ENOTFOUND || code == lanyard.ECONFLICT) {
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithParent(err)
+	}
+	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	return id, token, exp, nil
+	return t.ID, token, t.ExpiresAt, nil
 }
 
 // TokenRequestByRefreshToken returns the grant of a live refresh token.

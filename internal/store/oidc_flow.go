@@ -179,36 +179,62 @@ func errReplay() error { return lanyard.Errorf(lanyard.ECONFLICT, "The code was 
 // for. Of two exchanges of one code, at one instance or two, the update
 // lets one win; the other is a replay.
 func (s *OIDCStore) CreateToken(ctx context.Context, t *oidc.Token, ttl time.Duration) error {
+	return s.CreateTokens(ctx, nil, t, ttl, nil, 0)
+}
+
+// CreateTokens issues what one token request gets, in one transaction:
+// it uses up the refresh token usedRefresh (when set) or the code of t's
+// request, stores the access token t and, when rt is set, the refresh
+// token rt. A replayed code or refresh token revokes its grant, which
+// commits, and is refused; nothing is then issued.
+func (s *OIDCStore) CreateTokens(ctx context.Context, usedRefresh []byte, t *oidc.Token, ttl time.Duration, rt *oidc.RefreshToken, rtTTL time.Duration) error {
 	var refusal error
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		n := int64(1)
-		if !t.ByRefresh {
-			res, err := tx.exec(ctx, `UPDATE oidc_auth_requests SET code_used = 1 WHERE id = ? AND code_used = 0 AND code_hash IS NOT NULL`, t.AuthRequestID)
-			if err != nil {
+		var err error
+		if usedRefresh != nil {
+			if refusal, err = tx.useRefreshToken(ctx, usedRefresh); err != nil || refusal != nil {
 				return err
 			}
-			n, _ = res.RowsAffected()
 		}
-		if n == 0 {
-			r, err := scanAuthRequest(tx.queryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE id = ?`, t.AuthRequestID))
-			if errNoRows(err) {
-				refusal = lanyard.Errorf(lanyard.ENOTFOUND, "The code is unknown.")
-				return nil
-			} else if err != nil {
-				return err
-			}
-			refusal = errReplay()
-			return tx.refuseReplay(ctx, r)
+		if refusal, err = tx.createToken(ctx, t, ttl); err != nil || refusal != nil {
+			return err
 		}
-		t.ExpiresAt = tx.now.Add(ttl)
-		_, err := tx.exec(ctx, `INSERT INTO oidc_tokens (id, auth_request_id, client_id, user_id, subject, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.AuthRequestID, t.ClientID, t.UserID, t.Subject, strings.Join(t.Scopes, " "), encodeTime(tx.now), encodeTime(t.ExpiresAt))
-		return err
+		if rt != nil {
+			return tx.createRefreshToken(ctx, rt, rtTTL)
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("create access token: %w", err)
+		return fmt.Errorf("create tokens: %w", err)
 	}
 	return refusal
+}
+
+// createToken stores t and uses up the code of its request, unless it is
+// made for a refresh token; a code used before is refused, and its grant
+// revoked.
+func (tx *Tx) createToken(ctx context.Context, t *oidc.Token, ttl time.Duration) (refusal, err error) {
+	n := int64(1)
+	if !t.ByRefresh {
+		res, err := tx.exec(ctx, `UPDATE oidc_auth_requests SET code_used = 1 WHERE id = ? AND code_used = 0 AND code_hash IS NOT NULL`, t.AuthRequestID)
+		if err != nil {
+			return nil, err
+		}
+		n, _ = res.RowsAffected()
+	}
+	if n == 0 {
+		r, err := scanAuthRequest(tx.queryRow(ctx, `SELECT `+authRequestColumns+` FROM oidc_auth_requests WHERE id = ?`, t.AuthRequestID))
+		if errNoRows(err) {
+			return lanyard.Errorf(lanyard.ENOTFOUND, "The code is unknown."), nil
+		} else if err != nil {
+			return nil, err
+		}
+		return errReplay(), tx.refuseReplay(ctx, r)
+	}
+	t.ExpiresAt = tx.now.Add(ttl)
+	_, err = tx.exec(ctx, `INSERT INTO oidc_tokens (id, auth_request_id, client_id, user_id, subject, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.AuthRequestID, t.ClientID, t.UserID, t.Subject, strings.Join(t.Scopes, " "), encodeTime(tx.now), encodeTime(t.ExpiresAt))
+	return nil, err
 }
 
 // FindToken returns an access token by its ID.

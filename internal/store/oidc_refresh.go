@@ -13,21 +13,22 @@ import (
 // CreateRefreshToken stores the hash of a refresh token and sweeps the
 // expired ones.
 func (s *OIDCStore) CreateRefreshToken(ctx context.Context, rt *oidc.RefreshToken, ttl time.Duration) error {
-	err := s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `DELETE FROM oidc_refresh_tokens WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
-			return err
-		}
-		rt.ExpiresAt = tx.now.Add(ttl)
-		_, err := tx.exec(ctx, `INSERT INTO oidc_refresh_tokens (token_hash, auth_request_id, client_id, user_id, subject, method, auth_time, scopes, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			rt.Hash, rt.AuthRequestID, rt.ClientID, rt.UserID, rt.Subject, rt.Method, encodeTime(rt.AuthTime), strings.Join(rt.Scopes, " "),
-			encodeTime(tx.now), encodeTime(rt.ExpiresAt))
-		return err
-	})
-	if err != nil {
+	if err := s.db.inTx(ctx, func(tx *Tx) error { return tx.createRefreshToken(ctx, rt, ttl) }); err != nil {
 		return fmt.Errorf("create refresh token: %w", err)
 	}
 	return nil
+}
+
+func (tx *Tx) createRefreshToken(ctx context.Context, rt *oidc.RefreshToken, ttl time.Duration) error {
+	if _, err := tx.exec(ctx, `DELETE FROM oidc_refresh_tokens WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+		return err
+	}
+	rt.ExpiresAt = tx.now.Add(ttl)
+	_, err := tx.exec(ctx, `INSERT INTO oidc_refresh_tokens (token_hash, auth_request_id, client_id, user_id, subject, method, auth_time, scopes, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		rt.Hash, rt.AuthRequestID, rt.ClientID, rt.UserID, rt.Subject, rt.Method, encodeTime(rt.AuthTime), strings.Join(rt.Scopes, " "),
+		encodeTime(tx.now), encodeTime(rt.ExpiresAt))
+	return err
 }
 
 // FindRefreshToken returns a live refresh token; a used one revokes its
@@ -88,25 +89,29 @@ func (tx *Tx) refuseRefreshReplay(ctx context.Context, rt *oidc.RefreshToken) er
 func (s *OIDCStore) UseRefreshToken(ctx context.Context, hash []byte) error {
 	var refusal error
 	err := s.db.inTx(ctx, func(tx *Tx) error {
-		res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET used = 1 WHERE token_hash = ? AND used = 0 AND revoked = 0`, hash)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return nil
-		}
-		rt, _, _, err := findRefreshToken(ctx, tx, hash)
-		if errNoRows(err) {
-			refusal = lanyard.Errorf(lanyard.ENOTFOUND, "The refresh token is unknown.")
-			return nil
-		} else if err != nil {
-			return err
-		}
-		refusal = lanyard.Errorf(lanyard.ECONFLICT, "The refresh token was used before.")
-		return tx.refuseRefreshReplay(ctx, rt)
+		var err error
+		refusal, err = tx.useRefreshToken(ctx, hash)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("use refresh token: %w", err)
 	}
 	return refusal
+}
+
+func (tx *Tx) useRefreshToken(ctx context.Context, hash []byte) (refusal, err error) {
+	res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET used = 1 WHERE token_hash = ? AND used = 0 AND revoked = 0`, hash)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil, nil
+	}
+	rt, _, _, err := findRefreshToken(ctx, tx, hash)
+	if errNoRows(err) {
+		return lanyard.Errorf(lanyard.ENOTFOUND, "The refresh token is unknown."), nil
+	} else if err != nil {
+		return nil, err
+	}
+	return lanyard.Errorf(lanyard.ECONFLICT, "The refresh token was used before."), tx.refuseRefreshReplay(ctx, rt)
 }

@@ -91,6 +91,48 @@ func TestOIDCCodes(t *testing.T) {
 			t.Fatalf("a used code: %v", err)
 		}
 
+		// A token request that fails before its last write uses up
+		// nothing: the application's retry gets its tokens, no replay.
+		issue("r3", "code three")
+		access := func(id string) *oidc.Token {
+			return &oidc.Token{ID: id, AuthRequestID: "r3", ClientID: c.ClientID, UserID: u.ID, Subject: sub}
+		}
+		refresh := &oidc.RefreshToken{Hash: []byte("refresh three"), AuthRequestID: "r3", ClientID: c.ClientID, UserID: u.ID, Subject: sub}
+		issue("r4", "code four")
+		var writes int
+		store.CountWrites(db, &writes)
+		if err := st.CreateTokens(ctx, nil, access("probe"), time.Hour, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		// The probe wrote what the next one writes before its refresh
+		// token: the sweep of expired ones, then the insert.
+		store.FailBeforeWrite(db, writes+2)
+		if err := st.CreateTokens(ctx, nil, &oidc.Token{ID: "t4", AuthRequestID: "r4", ClientID: c.ClientID, UserID: u.ID, Subject: sub}, time.Hour,
+			&oidc.RefreshToken{Hash: []byte("refresh four"), AuthRequestID: "r4", ClientID: c.ClientID, UserID: u.ID, Subject: sub}, time.Hour); err == nil {
+			t.Fatal("the failed transaction succeeded")
+		}
+		store.FailBeforeWrite(db, 0)
+		if err := st.CreateTokens(ctx, nil, &oidc.Token{ID: "t4", AuthRequestID: "r4", ClientID: c.ClientID, UserID: u.ID, Subject: sub}, time.Hour,
+			&oidc.RefreshToken{Hash: []byte("refresh four"), AuthRequestID: "r4", ClientID: c.ClientID, UserID: u.ID, Subject: sub}, time.Hour); err != nil {
+			t.Fatalf("the retry after a failed token request: %v", err)
+		}
+		// And a refresh uses up the old token in the same transaction.
+		if err := st.CreateRefreshToken(ctx, refresh, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		next := *refresh
+		next.Hash = []byte("refresh three, next")
+		byRefresh := access("t3b")
+		byRefresh.ByRefresh = true
+		if err := st.CreateTokens(ctx, refresh.Hash, byRefresh, time.Hour, &next, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		again := access("t3c")
+		again.ByRefresh = true
+		if err := st.CreateTokens(ctx, refresh.Hash, again, time.Hour, &oidc.RefreshToken{Hash: []byte("never"), AuthRequestID: "r3"}, time.Hour); lanyard.ErrorCode(err) != lanyard.ECONFLICT {
+			t.Fatalf("a used refresh token again: %v", err)
+		}
+
 		issue("r2", "code two")
 		now = now.Add(time.Minute)
 		if _, err := st.RedeemCode(ctx, []byte("code two")); lanyard.ErrorCode(err) != lanyard.EEXPIRED {
