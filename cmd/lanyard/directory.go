@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/directory"
@@ -65,13 +63,8 @@ func (a *app) openDirectory() (*directory.Syncer, error) {
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.LDAPCAFile != "" {
-		pemData, err := os.ReadFile(c.LDAPCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--ldap-ca-file: %w", err)
-		}
-		tlsCfg.RootCAs = x509.NewCertPool()
-		if !tlsCfg.RootCAs.AppendCertsFromPEM(pemData) {
-			return nil, fmt.Errorf("--ldap-ca-file %s: no PEM certificate in it", c.LDAPCAFile)
+		if tlsCfg.RootCAs, err = loadCAPool("--ldap-ca-file", c.LDAPCAFile); err != nil {
+			return nil, err
 		}
 	}
 	dir, err := directory.New(directory.Config{

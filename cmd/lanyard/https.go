@@ -119,15 +119,25 @@ func acmeHTTPClient(caFile string) (*http.Client, error) {
 	if caFile == "" {
 		return nil, nil
 	}
-	pemData, err := os.ReadFile(caFile)
+	pool, err := loadCAPool("--acme-ca-file", caFile)
 	if err != nil {
-		return nil, fmt.Errorf("--acme-ca-file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemData) {
-		return nil, fmt.Errorf("--acme-ca-file %s: no PEM certificate in it", caFile)
+		return nil, err
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return &http.Client{Transport: t, Timeout: time.Minute}, nil
+}
+
+// loadCAPool reads the PEM certificates of a file that a setting (flag)
+// names as the CAs to trust.
+func loadCAPool(flag, file string) (*x509.CertPool, error) {
+	pemData, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, fmt.Errorf("%s %s: no PEM certificate in it", flag, file)
+	}
+	return pool, nil
 }
