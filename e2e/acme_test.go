@@ -236,3 +236,50 @@ func TestACMEClusterSharesCertificate(t *testing.T) {
 	b.stopOK()
 	a.stopOK()
 }
+
+// TestACMEClusterOrdersOnce runs two instances of one cluster that can
+// both reach the CA and are both asked for HTTPS at once: one orders the
+// certificate, the other waits for it, and the CA issues one.
+func TestACMEClusterOrdersOnce(t *testing.T) {
+	httpAddr, closedAddr := freeAddr(t), freeAddr(t)
+	_, httpPort, _ := net.SplitHostPort(httpAddr)
+	_, closedPort, _ := net.SplitHostPort(closedAddr)
+	directory, caFile, roots, pebbleLog := startPebble(t, atoi(t, httpPort), atoi(t, closedPort))
+	in := newInstance(t, "postgres")
+	args := []string{"--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile}
+	// Both answer HTTP-01; the CA looks on a's port, where a answers from
+	// the database whichever instance asked.
+	a := startServer(t, in, append(args, "--listen-http", httpAddr)...)
+	a.waitServing()
+	b := startServer(t, in, append(args, "--listen-http", freeAddr(t))...)
+	b.waitServing()
+	serials := make(chan string, 2)
+	for _, s := range []*server{a, b} {
+		go func() {
+			c := acmeClient(s.addr, roots)
+			var resp *http.Response
+			if !waitFor(readyTimeout*3, func() bool {
+				var err error
+				resp, err = c.Get("https://" + acmeDomain + "/healthz")
+				return err == nil
+			}) {
+				serials <- ""
+				return
+			}
+			resp.Body.Close()
+			serials <- resp.TLS.PeerCertificates[0].SerialNumber.String()
+		}()
+	}
+	first, second := <-serials, <-serials
+	if first == "" || second == "" {
+		t.Fatalf("an instance serves no ACME certificate\na:\n%s\nb:\n%s\npebble:\n%s", a.stderr, b.stderr, pebbleLog)
+	}
+	if first != second {
+		t.Fatalf("the instances serve certificates %s and %s", first, second)
+	}
+	if n := strings.Count(pebbleLog.String(), "Issued certificate"); n != 1 {
+		t.Fatalf("the CA issued %d certificates for one cluster:\n%s", n, pebbleLog)
+	}
+	b.stopOK()
+	a.stopOK()
+}
