@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/password"
+)
+
+// importBatchRows is how many users one INSERT of an import creates: ten
+// parameters each stay well below SQLite's 32,766 and PostgreSQL's 65,535
+// parameters per statement, and a thousand rows per round trip make the
+// statement's own cost small beside the rows'.
+const importBatchRows = 1000
+
+// HashPassword returns the argon2id hash of pw with the service's
+// parameters.
+func (s *UserService) HashPassword(pw string) string { return password.Hash(pw, s.params) }
+
+// ImportUserStream creates every user src yields, or none, in one
+// transaction. The users are inserted a thousand to a statement; a
+// username that exists already does not abort the statement but is told
+// to src, so that every such row can be named, and the import then
+// creates nothing. Passwords come hashed (PasswordHash): hashing is slow,
+// and done before the transaction it holds no lock. One audit event
+// records the import with its count and a digest of the users created
+// (see importDigest), where an event per user would grow the audit log by
+// as many events as users.
+func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor, src lanyard.UserStream) (int, error) {
+	n := 0
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		digest := sha256.New()
+		taken := 0
+		for {
+			batch, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return err
+			}
+			for start := 0; start < len(batch); start += importBatchRows {
+				part := batch[start:min(start+importBatchRows, len(batch))]
+				created, err := tx.insertUsers(ctx, part)
+				if err != nil {
+					return err
+				}
+				for i, ok := range created {
+					if !ok {
+						src.Taken(start + i)
+						taken++
+						continue
+					}
+					if taken == 0 {
+						writeDigest(digest, &part[i].User)
+					}
+					n++
+				}
+			}
+		}
+		if err := src.Done(); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return lanyard.Errorf(lanyard.ECONFLICT, "Nothing imported: %d usernames exist already.", taken)
+		}
+		if n == 0 {
+			return nil
+		}
+		return tx.insertAudit(ctx, actor, "user.import", fmt.Sprintf("%d users", n),
+			fmt.Sprintf("imported %d users, sha256 of username, email, common name, state, roles: %s", n, hex.EncodeToString(digest.Sum(nil))))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// insertUsers inserts users with one statement and reports which were
+// created: a user whose username is taken is skipped, not an error.
+func (tx *Tx) insertUsers(ctx context.Context, users []lanyard.NewUser) ([]bool, error) {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO users (username, email, common_name, attributes, state, roles, password_hash, must_change_password, created_at, updated_at) VALUES `)
+	args := make([]any, 0, 10*len(users))
+	now := encodeTime(tx.now)
+	for i := range users {
+		u := &users[i].User
+		normalize(u)
+		if err := u.Validate(); err != nil {
+			return nil, lanyard.Errorf(lanyard.EINVALID, "%s: %s", u.Username, lanyard.ErrorMessage(err))
+		}
+		if users[i].Password != "" {
+			return nil, fmt.Errorf("import %s: the password is not hashed", u.Username)
+		}
+		if h := users[i].PasswordHash; h != "" {
+			if err := password.Check(h); err != nil {
+				return nil, lanyard.Errorf(lanyard.EINVALID, "%s: %v", u.Username, err)
+			}
+		}
+		attrs, err := json.Marshal(u.Attributes)
+		if err != nil {
+			return nil, fmt.Errorf("encode attributes of %s: %w", u.Username, err)
+		}
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		u.CreatedAt, u.UpdatedAt = tx.now, tx.now
+		args = append(args, u.Username, u.Email, u.CommonName, string(attrs), string(u.State), encodeRoles(u.Roles),
+			users[i].PasswordHash, boolInt(u.MustChangePassword), now, now)
+	}
+	q.WriteString(` ON CONFLICT (username) DO NOTHING RETURNING id, username`)
+	rows, err := tx.query(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("insert users: %w", err)
+	}
+	defer rows.Close()
+	ids := make(map[string]int64, len(users))
+	for rows.Next() {
+		var id int64
+		var username string
+		if err := rows.Scan(&id, &username); err != nil {
+			return nil, fmt.Errorf("insert users: %w", err)
+		}
+		ids[username] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert users: %w", err)
+	}
+	created := make([]bool, len(users))
+	for i := range users {
+		u := &users[i].User
+		u.ID, created[i] = ids[u.Username]
+	}
+	return created, nil
+}
+
+// writeDigest adds a user to an import's digest: its username, email,
+// common name, state and roles (sorted, comma-separated), separated by
+// tabs, which none of them may contain, and ended by a newline. The
+// digest of an import can so be computed again from the users it names.
+func writeDigest(h hash.Hash, u *lanyard.User) {
+	io.WriteString(h, u.Username+"\t"+u.Email+"\t"+u.CommonName+"\t"+string(u.State)+"\t"+encodeRoles(u.Roles)+"\n")
+}
