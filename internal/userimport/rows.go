@@ -70,6 +70,11 @@ func (rr *rowReader) next() (row, string, error) {
 }
 
 func userFromRecord(rec []string) (lanyard.NewUser, error) {
+	// An argon2id hash in PHC form has commas of its own; unquoted, it
+	// spreads over the last fields, and is taken whole again.
+	if n := len(Columns); len(rec) > n && password.LooksLikeHash(rec[n-1]) {
+		rec = append(rec[:n-1], strings.Join(rec[n-1:], ","))
+	}
 	if len(rec) != len(Columns) {
 		return lanyard.NewUser{}, fmt.Errorf("want %d fields, got %d", len(Columns), len(rec))
 	}
