@@ -1,10 +1,12 @@
 package userimport
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/lanyard-id/lanyard"
@@ -44,8 +46,8 @@ func newRowReader(r io.Reader) (*rowReader, error) {
 }
 
 // next returns the next row, or the problem of a bad row as a message
-// starting with its line number, or io.EOF after the last row. Other
-// errors are the reader's.
+// starting with its line number (in row.line), or io.EOF after the last
+// row. Other errors are the reader's.
 func (rr *rowReader) next() (row, string, error) {
 	rec, err := rr.cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -56,15 +58,15 @@ func (rr *rowReader) next() (row, string, error) {
 		if !errors.As(err, &pe) {
 			return row{}, "", fmt.Errorf("read CSV: %w", err)
 		}
-		return row{}, fmt.Sprintf("line %d: %s", pe.StartLine, pe.Err), nil
+		return row{line: pe.StartLine}, fmt.Sprintf("line %d: %s", pe.StartLine, pe.Err), nil
 	}
 	line, _ := rr.cr.FieldPos(0)
 	if rr.rows++; rr.rows > MaxRows {
-		return row{}, fmt.Sprintf("line %d: more than %d rows; split the file", line, MaxRows), io.EOF
+		return row{line: line}, fmt.Sprintf("line %d: more than %d rows; split the file", line, MaxRows), io.EOF
 	}
 	nu, err := userFromRecord(rec)
 	if err != nil {
-		return row{}, fmt.Sprintf("line %d: %s", line, reason(err)), nil
+		return row{line: line}, fmt.Sprintf("line %d: %s", line, reason(err)), nil
 	}
 	return row{line: line, nu: nu}, "", nil
 }
@@ -111,20 +113,27 @@ func userFromRecord(rec []string) (lanyard.NewUser, error) {
 	return nu, nil
 }
 
-// problems collects the bad rows of a file: the first maxProblems in full,
-// then how many more.
+// problems collects the bad rows of a file: the first maxProblems by line
+// in full, then how many more.
 type problems struct {
-	list []string
+	list []problem
 	more int
+}
+
+type problem struct {
+	line int
+	msg  string
 }
 
 // maxProblems bounds the problems an import names.
 const maxProblems = 20
 
-func (p *problems) add(msg string) {
-	if len(p.list) < maxProblems {
-		p.list = append(p.list, msg)
-	} else {
+// add records the problem of a line; msg starts with the line number.
+func (p *problems) add(line int, msg string) {
+	i, _ := slices.BinarySearchFunc(p.list, line, func(q problem, line int) int { return cmp.Compare(q.line, line+1) })
+	p.list = slices.Insert(p.list, i, problem{line, msg})
+	if len(p.list) > maxProblems {
+		p.list = p.list[:maxProblems]
 		p.more++
 	}
 }
@@ -136,7 +145,11 @@ func (p *problems) err(code string) error {
 	if p.count() == 0 {
 		return nil
 	}
-	msg := strings.Join(p.list, "; ")
+	msgs := make([]string, len(p.list))
+	for i, q := range p.list {
+		msgs[i] = q.msg
+	}
+	msg := strings.Join(msgs, "; ")
 	if p.more > 0 {
 		msg += fmt.Sprintf("; and %d more", p.more)
 	}

@@ -42,7 +42,7 @@ func (s *stream) Next() ([]lanyard.NewUser, error) {
 	for len(s.batch) < streamBatch {
 		r, problem, err := s.src.next()
 		if problem != "" {
-			s.probs.add(problem)
+			s.probs.add(r.line, problem)
 			s.invalid = true
 		}
 		if errors.Is(err, io.EOF) {
@@ -66,7 +66,7 @@ func (s *stream) Next() ([]lanyard.NewUser, error) {
 
 // Taken names the line of a user whose username exists already.
 func (s *stream) Taken(i int) {
-	s.probs.add(fmt.Sprintf("line %d: A user named %q exists already", s.lines[i], s.batch[i].User.Username))
+	s.probs.add(s.lines[i], fmt.Sprintf("line %d: A user named %q exists already", s.lines[i], s.batch[i].User.Username))
 }
 
 // Done reports the rows found bad or taken.

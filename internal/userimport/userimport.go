@@ -15,6 +15,7 @@ package userimport
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"runtime"
 
@@ -25,9 +26,9 @@ import (
 var Columns = []string{"username", "email", "common_name", "state", "roles", "password"}
 
 // MaxRows bounds one import, and so the memory its check of duplicate
-// usernames takes (about 50 MB a million rows); larger files are split by
+// usernames takes (about 20 MB a million rows); larger files are split by
 // the operator.
-const MaxRows = 2_000_000
+const MaxRows = 5_000_000
 
 // Options tune an import; the zero value is the lanyard command's.
 type Options struct {
@@ -85,21 +86,25 @@ type stats struct {
 }
 
 // check reads every row and reports every bad one: fields that are not
-// valid, a username already on an earlier line, a malformed hash.
-func check(r io.Reader) (stats, error) {
+// valid, a username already on an earlier line, a malformed hash. The
+// pass keeps only a 64-bit hash of each username with its line (some 20
+// MB for a million users, where the names themselves would take 50); a
+// username whose hash was seen is compared with the earlier one's by
+// reading both again, so that a collision of hashes is no duplicate.
+func check(r io.ReadSeeker) (stats, error) {
 	var st stats
 	rr, err := newRowReader(r)
 	if err != nil {
 		return st, err
 	}
 	var probs problems
-	// The usernames seen so far, each with its line; the only part of the
-	// file kept for the whole pass.
-	seen := map[string]int32{}
+	seed := maphash.MakeSeed()
+	seen := map[uint64]int32{}
+	suspects := map[int]int{} // line → the earlier line of the same hash
 	for {
 		row, problem, err := rr.next()
 		if problem != "" {
-			probs.add(problem)
+			probs.add(row.line, problem)
 		}
 		if err == io.EOF {
 			break
@@ -108,15 +113,21 @@ func check(r io.Reader) (stats, error) {
 		} else if problem != "" {
 			continue
 		}
-		name := row.nu.User.Username
-		if prev, dup := seen[name]; dup {
-			probs.add(fmt.Sprintf("line %d: username %q also on line %d", row.line, name, prev))
+		h := maphash.String(seed, row.nu.User.Username)
+		if prev, dup := seen[h]; dup {
+			suspects[row.line] = int(prev)
 			continue
 		}
-		seen[string([]byte(name))] = int32(row.line)
+		seen[h] = int32(row.line)
 		st.rows++
 		if row.nu.Password != "" {
 			st.passwords++
+		}
+	}
+	seen = nil
+	if len(suspects) > 0 {
+		if err := checkSuspects(r, suspects, &probs); err != nil {
+			return st, err
 		}
 	}
 	if err := probs.err(lanyard.EINVALID); err != nil {
@@ -126,4 +137,37 @@ func check(r io.Reader) (stats, error) {
 		return st, lanyard.Errorf(lanyard.EINVALID, "nothing imported: the file has no rows after the header")
 	}
 	return st, nil
+}
+
+// checkSuspects reads the file again for the usernames on the lines whose
+// hashes met, and reports those that are the same username.
+func checkSuspects(r io.ReadSeeker, suspects map[int]int, probs *problems) error {
+	names := map[int]string{}
+	for line, prev := range suspects {
+		names[line], names[prev] = "", ""
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("read the file again: %w", err)
+	}
+	rr, err := newRowReader(r)
+	if err != nil {
+		return err
+	}
+	for {
+		row, problem, err := rr.next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+		if _, want := names[row.line]; want && problem == "" {
+			names[row.line] = row.nu.User.Username
+		}
+	}
+	for line, prev := range suspects {
+		if name := names[line]; name != "" && name == names[prev] {
+			probs.add(line, fmt.Sprintf("line %d: username %q also on line %d", line, name, prev))
+		}
+	}
+	return nil
 }
