@@ -86,10 +86,8 @@ func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor,
 // insertUsers inserts users with one statement and reports which were
 // created: a user whose username is taken is skipped, not an error.
 func (tx *Tx) insertUsers(ctx context.Context, users []lanyard.NewUser) ([]bool, error) {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO users (username, email, common_name, attributes, state, roles, password_hash, must_change_password, created_at, updated_at) VALUES `)
-	args := make([]any, 0, 10*len(users))
-	now := encodeTime(tx.now)
+	cols := make([][]string, 7) // username, email, common_name, attributes, state, roles, password_hash
+	must := make([]int64, len(users))
 	for i := range users {
 		u := &users[i].User
 		normalize(u)
@@ -108,16 +106,13 @@ func (tx *Tx) insertUsers(ctx context.Context, users []lanyard.NewUser) ([]bool,
 		if err != nil {
 			return nil, fmt.Errorf("encode attributes of %s: %w", u.Username, err)
 		}
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		u.CreatedAt, u.UpdatedAt = tx.now, tx.now
-		args = append(args, u.Username, u.Email, u.CommonName, string(attrs), string(u.State), encodeRoles(u.Roles),
-			users[i].PasswordHash, boolInt(u.MustChangePassword), now, now)
+		for c, v := range []string{u.Username, u.Email, u.CommonName, string(attrs), string(u.State), encodeRoles(u.Roles), users[i].PasswordHash} {
+			cols[c] = append(cols[c], v)
+		}
+		must[i] = int64(boolInt(u.MustChangePassword))
 	}
-	q.WriteString(` ON CONFLICT (username) DO NOTHING RETURNING id, username`)
-	rows, err := tx.query(ctx, q.String(), args...)
+	rows, err := tx.query(ctx, insertUsersSQL(tx.db.dialect, len(users)), insertUsersArgs(tx.db.dialect, cols, must, encodeTime(tx.now))...)
 	if err != nil {
 		return nil, fmt.Errorf("insert users: %w", err)
 	}
@@ -140,6 +135,49 @@ func (tx *Tx) insertUsers(ctx context.Context, users []lanyard.NewUser) ([]bool,
 		u.ID, created[i] = ids[u.Username]
 	}
 	return created, nil
+}
+
+const insertUsersHead = `INSERT INTO users (username, email, common_name, attributes, state, roles, password_hash, must_change_password, created_at, updated_at) `
+
+// insertUsersSQL is the statement inserting n users. PostgreSQL takes
+// each column as one array, which it unnests into rows: nine parameters
+// whatever n, where a row of parameters per user costs it more to parse
+// and plan than to insert. SQLite has no arrays, and parses a multi-row
+// VALUES cheaply.
+func insertUsersSQL(d Dialect, n int) string {
+	const tail = ` ON CONFLICT (username) DO NOTHING RETURNING id, username`
+	if d == Postgres {
+		return insertUsersHead + `SELECT u, e, c, a, s, r, h, m, ?::bigint, ?::bigint FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[]) AS t(u, e, c, a, s, r, h, m)` + tail
+	}
+	var q strings.Builder
+	q.Grow(len(insertUsersHead) + 32*n + len(tail))
+	q.WriteString(insertUsersHead + `VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	q.WriteString(tail)
+	return q.String()
+}
+
+func insertUsersArgs(d Dialect, cols [][]string, must []int64, now int64) []any {
+	if d == Postgres {
+		args := []any{now, now}
+		for _, c := range cols {
+			args = append(args, c)
+		}
+		return append(args, must)
+	}
+	args := make([]any, 0, 10*len(must))
+	for i := range must {
+		for _, c := range cols {
+			args = append(args, c[i])
+		}
+		args = append(args, must[i], now, now)
+	}
+	return args
 }
 
 // writeDigest adds a user to an import's digest: its username, email,
