@@ -77,7 +77,9 @@ func Import(ctx context.Context, users lanyard.UserService, actor lanyard.Actor,
 		defer sp.Close()
 		src = sp
 	}
-	return users.ImportUserStream(ctx, actor, newStream(src))
+	pf := newPrefetch(src)
+	defer pf.Close()
+	return users.ImportUserStream(ctx, actor, newStream(pf))
 }
 
 // stats is what the check of a file found.
