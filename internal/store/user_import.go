@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,8 @@ func (s *UserService) HashPassword(pw string) string { return password.Hash(pw, 
 func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor, src lanyard.UserStream) (int, error) {
 	n := 0
 	err := s.db.inTx(ctx, func(tx *Tx) error {
+		ins := &userInserter{tx: tx}
+		defer ins.close()
 		digest := sha256.New()
 		taken := 0
 		for {
@@ -48,7 +51,7 @@ func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor,
 			}
 			for start := 0; start < len(batch); start += importBatchRows {
 				part := batch[start:min(start+importBatchRows, len(batch))]
-				created, err := tx.insertUsers(ctx, part)
+				created, err := ins.insert(ctx, part)
 				if err != nil {
 					return err
 				}
@@ -83,9 +86,24 @@ func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor,
 	return n, nil
 }
 
-// insertUsers inserts users with one statement and reports which were
-// created: a user whose username is taken is skipped, not an error.
-func (tx *Tx) insertUsers(ctx context.Context, users []lanyard.NewUser) ([]bool, error) {
+// userInserter inserts the users of an import, with the statement for a
+// whole batch prepared once: on SQLite, preparing the statement of a
+// thousand rows took a tenth of an import's time.
+type userInserter struct {
+	tx   *Tx
+	full *sql.Stmt
+}
+
+func (ins *userInserter) close() {
+	if ins.full != nil {
+		ins.full.Close()
+	}
+}
+
+// insert inserts users with one statement and reports which were created:
+// a user whose username is taken is skipped, not an error.
+func (ins *userInserter) insert(ctx context.Context, users []lanyard.NewUser) ([]bool, error) {
+	tx := ins.tx
 	cols := make([][]string, 7) // username, email, common_name, attributes, state, roles, password_hash
 	must := make([]int64, len(users))
 	for i := range users {
@@ -112,7 +130,20 @@ func (tx *Tx) insertUsers(ctx context.Context, users []lanyard.NewUser) ([]bool,
 		}
 		must[i] = int64(boolInt(u.MustChangePassword))
 	}
-	rows, err := tx.query(ctx, insertUsersSQL(tx.db.dialect, len(users)), insertUsersArgs(tx.db.dialect, cols, must, encodeTime(tx.now))...)
+	q, args := insertUsersSQL(tx.db.dialect, len(users)), insertUsersArgs(tx.db.dialect, cols, must, encodeTime(tx.now))
+	var rows *sql.Rows
+	var err error
+	if len(users) == importBatchRows {
+		if ins.full == nil {
+			if ins.full, err = tx.tx.PrepareContext(ctx, tx.db.rebind(q)); err != nil {
+				return nil, fmt.Errorf("prepare the insert of users: %w", err)
+			}
+		}
+		tx.beforeStatement(q)
+		rows, err = ins.full.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.query(ctx, q, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("insert users: %w", err)
 	}
