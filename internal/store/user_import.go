@@ -30,11 +30,11 @@ func (s *UserService) HashPassword(pw string) string { return password.Hash(pw, 
 // transaction. The users are inserted a thousand to a statement; a
 // username that exists already does not abort the statement but is told
 // to src, so that every such row can be named, and the import then
-// creates nothing. Passwords come hashed (PasswordHash): hashing is slow,
-// and done before the transaction it holds no lock. One audit event
-// records the import with its count and a digest of the users created
-// (see importDigest), where an event per user would grow the audit log by
-// as many events as users.
+// creates nothing. Passwords come hashed (PasswordHash), so that the slow
+// hashing is done before the transaction and not while it holds locks.
+// One audit event records the import with its count and a digest of the
+// users created (see writeDigest), where an event per user would grow the
+// audit log by as many events as users.
 func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor, src lanyard.UserStream) (int, error) {
 	n := 0
 	err := s.db.inTx(ctx, func(tx *Tx) error {
@@ -160,10 +160,13 @@ func (ins *userInserter) insert(ctx context.Context, users []lanyard.NewUser) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("insert users: %w", err)
 	}
+	// A username twice in the batch is created once, for its first row.
 	created := make([]bool, len(users))
 	for i := range users {
 		u := &users[i].User
-		u.ID, created[i] = ids[u.Username]
+		if u.ID, created[i] = ids[u.Username]; created[i] {
+			delete(ids, u.Username)
+		}
 	}
 	return created, nil
 }

@@ -72,6 +72,17 @@ func TestImportUserStream(t *testing.T) {
 				t.Fatalf("taken %v, %d users", src.taken, count())
 			}
 		})
+		t.Run("a username twice in a batch", func(t *testing.T) {
+			us := newUsers(5, "")
+			us[3].User.Username = "U00001 "
+			src := &sliceStream{users: us, size: 5}
+			if _, err := users.ImportUserStream(ctx, lanyard.CLIActor, src); lanyard.ErrorCode(err) != lanyard.ECONFLICT {
+				t.Fatalf("err = %v, want a conflict", err)
+			}
+			if strings.Join(src.taken, ",") != "u00001" || count() != 1 {
+				t.Fatalf("taken %v, %d users", src.taken, count())
+			}
+		})
 		t.Run("the stream refuses at the end", func(t *testing.T) {
 			src := &sliceStream{users: newUsers(2000, ""), size: 700, done: lanyard.Errorf(lanyard.EINVALID, "line 9: bad")}
 			if _, err := users.ImportUserStream(ctx, lanyard.CLIActor, src); lanyard.ErrorMessage(err) != "line 9: bad" {

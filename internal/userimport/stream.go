@@ -53,7 +53,7 @@ func (s *stream) Next() ([]lanyard.NewUser, error) {
 			continue
 		}
 		if r.nu.Password != "" {
-			return nil, fmt.Errorf("line %d: the file changed while it was imported", r.line)
+			return nil, lanyard.Errorf(lanyard.EINVALID, "nothing imported: line %d: the file changed while it was imported", r.line)
 		}
 		s.lines = append(s.lines, r.line)
 		s.batch = append(s.batch, r.nu)
