@@ -26,7 +26,7 @@ import (
 var Columns = []string{"username", "email", "common_name", "state", "roles", "password"}
 
 // MaxRows bounds one import, and so the memory its check of duplicate
-// usernames takes (about 20 MB a million rows); larger files are split by
+// usernames takes (20 to 40 MB a million rows); larger files are split by
 // the operator.
 const MaxRows = 5_000_000
 
@@ -89,8 +89,8 @@ type stats struct {
 
 // check reads every row and reports every bad one: fields that are not
 // valid, a username already on an earlier line, a malformed hash. The
-// pass keeps only a 64-bit hash of each username with its line (some 20
-// MB for a million users, where the names themselves would take 50); a
+// pass keeps only a 64-bit hash of each username with its line (20 to 40
+// MB for a million users, where the names themselves took 50 more); a
 // username whose hash was seen is compared with the earlier one's by
 // reading both again, so that a collision of hashes is no duplicate.
 func check(r io.ReadSeeker) (stats, error) {
