@@ -334,3 +334,52 @@ func TestProgressLine(t *testing.T) {
 		}
 	}
 }
+
+// changing is a file that reads differently after its first rewind, as a
+// file rewritten while it is imported.
+type changing struct {
+	contents []string
+	r        *strings.Reader
+	rewinds  int
+}
+
+func (c *changing) Read(p []byte) (int, error) {
+	if c.r == nil {
+		c.r = strings.NewReader(c.contents[0])
+	}
+	return c.r.Read(p)
+}
+
+func (c *changing) Seek(offset int64, whence int) (int64, error) {
+	c.rewinds++
+	c.r = strings.NewReader(c.contents[min(c.rewinds, len(c.contents)-1)])
+	return c.r.Seek(offset, whence)
+}
+
+func TestAFileChangedMidwayImportsNothing(t *testing.T) {
+	f := newFixture(t, testenv.DSN(t, "sqlite"))
+	good := rows(3000, "")
+	for name, c := range map[string]struct{ later, want string }{
+		"a bad row":           {strings.Replace(good, "user2999@example.com", "not-an-email", 1), "line 3000: The email address is not valid"},
+		"a password in clear": {strings.Replace(good, "User 2999,active,user,", "User 2999,active,user,a password now", 1), "line 3000: the file changed while it was imported"},
+		"a duplicate":         {strings.Replace(good, "user2999,", "user5,", 1), `line 3000: A user named "user5" exists already`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := userimport.Import(context.Background(), f.users, lanyard.CLIActor, &changing{contents: []string{good, c.later}}, userimport.Options{})
+			if err == nil || !strings.Contains(lanyard.ErrorMessage(err), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			if f.count(t) != 0 {
+				t.Fatal("a file that changed midway created users")
+			}
+		})
+	}
+	// With passwords, the file is read again to hash them.
+	withPW := rows(40, "password of the user")
+	_, err := userimport.Import(context.Background(), f.users, lanyard.CLIActor,
+		&changing{contents: []string{withPW, strings.Replace(withPW, "user30@example.com", "bad", 1)}}, userimport.Options{})
+	wantError(t, err, lanyard.EINVALID, "line 31: The email address is not valid (the file changed while it was imported)")
+	if f.count(t) != 0 {
+		t.Fatal("a file that changed midway created users")
+	}
+}
