@@ -95,7 +95,7 @@ func encodeQR(s *qrSymbol, scale int) ([]byte, error) {
 	var idat bytes.Buffer
 	z, _ := zlibWriters.Get().(*zlib.Writer)
 	if z == nil {
-		z = zlib.NewWriter(&idat)
+		z, _ = zlib.NewWriterLevel(&idat, zlib.BestSpeed)
 	} else {
 		z.Reset(&idat)
 	}
@@ -136,7 +136,10 @@ func pngChunk(out []byte, typ string, data []byte) []byte {
 }
 
 // zlibWriters reuses compressors from one QR code to the next: making one
-// costs more than compressing the few hundred bytes of a QR code.
+// costs more than compressing the few hundred bytes of a QR code. They
+// compress at the fastest level, which halves the cost of the PNG for
+// about 140 bytes more (645 rather than 503 for an enrollment link of 90
+// bytes).
 var zlibWriters sync.Pool
 
 // qrCodes keeps the PNGs of recent links.

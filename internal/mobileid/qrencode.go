@@ -26,6 +26,10 @@ var qrECBlocks = [41][2]int{
 	{28, 31}, {28, 33}, {28, 35}, {28, 37}, {28, 38}, {28, 40}, {28, 43}, {28, 45}, {28, 47}, {28, 49},
 }
 
+// qrNarrow is the largest side of a symbol whose rows and columns, with
+// four light modules each side, fit one 64-bit word (qrPenalty64).
+const qrNarrow = 56
+
 // errQRTooLong refuses a link longer than the largest symbol holds.
 var errQRTooLong = errors.New("the link is too long for a QR code")
 
@@ -98,15 +102,27 @@ func qrEncode(data []byte) (*qrSymbol, error) {
 	// (format information light) with the mask's and its format
 	// information's modules inverted.
 	base := qrLines(s.mod, s.size)
-	trial := make([]qrLine, len(base))
 	best, bestPenalty := -1, 0
-	for m := range t.masks {
-		for i, l := range base {
-			ml := t.maskLines[m][i]
-			trial[i] = qrLine{l[0] ^ ml[0], l[1] ^ ml[1], l[2] ^ ml[2]}
+	if s.size <= qrNarrow {
+		base64 := qrLines64(base)
+		trial := make([]uint64, len(base64))
+		for m := range t.masks {
+			for i, l := range base64 {
+				trial[i] = l ^ t.maskLines[m][i][0]
+			}
+			if p := qrPenalty64(trial, s.size); best < 0 || p < bestPenalty {
+				best, bestPenalty = m, p
+			}
 		}
-		if p := qrPenalty(trial, s.size); best < 0 || p < bestPenalty {
-			best, bestPenalty = m, p
+	} else {
+		trial := make([]qrLine, len(base))
+		for m := range t.masks {
+			for i, l := range base {
+				trial[i] = l.xor(t.maskLines[m][i])
+			}
+			if p := qrPenalty(trial, s.size); best < 0 || p < bestPenalty {
+				best, bestPenalty = m, p
+			}
 		}
 	}
 	qrMask(s.mod, s.mod, t.masks[best])

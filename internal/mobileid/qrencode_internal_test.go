@@ -139,6 +139,11 @@ func TestQRPenalty(t *testing.T) {
 		if got := qrPenalty(qrLines(s.mod, size), size); got != want {
 			t.Fatalf("matrix %d (%d a side): penalty %d, want %d", i, size, got, want)
 		}
+		if size <= qrNarrow {
+			if got := qrPenalty64(qrLines64(qrLines(s.mod, size)), size); got != want {
+				t.Fatalf("matrix %d (%d a side): one-word penalty %d, want %d", i, size, got, want)
+			}
+		}
 	}
 }
 

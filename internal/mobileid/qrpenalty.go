@@ -102,3 +102,47 @@ func qrPenalty(lines []qrLine, size int) int {
 	total := size * size
 	return penalty + abs(dark*2-total)*10/total*10
 }
+
+// qrPenalty64 is qrPenalty for symbols of at most 56 modules a side
+// (versions 1 to 9, which take every link of up to 180 bytes), whose
+// lines, with their light margins, fit one word: the same rules, a third
+// of the work.
+func qrPenalty64(lines []uint64, size int) int {
+	pairs := (uint64(1)<<(size+3) - 1) &^ 0xF // bits 4 to size+2
+	penalty := 0
+	for _, l := range lines {
+		same := ^(l ^ l>>1) & pairs
+		four := same & (same >> 1) & (same >> 2) & (same >> 3)
+		penalty += bits.OnesCount64(four) + 2*bits.OnesCount64(four&^(four<<1))
+		finder := l &^ (l >> 1) & (l >> 2) & (l >> 3) & (l >> 4) &^ (l >> 5) & (l >> 6)
+		if finder == 0 {
+			continue
+		}
+		darkBefore := l<<1 | l<<2 | l<<3 | l<<4
+		darkAfter := l>>7 | l>>8 | l>>9 | l>>10
+		penalty += 40 * bits.OnesCount64(finder&^(darkBefore&darkAfter))
+	}
+	rows := lines[:size]
+	dark := 0
+	for y, a := range rows {
+		dark += bits.OnesCount64(a)
+		if y == size-1 {
+			break
+		}
+		b := rows[y+1]
+		differ := (a ^ a>>1) | (b ^ b>>1) | (a ^ b)
+		penalty += 3 * bits.OnesCount64(pairs&^differ)
+	}
+	total := size * size
+	return penalty + abs(dark*2-total)*10/total*10
+}
+
+// qrLines64 narrows qrLines of a symbol of at most 56 modules a side to
+// one word a line.
+func qrLines64(lines []qrLine) []uint64 {
+	out := make([]uint64, len(lines))
+	for i, l := range lines {
+		out[i] = l[0]
+	}
+	return out
+}
