@@ -104,10 +104,10 @@ func qrEncode(data []byte) (*qrSymbol, error) {
 	base := qrLines(s.mod, s.size)
 	best, bestPenalty := -1, 0
 	if s.size <= qrNarrow {
-		base64 := qrLines64(base)
-		trial := make([]uint64, len(base64))
+		narrow := qrLines64(base)
+		trial := make([]uint64, len(narrow))
 		for m := range t.masks {
-			for i, l := range base64 {
+			for i, l := range narrow {
 				trial[i] = l ^ t.maskLines[m][i][0]
 			}
 			if p := qrPenalty64(trial, s.size); best < 0 || p < bestPenalty {
@@ -171,7 +171,7 @@ func qrCodewords(data []byte, v int) []byte {
 	gen := qrGenerator(ecLen)
 	out := make([]byte, 0, total)
 	ec := make([]byte, blocks*ecLen)
-	starts := make([]int, blocks+1)
+	starts := make([]int, blocks) // where each block's data begins in buf
 	for i, off := 0, 0; i < blocks; i++ {
 		n := shortLen
 		if i >= short {
@@ -181,7 +181,6 @@ func qrCodewords(data []byte, v int) []byte {
 		qrRemainder(buf[off:off+n], gen, ec[i*ecLen:(i+1)*ecLen])
 		off += n
 	}
-	starts[blocks] = capacity
 	for j := 0; j <= shortLen; j++ {
 		for i := range blocks {
 			if j < shortLen || i >= short {
