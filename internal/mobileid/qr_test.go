@@ -130,11 +130,21 @@ func TestQRCodeReadsBack(t *testing.T) {
 				base += "/" + word(1+r.IntN(16))
 			}
 		}
-		code := make([]byte, 32)
-		for j := range code {
-			code[j] = byte(r.Uint32())
+		// The server's codes are 26 characters of base32 (rand.Text);
+		// longer ones in base64url stand for codes of other lengths.
+		var token string
+		if i%4 < 2 {
+			const base32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+			for range 26 {
+				token += string(base32[r.IntN(32)])
+			}
+		} else {
+			code := make([]byte, 16+r.IntN(32))
+			for j := range code {
+				code[j] = byte(r.Uint32())
+			}
+			token = base64.RawURLEncoding.EncodeToString(code)
 		}
-		token := base64.RawURLEncoding.EncodeToString(code)
 		link := appclient.EnrollmentLink(base, token)
 		if i%2 == 1 {
 			link = appclient.LoginLink(base, token)
