@@ -24,11 +24,18 @@ type Activation struct {
 // issues a fresh code and voids the one before, since only hashes are
 // kept: a refreshed page shows a new QR code and the old one stops
 // working. A code by email is issued and queued once.
-func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) (*Activation, error) {
-	e, u, err := s.Process(ctx, userID, publicID)
+func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string) (*Activation, error) {
+	e, err := s.Process(ctx, u, publicID)
 	if err != nil {
 		return nil, err
 	}
+	return s.ActivateProcess(ctx, actor, e, u)
+}
+
+// ActivateProcess is Activate for the process e of u that Process just
+// returned, which it does not read again.
+func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, u *lanyard.User) (*Activation, error) {
+	var err error
 	if e.Step != lanyard.StepActivation {
 		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The process is not at its activation step.")
 	}
@@ -80,8 +87,8 @@ func (s *Service) Activate(ctx context.Context, actor lanyard.Actor, userID int6
 
 // Finish is the last Next: the process ends, and the mobile ID stays
 // registered until the app enrols, or is active already.
-func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) (*lanyard.MobileID, error) {
-	e, _, err := s.Process(ctx, userID, publicID)
+func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string) (*lanyard.MobileID, error) {
+	e, err := s.Process(ctx, u, publicID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package mobileid
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdh"
 	"crypto/x509"
@@ -80,11 +81,16 @@ func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult,
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.checkRequests(ctx, e, req); err != nil {
+	u, err := s.Users.FindUserByID(ctx, e.UserID)
+	if err != nil {
+		return nil, err
+	}
+	csrs, err := checkRequests(e, u, req)
+	if err != nil {
 		return nil, err
 	}
 	actor := lanyard.Actor{Username: "app", Addr: "device " + req.DeviceName}
-	res, err := s.enroll(ctx, &actor, e, codeHash, req)
+	res, err := s.enroll(ctx, &actor, e, u, codeHash, req, csrs)
 	if err != nil {
 		s.enrollFailed(ctx, actor, e, codeHash, err)
 		return nil, err
@@ -92,9 +98,11 @@ func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult,
 	return res, nil
 }
 
-func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, req EnrollRequest) (*EnrollResult, error) {
-	u, err := s.activeUser(ctx, e.UserID)
-	if err != nil {
+// enroll signs and records the certificates of the checked requests for
+// the code's user u, read once for the request: the store checks the
+// user's state again in the transaction that records them.
+func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.Enrollment, u *lanyard.User, codeHash []byte, req EnrollRequest, csrs map[lanyard.CertificateUsage]*pki.CheckedRequest) (*EnrollResult, error) {
+	if err := requireActive(u); err != nil {
 		return nil, err
 	}
 	actor.Username = "app:" + u.Username
@@ -126,7 +134,7 @@ func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.E
 			res.EncryptionKeys = append(res.EncryptionKeys, dk)
 			continue
 		}
-		cert, err := s.CA.SignCertificate(u, usage, req.CSRs[usage], o.ValidityYears)
+		cert, err := s.CA.SignCheckedRequest(u, usage, csrs[usage], o.ValidityYears)
 		if err != nil {
 			return nil, err
 		}
@@ -158,25 +166,6 @@ func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o o
 	}
 	archived, err := s.Certs.FindArchivedCertificates(ctx, e.UserID)
 	return len(archived) > 0, err
-}
-
-// distinctKeys refuses one key for two usages: a signature key must not
-// also authenticate.
-func distinctKeys(csrs map[lanyard.CertificateUsage][]byte) error {
-	sig, okS := csrs[lanyard.UsageSignature]
-	auth, okA := csrs[lanyard.UsageAuthentication]
-	if !okS || !okA {
-		return nil
-	}
-	a, err1 := x509.ParseCertificateRequest(sig)
-	b, err2 := x509.ParseCertificateRequest(auth)
-	if err1 != nil || err2 != nil {
-		return nil // the per-usage checks report malformed requests
-	}
-	if string(a.RawSubjectPublicKeyInfo) == string(b.RawSubjectPublicKeyInfo) {
-		return lanyard.Errorf(lanyard.EINVALID, "The signature and authentication requests use the same key; each needs its own.")
-	}
-	return nil
 }
 
 // enrollFailed decides what a failed enrollment leaves: nothing when the
@@ -226,24 +215,48 @@ func sealFor(transport *ecdh.PublicKey, cert *lanyard.Certificate, key any, reco
 }
 
 // checkRequests checks the app's certificate requests against the code's
-// user and process before the code is used: proof of possession, key
-// policy, the user's email and no key used twice.
-func (s *Service) checkRequests(ctx context.Context, e *lanyard.Enrollment, req EnrollRequest) error {
-	u, err := s.Users.FindUserByID(ctx, e.UserID)
-	if err != nil {
-		return err
-	}
+// user u and process before the code is used: proof of possession, key
+// policy, the user's email and no key used twice. It returns the checked
+// requests, which are signed without parsing them again.
+func checkRequests(e *lanyard.Enrollment, u *lanyard.User, req EnrollRequest) (map[lanyard.CertificateUsage]*pki.CheckedRequest, error) {
+	csrs := map[lanyard.CertificateUsage]*pki.CheckedRequest{}
 	for _, usage := range []lanyard.CertificateUsage{lanyard.UsageSignature, lanyard.UsageAuthentication} {
 		if !slices.Contains(e.Usages, usage) {
 			continue
 		}
 		csr, ok := req.CSRs[usage]
 		if !ok {
-			return lanyard.Errorf(lanyard.EINVALID, "The %s certificate request is missing.", usage)
+			return nil, lanyard.Errorf(lanyard.EINVALID, "The %s certificate request is missing.", usage)
 		}
-		if _, err := pki.ParseCSR(csr, u); err != nil {
-			return err
+		checked, err := pki.CheckCSR(csr, u)
+		if err != nil {
+			return nil, err
 		}
+		csrs[usage] = checked
 	}
-	return distinctKeys(req.CSRs)
+	// One key for two usages is refused, even in a request the process
+	// does not sign: a signature key must not also authenticate.
+	sig, okS := publicKeyInfo(csrs, req.CSRs, lanyard.UsageSignature)
+	auth, okA := publicKeyInfo(csrs, req.CSRs, lanyard.UsageAuthentication)
+	if okS && okA && bytes.Equal(sig, auth) {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "The signature and authentication requests use the same key; each needs its own.")
+	}
+	return csrs, nil
+}
+
+// publicKeyInfo is the key of the request for usage: of the checked one,
+// or of one the process does not sign, parsed for the comparison alone.
+func publicKeyInfo(checked map[lanyard.CertificateUsage]*pki.CheckedRequest, raw map[lanyard.CertificateUsage][]byte, usage lanyard.CertificateUsage) ([]byte, bool) {
+	if c := checked[usage]; c != nil {
+		return c.PublicKeyInfo(), true
+	}
+	der, ok := raw[usage]
+	if !ok {
+		return nil, false
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, false // refused where it is signed, or not used
+	}
+	return csr.RawSubjectPublicKeyInfo, true
 }

@@ -21,18 +21,18 @@ func (e *env) getMobileID(t *testing.T, u *lanyard.User, lock bool) *lanyard.Mob
 	t.Helper()
 	ctx := context.Background()
 	actor := lanyard.Actor{Username: u.Username}
-	en, err := e.svc.Start(ctx, actor, u.ID, mobileid.StartRequest{LockExisting: lock})
+	en, err := e.svc.Start(ctx, actor, u, mobileid.StartRequest{LockExisting: lock})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	a, err := e.svc.Activate(ctx, actor, u.ID, en.PublicID)
+	a, err := e.svc.Activate(ctx, actor, u, en.PublicID)
 	if err != nil {
 		t.Fatalf("activate: %v", err)
 	}
 	if _, err := e.svc.Enroll(ctx, e.enrollRequest(t, a.Link)); err != nil {
 		t.Fatalf("enroll: %v", err)
 	}
-	m, err := e.svc.Finish(ctx, actor, u.ID, en.PublicID)
+	m, err := e.svc.Finish(ctx, actor, u, en.PublicID)
 	if err != nil {
 		t.Fatalf("finish: %v", err)
 	}
@@ -135,11 +135,11 @@ func TestEnrollAgainAfterALostAnswer(t *testing.T) {
 		ctx := context.Background()
 		u := e.addUser(t, "alice")
 		actor := lanyard.Actor{Username: u.Username}
-		en, err := e.svc.Start(ctx, actor, u.ID, mobileid.StartRequest{})
+		en, err := e.svc.Start(ctx, actor, u, mobileid.StartRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := e.svc.Activate(ctx, actor, u.ID, en.PublicID)
+		a, err := e.svc.Activate(ctx, actor, u, en.PublicID)
 		if err != nil {
 			t.Fatal(err)
 		}

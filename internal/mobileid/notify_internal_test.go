@@ -34,9 +34,12 @@ func TestCodeMailQR(t *testing.T) {
 	if size := fmt.Sprintf(`width="%d" height="%d"`, cfg.Width, cfg.Height); !strings.Contains(m.HTML, size) {
 		t.Errorf("the HTML does not give the image's size %s: %s", size, m.HTML)
 	}
-	bits, _ := qrBitmap(link)
-	if cfg.Width%len(bits) != 0 {
-		t.Errorf("%d pixels is no whole number of pixels for each of %d modules", cfg.Width, len(bits))
+	s, err := qrEncode([]byte(link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if modules := s.size + 2*qrQuietZone; cfg.Width%modules != 0 {
+		t.Errorf("%d pixels is no whole number of pixels for each of %d modules", cfg.Width, modules)
 	}
 }
 

@@ -28,15 +28,18 @@ type Intro struct {
 }
 
 // Intro evaluates the options for the user and gathers what step one says.
-func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, userID int64) (*Intro, error) {
-	return s.intro(ctx, actor, GetProcess, userID)
+//
+// Here and in the other steps of the process, u is the user as read for
+// the request (the page's session lookup reads it with the session): the
+// step checks its state and does not read it again.
+func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, u *lanyard.User) (*Intro, error) {
+	return s.intro(ctx, actor, GetProcess, u)
 }
 
 // intro gathers what a process starts from: the active user, the options
 // of the process for them, their mobile ID and their archived keys.
-func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string, userID int64) (*Intro, error) {
-	u, err := s.activeUser(ctx, userID)
-	if err != nil {
+func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string, u *lanyard.User) (*Intro, error) {
+	if err := requireActive(u); err != nil {
 		return nil, err
 	}
 	o, err := s.processOptions(ctx, process, u)
@@ -87,8 +90,8 @@ type StartRequest struct {
 // Start leaves the first step: it locks the old mobile ID when asked,
 // fixes the options and the certificates, and opens the process at the
 // manual recovery form or at activation.
-func (s *Service) Start(ctx context.Context, actor lanyard.Actor, userID int64, req StartRequest) (*lanyard.Enrollment, error) {
-	in, err := s.Intro(ctx, actor, userID)
+func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
+	in, err := s.Intro(ctx, actor, u)
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
@@ -141,29 +144,24 @@ func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intr
 }
 
 // Process returns a user's process, checking that the user is still active.
-func (s *Service) Process(ctx context.Context, userID int64, publicID string) (*lanyard.Enrollment, *lanyard.User, error) {
-	u, err := s.activeUser(ctx, userID)
-	if err != nil {
-		return nil, nil, err
+func (s *Service) Process(ctx context.Context, u *lanyard.User, publicID string) (*lanyard.Enrollment, error) {
+	if err := requireActive(u); err != nil {
+		return nil, err
 	}
-	e, err := s.Store.FindEnrollment(ctx, userID, publicID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return e, u, nil
+	return s.Store.FindEnrollment(ctx, u.ID, publicID)
 }
 
 // ChooseRecovery leaves the manual recovery form with the chosen archived
 // encryption certificates; serials not in the user's archive are refused.
-func (s *Service) ChooseRecovery(ctx context.Context, actor lanyard.Actor, userID int64, publicID string, serials []string) (*lanyard.Enrollment, error) {
-	e, _, err := s.Process(ctx, userID, publicID)
+func (s *Service) ChooseRecovery(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string, serials []string) (*lanyard.Enrollment, error) {
+	e, err := s.Process(ctx, u, publicID)
 	if err != nil {
 		return nil, err
 	}
 	if e.Step != lanyard.StepRecovery {
 		return e, nil // a repeated or late submit changes nothing
 	}
-	chosen, err := s.archivedSerials(ctx, userID, serials)
+	chosen, err := s.archivedSerials(ctx, u.ID, serials)
 	if err != nil {
 		return nil, err
 	}

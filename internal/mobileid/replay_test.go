@@ -28,11 +28,11 @@ func TestReplayedDeviceRequestIsRefused(t *testing.T) {
 		ctx := context.Background()
 		u := e.addUser(t, "alice")
 		actor := lanyard.Actor{Username: u.Username}
-		en, err := e.svc.Start(ctx, actor, u.ID, mobileid.StartRequest{})
+		en, err := e.svc.Start(ctx, actor, u, mobileid.StartRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := e.svc.Activate(ctx, actor, u.ID, en.PublicID)
+		a, err := e.svc.Activate(ctx, actor, u, en.PublicID)
 		if err != nil {
 			t.Fatal(err)
 		}

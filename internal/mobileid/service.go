@@ -19,6 +19,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/options"
+	"github.com/lanyard-id/lanyard/internal/pki"
 )
 
 // CA is what the service needs of the CA: its chain, signing without
@@ -28,7 +29,7 @@ import (
 type CA interface {
 	Issuer() *x509.Certificate
 	Root() *x509.Certificate
-	SignCertificate(user *lanyard.User, usage lanyard.CertificateUsage, csr []byte, validityYears int) (*lanyard.Certificate, error)
+	SignCheckedRequest(user *lanyard.User, usage lanyard.CertificateUsage, csr *pki.CheckedRequest, validityYears int) (*lanyard.Certificate, error)
 	SignEncryptionCertificate(user *lanyard.User, rsaBits, validityYears int) (lanyard.SignedCertificate, *rsa.PrivateKey, error)
 	StatusChanged(ctx context.Context)
 }
@@ -79,10 +80,15 @@ func (s *Service) activeUser(ctx context.Context, userID int64) (*lanyard.User, 
 	if err != nil {
 		return nil, err
 	}
+	return u, requireActive(u)
+}
+
+// requireActive refuses a user in any state but active.
+func requireActive(u *lanyard.User) error {
 	if u.State != lanyard.UserActive {
-		return u, lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", u.Username, u.State)
+		return lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", u.Username, u.State)
 	}
-	return u, nil
+	return nil
 }
 
 // optionsFailed is a script that failed at run time for a user: it fails

@@ -15,7 +15,11 @@ const SupplyProcess = options.MobileIDProcSupplyMobileIDForUser
 // SupplyIntro is what the operator sees before supplying: the options of
 // the supply process for the user, the user's mobile ID, their archive.
 func (s *Service) SupplyIntro(ctx context.Context, actor lanyard.Actor, userID int64) (*Intro, error) {
-	return s.intro(ctx, actor, SupplyProcess, userID)
+	u, err := s.Users.FindUserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return s.intro(ctx, actor, SupplyProcess, u)
 }
 
 // SupplyRequest is what the operator chose.
@@ -34,7 +38,7 @@ type SupplyRequest struct {
 // then finished. Locking the old mobile ID, registering the new one and
 // queueing the mail happen in one transaction.
 func (s *Service) Supply(ctx context.Context, actor lanyard.Actor, userID int64, req SupplyRequest) (*Activation, error) {
-	in, err := s.intro(ctx, actor, SupplyProcess, userID)
+	in, err := s.SupplyIntro(ctx, actor, userID)
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err

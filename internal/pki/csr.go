@@ -63,6 +63,30 @@ func ParseCSR(data []byte, user *lanyard.User) (*x509.CertificateRequest, error)
 	return csr, nil
 }
 
+// CheckedRequest is a certificate request that ParseCSR accepted for a
+// user, kept so that signing it needs neither the parse nor the signature
+// check again. Only CheckCSR makes one.
+type CheckedRequest struct {
+	csr   *x509.CertificateRequest
+	email string // the address it was checked against
+}
+
+// CheckCSR is ParseCSR for a user, keeping the accepted request for
+// SignCheckedRequest.
+func CheckCSR(data []byte, user *lanyard.User) (*CheckedRequest, error) {
+	if user == nil {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "A certificate request is checked for a user.")
+	}
+	csr, err := ParseCSR(data, user)
+	if err != nil {
+		return nil, err
+	}
+	return &CheckedRequest{csr: csr, email: user.Email}, nil
+}
+
+// PublicKeyInfo is the DER SubjectPublicKeyInfo of the request's key.
+func (r *CheckedRequest) PublicKeyInfo() []byte { return r.csr.RawSubjectPublicKeyInfo }
+
 // checkKey enforces the key policy.
 func checkKey(pub any) error {
 	switch k := pub.(type) {

@@ -31,17 +31,35 @@ func (ca *CA) IssueCertificate(ctx context.Context, actor lanyard.Actor, user *l
 // and records nothing: the caller records it where it is delivered, so a
 // certificate that was never delivered stays unknown to OCSP.
 func (ca *CA) SignCertificate(user *lanyard.User, usage lanyard.CertificateUsage, csr []byte, validityYears int) (*lanyard.Certificate, error) {
+	if user == nil {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "A certificate needs a user.")
+	}
+	req, err := CheckCSR(csr, user)
+	if err != nil {
+		return nil, err
+	}
+	return ca.SignCheckedRequest(user, usage, req, validityYears)
+}
+
+// SignCheckedRequest is SignCertificate for a request CheckCSR accepted,
+// which it neither parses nor verifies again. A request checked for
+// another email address than user's has that address checked again.
+func (ca *CA) SignCheckedRequest(user *lanyard.User, usage lanyard.CertificateUsage, req *CheckedRequest, validityYears int) (*lanyard.Certificate, error) {
 	if usage == lanyard.UsageEncryption {
 		return nil, lanyard.Errorf(lanyard.EINVALID, "Encryption keys are made by the server, so that they can be archived; an encryption certificate is not issued from a request.")
 	}
 	if user == nil {
 		return nil, lanyard.Errorf(lanyard.EINVALID, "A certificate needs a user.")
 	}
-	req, err := ParseCSR(csr, user)
-	if err != nil {
-		return nil, err
+	if req == nil || req.csr == nil {
+		return nil, lanyard.Errorf(lanyard.EINVALID, "The certificate request is missing.")
 	}
-	return ca.sign(user, usage, req.PublicKey, validityYears)
+	if req.email != user.Email {
+		if err := checkEmails(req.csr, user.Email); err != nil {
+			return nil, err
+		}
+	}
+	return ca.sign(user, usage, req.csr.PublicKey, validityYears)
 }
 
 // IssueEncryptionCertificate makes an RSA key, issues an encryption

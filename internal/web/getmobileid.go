@@ -28,7 +28,7 @@ var usageText = map[lanyard.CertificateUsage]string{
 }
 
 func (s *Server) handleGetIntro(w http.ResponseWriter, r *http.Request) {
-	in, err := s.MobileIDs.Intro(r.Context(), actor(r), currentUser(r).ID)
+	in, err := s.MobileIDs.Intro(r.Context(), actor(r), currentUser(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -50,7 +50,7 @@ func (s *Server) handleGetStart(w http.ResponseWriter, r *http.Request) {
 	for _, u := range r.PostForm["usage"] {
 		req.Usages = append(req.Usages, lanyard.CertificateUsage(u))
 	}
-	e, err := s.MobileIDs.Start(r.Context(), actor(r), currentUser(r).ID, req)
+	e, err := s.MobileIDs.Start(r.Context(), actor(r), currentUser(r), req)
 	switch lanyard.ErrorCode(err) {
 	case "":
 	case lanyard.EINVALID, lanyard.ECONFLICT:
@@ -77,7 +77,7 @@ type activationView struct {
 // handleGetStep shows the step the process stands at.
 func (s *Server) handleGetStep(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(r)
-	e, _, err := s.MobileIDs.Process(r.Context(), u.ID, r.PathValue("process"))
+	e, err := s.MobileIDs.Process(r.Context(), u, r.PathValue("process"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -92,7 +92,7 @@ func (s *Server) handleGetStep(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "get_recovery", view{Title: "Get Mobile ID", Nav: "mobileid",
 			Data: recoveryView{Process: e, Archived: archived}})
 	case lanyard.StepActivation:
-		a, err := s.MobileIDs.Activate(r.Context(), actor(r), u.ID, e.PublicID)
+		a, err := s.MobileIDs.ActivateProcess(r.Context(), actor(r), e, u)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -123,7 +123,7 @@ func (s *Server) handleGetRecovery(w http.ResponseWriter, r *http.Request) {
 		s.handleGetCancel(w, r)
 		return
 	}
-	_, err := s.MobileIDs.ChooseRecovery(r.Context(), actor(r), currentUser(r).ID, pid, r.PostForm["serial"])
+	_, err := s.MobileIDs.ChooseRecovery(r.Context(), actor(r), currentUser(r), pid, r.PostForm["serial"])
 	if lanyard.ErrorCode(err) == lanyard.EINVALID {
 		s.redirectError(w, r, "/mobile-id/get/"+url.PathEscape(pid), lanyard.ErrorMessage(err))
 		return
@@ -135,7 +135,7 @@ func (s *Server) handleGetRecovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetFinish(w http.ResponseWriter, r *http.Request) {
-	m, err := s.MobileIDs.Finish(r.Context(), actor(r), currentUser(r).ID, r.PathValue("process"))
+	m, err := s.MobileIDs.Finish(r.Context(), actor(r), currentUser(r), r.PathValue("process"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

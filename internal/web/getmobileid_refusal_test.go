@@ -259,7 +259,8 @@ func TestGetMobileIDRefusals(t *testing.T) {
 			if certs, _ := p.ca.FindCertificatesByUser(t.Context(), bob.ID); len(certs) != 0 {
 				t.Fatalf("%d certificates issued to an inactive user", len(certs))
 			}
-			if _, err := p.mobile.Intro(t.Context(), lanyard.CLIActor, bob.ID); lanyard.ErrorCode(err) != lanyard.EUSERSTATE {
+			bob, _ = p.users.FindUserByUsername(t.Context(), "bob")
+			if _, err := p.mobile.Intro(t.Context(), lanyard.CLIActor, bob); lanyard.ErrorCode(err) != lanyard.EUSERSTATE {
 				t.Fatalf("start for an inactive user: %v", err)
 			}
 		})
