@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary stand in for the program when the bench
+// starts its bare handler as a child process of its own executable.
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchOCSP runs `lanyard bench ocsp` against a real server holding
+// good and revoked certificates, which the mobile-ID bench made, and
+// checks the report's structure. Every answer of the run is checked by the
+// bench itself against a response verified with the issuer for its
+// certificate, and the revoked ones against the database, so a run without
+// errors means that every answer was a valid OCSP response.
+func TestBenchOCSP(t *testing.T) {
+	url, pw := startServer(t, "sqlite", 2)
+	c := &cli{t: t}
+	// Four mobile IDs for two users: the last two replace the first two,
+	// whose certificates are revoked.
+	c.ok("", "bench", "--url", url, "--users", "2", "--count", "4", "--password-file", pw)
+	data := filepath.Dir(pw)
+	out := c.ok("", "bench", "ocsp", "--url", url, "--data", data, "--duration", "300ms", "--concurrency", "2", "--server-pid", "0")
+	t.Log(out)
+	if !strings.Contains(out, "certificates (4 good, 4 revoked), concurrency 2") {
+		t.Errorf("bench ocsp target line:\n%s", out)
+	}
+	for _, phase := range []string{"bare GET", "OCSP GET", "bare POST", "OCSP POST"} {
+		re := regexp.MustCompile(`(?m)^` + phase + `: +[1-9][0-9]* in [0-9.]+m?s = [0-9]+/s, p50 [0-9.]+ ms, p99 [0-9.]+ ms.*, errors 0$`)
+		if !re.MatchString(out) {
+			t.Errorf("bench ocsp lacks a line for %s:\n%s", phase, out)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^OCSP GET: .*, [0-9.]+× bare,`).MatchString(out) {
+		t.Errorf("bench ocsp gives no ratio to the bare handler:\n%s", out)
+	}
+	// The server's process is this one: its CPU per request is reported.
+	out = c.ok("", "bench", "ocsp", "--url", url, "--data", data, "--duration", "200ms", "--server-pid", itoa(os.Getpid()))
+	if !regexp.MustCompile(`(?m)^OCSP POST: .* µs CPU/request, errors 0$`).MatchString(out) {
+		t.Errorf("bench ocsp --server-pid gives no CPU per request:\n%s", out)
+	}
+
+	c.fails(2, "--url is required", "bench", "ocsp", "--data", data)
+	c.fails(2, "not a loopback address", "bench", "ocsp", "--url", "http://192.0.2.1:8080", "--data", data)
+	empty := filepath.Join(t.TempDir(), "none.pem")
+	os.WriteFile(empty, nil, 0o600)
+	c.fails(1, "no certificates to ask about", "bench", "ocsp", "--url", url, "--data", data, "--certs", empty)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
