@@ -51,6 +51,10 @@ type Config struct {
 	// OCSPCacheBytes bounds the memory the pre-signed OCSP responses take
 	// (default 96 MiB, some hundred thousand certificates).
 	OCSPCacheBytes int
+	// OCSPNonceRate is how many OCSP requests with a nonce per second an
+	// instance signs afresh (default 200); beyond it, or when negative,
+	// they get the pre-signed response without the nonce (RFC 5019).
+	OCSPNonceRate int
 	// Now returns the current time (default time.Now); tests replace it.
 	Now func() time.Time
 }
@@ -99,7 +103,8 @@ type CA struct {
 	chainPEM    []byte
 	responder   *responder
 	ocspCache   *ocspCache
-	crlMu       sync.Mutex // one CRL at a time per instance; the database orders instances
+	presigned   *presignedOCSP // nil when the store keeps no responses
+	crlMu       sync.Mutex     // one CRL at a time per instance; the database orders instances
 	crl         crlSchedule
 }
 
@@ -136,6 +141,7 @@ func Open(ctx context.Context, st Store, cfg Config) (*CA, error) {
 	if err := ca.RefreshCRLIfStale(ctx); err != nil {
 		return nil, err
 	}
+	ca.startPresigned()
 	return ca, nil
 }
 
