@@ -104,25 +104,57 @@ func (ca *CA) serveOCSPPost(w http.ResponseWriter, r *http.Request) {
 // CDN, which can revalidate them by their ETag.
 func (ca *CA) writeOCSP(w http.ResponseWriter, r *http.Request, a *ocspAnswer) {
 	h := w.Header()
-	h.Set("Content-Type", "application/ocsp-response")
 	if a.etag == "" {
+		h.Set("Content-Type", "application/ocsp-response")
 		h.Set("Cache-Control", "no-cache, no-store, max-age=0")
 		h.Set("Content-Length", strconv.Itoa(len(a.der)))
 		w.Write(a.der)
 		return
 	}
-	now := ca.now()
-	maxAge := min(ocspCacheSeconds*time.Second, a.nextUpdate.Sub(now)).Truncate(time.Second)
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(max(maxAge, 0).Seconds()))+", no-transform, must-revalidate")
-	h.Set("ETag", a.etag)
-	h.Set("Last-Modified", a.thisUpdate.Format(http.TimeFormat))
-	h.Set("Expires", now.Add(maxAge).Format(http.TimeFormat))
+	v := a.headers(ca.now())
+	h["Content-Type"] = ocspContentType
+	h["Cache-Control"] = v.cacheControl
+	h["Etag"] = v.etag
+	h["Last-Modified"] = v.lastModified
+	h["Expires"] = v.expires
 	if r.Method != http.MethodPost && etagMatches(r.Header.Get("If-None-Match"), a.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(a.der)))
+	h["Content-Length"] = v.contentLength
 	w.Write(a.der)
+}
+
+// ocspContentType is the Content-Type of OCSP answers, one slice shared
+// by all of them: net/http only reads it, and its full capacity makes an
+// Add copy it rather than write into it.
+var ocspContentType = []string{"application/ocsp-response"}
+
+// ocspHeaders are the header values of a cacheable answer as of one
+// second, made once for all the requests of that second.
+type ocspHeaders struct {
+	second                                                   int64
+	cacheControl, etag, lastModified, expires, contentLength []string
+}
+
+// headers returns a's header values as of now.
+func (a *ocspAnswer) headers(now time.Time) *ocspHeaders {
+	sec := now.Unix()
+	if v := a.hdr.Load(); v != nil && v.second == sec {
+		return v
+	}
+	maxAge := min(ocspCacheSeconds*time.Second, a.nextUpdate.Sub(now)).Truncate(time.Second)
+	one := func(s string) []string { return []string{s}[:1:1] }
+	v := &ocspHeaders{
+		second:        sec,
+		cacheControl:  one("public, max-age=" + strconv.Itoa(int(max(maxAge, 0).Seconds())) + ", no-transform, must-revalidate"),
+		etag:          one(a.etag),
+		lastModified:  one(a.thisUpdate.Format(http.TimeFormat)),
+		expires:       one(now.Add(maxAge).Format(http.TimeFormat)),
+		contentLength: one(strconv.Itoa(len(a.der))),
+	}
+	a.hdr.Store(v)
+	return v
 }
 
 // etagMatches reports whether an If-None-Match header names etag.

@@ -3,6 +3,7 @@ package pki
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type ocspAnswer struct {
 	nextUpdate time.Time
 	etag       string // a strong validator, quoted, or "" for uncacheable answers
 	nonce      bool   // answers a nonce request: not to be cached anywhere
+	// hdr holds the HTTP header values of the current second.
+	hdr atomic.Pointer[ocspHeaders]
 }
 
 // ocspCache keeps signed responses by a key that names each certificate's

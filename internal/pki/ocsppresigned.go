@@ -56,6 +56,9 @@ type presignedOCSP struct {
 	watch  StatusWatch
 	holder string // this instance, as the sign-ahead lease names it
 	nonces *tokenBucket
+	// serials remembers which serial a request without a nonce asks
+	// about, so that a client asking again costs no ASN.1 parsing.
+	serials requestSerials
 
 	fromMemory, fromDatabase, signed atomic.Int64
 }
@@ -257,6 +260,33 @@ func (ca *CA) SignAheadOCSP(ctx context.Context) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// requestSerials maps the DER of requests a pre-signed response answers
+// to their serial. A request always asks about the same serial, so the
+// map is never wrong, only bounded: when full, it starts again.
+type requestSerials struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+// maxRequestSerials bounds the map: some 20 MB at 200 bytes an entry.
+const maxRequestSerials = 100_000
+
+func (r *requestSerials) get(der []byte) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s, ok := r.m[string(der)]
+	return s, ok
+}
+
+func (r *requestSerials) put(der []byte, serial string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil || len(r.m) >= maxRequestSerials {
+		r.m = make(map[string]string)
+	}
+	r.m[string(der)] = serial
 }
 
 // tokenBucket allows rate events per second, with a burst of as many.

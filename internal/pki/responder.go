@@ -86,16 +86,28 @@ func digest(h crypto.Hash, data []byte) []byte {
 // one is signed and kept; with a nonce, within the instance's budget, a
 // response of its own is signed afresh that echoes the nonce.
 func (ca *CA) respond(ctx context.Context, der []byte) *ocspAnswer {
+	p := ca.presigned
+	if p != nil {
+		if serial, ok := p.serials.get(der); ok {
+			if a := ca.presignedAnswer(ctx, serial); a != nil {
+				return a
+			}
+		}
+	}
 	reqs, nonceExt, err := parseOCSPRequest(der)
 	if err != nil {
 		return &ocspAnswer{der: statusOnly(ocspMalformedRequest)}
 	}
-	if nonceExt != nil && ca.presigned != nil && !ca.presigned.nonces.take() {
+	hadNonce := nonceExt != nil
+	if nonceExt != nil && p != nil && !p.nonces.take() {
 		nonceExt = nil // over the budget: the pre-signed answer, as RFC 5019 allows
 	}
-	if nonceExt == nil && len(reqs) == 1 && ca.presigned != nil {
+	if nonceExt == nil && len(reqs) == 1 && p != nil {
 		if serial, ok := ca.presignable(reqs[0]); ok {
 			if a := ca.presignedAnswer(ctx, serial); a != nil {
+				if len(der) <= 512 && !hadNonce {
+					p.serials.put(der, serial)
+				}
 				return a
 			}
 		}

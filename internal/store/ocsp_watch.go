@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -117,6 +118,9 @@ type statusWatch struct {
 	// pid is the PostgreSQL backend of the listening connection, for
 	// tests that cut it.
 	pid atomic.Uint32
+	// pollStmt is the prepared read of the SQLite change log, made
+	// once, as it runs every pollInterval.
+	pollStmt *sql.Stmt
 }
 
 // WatchStatus starts telling fn of every status change: at once of this
@@ -156,6 +160,9 @@ func (w *statusWatch) Close() {
 func (w *statusWatch) stop() {
 	w.cancel()
 	<-w.done
+	if w.pollStmt != nil {
+		w.pollStmt.Close()
+	}
 	w.live.Store(false)
 }
 
@@ -275,7 +282,14 @@ func (w *statusWatch) poll(ctx context.Context) {
 // readChanges tells fn of the changes after last and returns the newest
 // one read. More than a batch at once means: forget everything.
 func (w *statusWatch) readChanges(ctx context.Context, last int64) (int64, error) {
-	rows, err := w.db.sql.QueryContext(ctx, `SELECT id, serial FROM ocsp_changes WHERE id > ? ORDER BY id LIMIT ?`, last, pollBatch)
+	if w.pollStmt == nil {
+		stmt, err := w.db.sql.PrepareContext(ctx, `SELECT id, serial FROM ocsp_changes WHERE id > ? ORDER BY id LIMIT ?`)
+		if err != nil {
+			return last, err
+		}
+		w.pollStmt = stmt
+	}
+	rows, err := w.pollStmt.QueryContext(ctx, last, pollBatch)
 	if err != nil {
 		return last, err
 	}
