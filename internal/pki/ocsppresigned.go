@@ -79,6 +79,11 @@ func (ca *CA) OCSPStats() OCSPStats {
 	return OCSPStats{Memory: p.fromMemory.Load(), Database: p.fromDatabase.Load(), Signed: p.signed.Load()}
 }
 
+// OCSPWatchLive reports whether this instance learns of every status
+// change as it is committed, and so answers OCSP from memory; while it
+// does not, it reads each status from the database.
+func (ca *CA) OCSPWatchLive() bool { return ca.presigned != nil && ca.presigned.watch.Live() }
+
 // startPresigned wires the pre-signed responses when the store keeps them.
 func (ca *CA) startPresigned() {
 	st, ok := ca.store.(OCSPStore)
