@@ -266,11 +266,7 @@ func TestOCSPWatchDownFallsBack(t *testing.T) {
 			}
 			return resp.Status
 		}
-		for deadline := time.Now().Add(10 * time.Second); !st.watch.Live(); time.Sleep(time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the watch never became live")
-			}
-		}
+		waitLive(t, b)
 		status()
 		if status() != ocsp.Good || b.OCSPStats().Memory == 0 {
 			t.Fatalf("before the cut: %+v", b.OCSPStats())

@@ -51,11 +51,16 @@ func pkixSHA1() pkix.AlgorithmIdentifier {
 // else from the database, where each certificate's response is kept for
 // its current status.
 type presignedOCSP struct {
-	store  OCSPStore
-	mem    *ocspCache // by serial
-	watch  StatusWatch
-	holder string // this instance, as the sign-ahead lease names it
-	nonces *tokenBucket
+	store OCSPStore
+	mem   *ocspCache // by serial
+	// watch starts with the first OCSP request, so that the
+	// administration commands, which open the CA too, start none.
+	watchOnce sync.Once
+	watchMu   sync.Mutex
+	watch     StatusWatch
+	closed    bool
+	holder    string // this instance, as the sign-ahead lease names it
+	nonces    *tokenBucket
 	// serials remembers which serial a request without a nonce asks
 	// about, so that a client asking again costs no ASN.1 parsing.
 	serials requestSerials
@@ -82,7 +87,7 @@ func (ca *CA) OCSPStats() OCSPStats {
 // OCSPWatchLive reports whether this instance learns of every status
 // change as it is committed, and so answers OCSP from memory; while it
 // does not, it reads each status from the database.
-func (ca *CA) OCSPWatchLive() bool { return ca.presigned != nil && ca.presigned.watch.Live() }
+func (ca *CA) OCSPWatchLive() bool { return ca.presigned != nil && ca.presigned.live() }
 
 // startPresigned wires the pre-signed responses when the store keeps them.
 func (ca *CA) startPresigned() {
@@ -99,15 +104,34 @@ func (ca *CA) startPresigned() {
 	}
 	p.nonces = newTokenBucket(max(rate, 0), ca.now)
 	st.SetOCSPSigner(ca.presign)
-	p.watch = st.WatchStatus(p.forget)
 	ca.presigned = p
 }
 
 // stopPresigned ends the watch.
 func (ca *CA) stopPresigned() {
-	if ca.presigned != nil {
-		ca.presigned.watch.Close()
+	if p := ca.presigned; p != nil {
+		p.watchMu.Lock()
+		defer p.watchMu.Unlock()
+		p.closed = true
+		if p.watch != nil {
+			p.watch.Close()
+		}
 	}
+}
+
+// live reports whether the watch is live, starting it on the first call.
+func (p *presignedOCSP) live() bool {
+	p.watchOnce.Do(func() {
+		p.watchMu.Lock()
+		defer p.watchMu.Unlock()
+		if !p.closed {
+			p.watch = p.store.WatchStatus(p.forget)
+		}
+	})
+	p.watchMu.Lock()
+	w := p.watch
+	p.watchMu.Unlock()
+	return w != nil && w.Live()
 }
 
 // forget drops the responses of the serials from memory; nil drops all.
@@ -143,7 +167,7 @@ func fresh(thisUpdate, now time.Time) bool {
 func (ca *CA) presignedAnswer(ctx context.Context, serial string) *ocspAnswer {
 	p := ca.presigned
 	now := ca.now()
-	live := p.watch.Live()
+	live := p.live()
 	if live {
 		if a := p.mem.get(serial); a != nil && fresh(a.thisUpdate, now) {
 			p.fromMemory.Add(1)
