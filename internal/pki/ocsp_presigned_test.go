@@ -308,3 +308,110 @@ func httptestServer(t *testing.T, ca *pki.CA) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// TestOCSPChangeUnderLoad changes a certificate's status back and forth
+// while other goroutines ask about it without pause, and checks after each
+// change that the instance's next answer has the new status: an answer
+// read from the database just before the change is never kept after it.
+func TestOCSPChangeUnderLoad(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		e := newEnv(t, dsn, pki.Config{})
+		waitLive(t, e.ca)
+		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
+		der, _ := ocsp.CreateRequest(mustParse(t, c.DER), e.ca.Issuer(), nil)
+		h := e.ca.Handler()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						ocspGet(h, der, "")
+					}
+				}
+			}()
+		}
+		defer func() { close(stop); wg.Wait() }()
+		for i := range 20 {
+			var err error
+			want := ocsp.Revoked
+			if i%2 == 0 {
+				_, err = e.ca.HoldCertificate(ctx, actor, c.Serial)
+			} else {
+				_, err = e.ca.ReleaseCertificate(ctx, actor, c.Serial)
+				want = ocsp.Good
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := ocsp.ParseResponse(ocspGet(h, der, "").Body.Bytes(), e.ca.Issuer())
+			if err != nil || resp.Status != want {
+				t.Fatalf("change %d: %v, status %d, want %d", i, err, resp.Status, want)
+			}
+		}
+	})
+}
+
+// pausingStore is the real store whose FindOCSPResponse, when paused,
+// waits after reading until the test lets it return.
+type pausingStore struct {
+	*store.PKIStore
+	read, resume chan struct{}
+}
+
+func (s *pausingStore) FindOCSPResponse(ctx context.Context, serial string) (*pki.OCSPRecord, error) {
+	rec, err := s.PKIStore.FindOCSPResponse(ctx, serial)
+	if s.read != nil {
+		s.read <- struct{}{}
+		<-s.resume
+	}
+	return rec, err
+}
+
+// TestOCSPReadBeforeChangeNotKept lets an answer read from the database
+// before a revocation return only after the revocation committed: it is
+// not kept in memory, so the next answer says revoked.
+func TestOCSPReadBeforeChangeNotKept(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		e := newEnv(t, dsn, pki.Config{})
+		st := &pausingStore{PKIStore: store.NewPKIStore(openDB(t, dsn))}
+		b, err := pki.Open(ctx, st, pki.Config{PublicURL: e.cfg.PublicURL, MasterKeyFile: filepath.Join(e.cfg.DataDir, "master.key")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		waitLive(t, b)
+		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
+		der, _ := ocsp.CreateRequest(mustParse(t, c.DER), b.Issuer(), nil)
+		status := func() int {
+			resp, err := ocsp.ParseResponse(ocspGet(b.Handler(), der, "").Body.Bytes(), b.Issuer())
+			if err != nil {
+				t.Error(err)
+				return -1
+			}
+			return resp.Status
+		}
+		st.read, st.resume = make(chan struct{}), make(chan struct{})
+		first := make(chan int)
+		go func() { first <- status() }()
+		<-st.read // the answer has read "good"
+		st.read = nil
+		if _, err := b.RevokeCertificate(ctx, actor, c.Serial, lanyard.ReasonSuperseded); err != nil {
+			t.Fatal(err)
+		}
+		close(st.resume)
+		if got := <-first; got != ocsp.Good {
+			t.Fatalf("the answer read before the revocation says %d", got)
+		}
+		if got := status(); got != ocsp.Revoked {
+			t.Fatalf("the next answer after the revocation says %d", got)
+		}
+	})
+}
