@@ -27,7 +27,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 )
 
-const benchOCSPUsage = "bench ocsp --url URL [--data DIR | --db URL] [--certs FILE] [--concurrency C] [--duration D] [--sample N] [--server-pid PID]"
+const benchOCSPUsage = "bench ocsp --url URL [--data DIR | --db URL] [--certs FILE] [--concurrency C] [--duration D] [--sample N] [--server-pid PID [--postgres-cpu]]"
 
 const benchOCSPHelp = `Measures OCSP answers per second over HTTP on loopback with kept-alive
 connections, GET and POST, beside a bare Go handler that serves a fixed
@@ -59,7 +59,7 @@ func runBenchOCSP(ctx context.Context, e env, args []string) error {
 	var certsFile string
 	conc, dur, sample, serverPID := 16, 10*time.Second, 200, 0
 	var rawURL string
-	var allowRemote bool
+	var allowRemote, pgCPU bool
 	setup := func(fs flagSet) {
 		fs.StringVar(&rawURL, "url", "", "base URL of the running server (required; loopback only unless --allow-remote)")
 		fs.StringVar(&certsFile, "certs", "", "PEM file of certificates to ask about (default: the newest of the database)")
@@ -67,6 +67,7 @@ func runBenchOCSP(ctx context.Context, e env, args []string) error {
 		fs.DurationVar(&dur, "duration", dur, "length of each of the four phases")
 		fs.IntVar(&sample, "sample", sample, "how many good and how many revoked certificates to take from the database")
 		fs.IntVar(&serverPID, "server-pid", 0, "process ID of the server, to report its CPU time per request (Linux)")
+		fs.BoolVar(&pgCPU, "postgres-cpu", false, "with --server-pid: add the CPU time per request of the postgres processes on this machine")
 		fs.BoolVar(&allowRemote, "allow-remote", false, "allow a URL whose host is not a loopback address")
 	}
 	return adminCommand(ctx, e, "bench ocsp", benchOCSPUsage, args, 0, 0, setup, func(a *app, _ []string) error {
@@ -116,12 +117,12 @@ func runBenchOCSP(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "machine:    %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 		failed := 0
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
-			bareCPU := startCPU(bare.cmd.Process.Pid)
+			bareCPU := startCPU(ctx, bare.cmd.Process.Pid, false)
 			b := benchBare(ctx, client, bare.url, method, conc, dur)
-			bareCPU.stop(len(b.Latencies))
-			srvCPU := startCPU(serverPID)
+			bareCPU.stop(ctx, len(b.Latencies))
+			srvCPU := startCPU(ctx, serverPID, pgCPU)
 			o := benchOCSPPhase(ctx, client, ocspURL, method, certs, issuer, conc, dur)
-			srvCPU.stop(len(o.Latencies))
+			srvCPU.stop(ctx, len(o.Latencies))
 			printPhase(e.stdout, "bare "+method, b, bareCPU, 0)
 			printPhase(e.stdout, "OCSP "+method, o, srvCPU, b.PerSecond())
 			failed += b.Errors + o.Errors
@@ -145,6 +146,9 @@ func printPhase(w io.Writer, name string, r *loadgen.RequestsResult, cpu *cpuMet
 	}
 	if cpu.ok {
 		fmt.Fprintf(w, ", %.1f µs CPU/request", cpu.perRequest)
+		if cpu.pg {
+			fmt.Fprintf(w, " + %.1f µs PostgreSQL", cpu.pgPer)
+		}
 	}
 	fmt.Fprintf(w, ", errors %d\n", r.Errors)
 	if r.Errors > 0 {
@@ -409,52 +413,38 @@ func runBenchBareServer(ctx context.Context, e env, args []string) error {
 }
 
 // cpuMeter measures the CPU time (user and system) a process spends over
-// a phase, from /proc/PID/stat.
+// a phase, and PostgreSQL's beside it when asked, per request.
 type cpuMeter struct {
-	pid        int
-	start      time.Duration
+	m          *loadgen.Measurement
 	ok         bool
-	perRequest float64 // µs
+	perRequest float64 // µs of the process
+	pgPer      float64 // µs of PostgreSQL, when pg
+	pg         bool
 }
 
-func startCPU(pid int) *cpuMeter {
-	m := &cpuMeter{pid: pid}
-	if pid > 0 {
-		m.start, m.ok = processCPU(pid)
+// startCPU starts measuring process pid; 0 measures nothing.
+func startCPU(ctx context.Context, pid int, pg bool) *cpuMeter {
+	c := &cpuMeter{}
+	if pid <= 0 {
+		return c
 	}
-	return m
+	m, err := (&loadgen.Probe{PID: pid, Postgres: pg}).Start(ctx)
+	if err != nil {
+		return c
+	}
+	c.m, c.pg = m, pg
+	return c
 }
 
-func (m *cpuMeter) stop(requests int) {
-	if !m.ok || requests == 0 {
-		m.ok = false
+func (c *cpuMeter) stop(ctx context.Context, requests int) {
+	if c.m == nil || requests == 0 {
 		return
 	}
-	end, ok := processCPU(m.pid)
-	m.ok = ok
-	m.perRequest = float64(end-m.start) / float64(time.Microsecond) / float64(requests)
-}
-
-// processCPU reads utime+stime of a process; Linux counts them in ticks of
-// 1/100 s (USER_HZ).
-func processCPU(pid int) (time.Duration, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	u, err := c.m.Stop(ctx)
 	if err != nil {
-		return 0, false
+		return
 	}
-	// The command name in parentheses may hold spaces; fields follow it.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
-		return 0, false
-	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	s, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return time.Duration(u+s) * 10 * time.Millisecond, true
+	c.ok = true
+	c.perRequest = float64(u.CPU) / float64(time.Microsecond) / float64(requests)
+	c.pgPer = float64(u.PostgresCPU) / float64(time.Microsecond) / float64(requests)
 }
