@@ -86,12 +86,32 @@ func (ca *CA) serveOCSPGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ca *CA) serveOCSPPost(w http.ResponseWriter, r *http.Request) {
-	der, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
-	if err != nil || len(der) > 64<<10 {
+	der, err := readOCSPBody(r)
+	if err != nil {
 		ca.writeOCSP(w, r, &ocspAnswer{der: statusOnly(ocspMalformedRequest)})
 		return
 	}
 	ca.writeOCSP(w, r, ca.respond(r.Context(), der))
+}
+
+// maxOCSPBody bounds a POSTed OCSP request.
+const maxOCSPBody = 64 << 10
+
+// readOCSPBody reads a POSTed request: at once into a buffer of its
+// Content-Length when it gives one, as OCSP clients do.
+func readOCSPBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= maxOCSPBody {
+		der := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, der); err != nil {
+			return nil, err
+		}
+		return der, nil
+	}
+	der, err := io.ReadAll(io.LimitReader(r.Body, maxOCSPBody+1))
+	if err == nil && len(der) > maxOCSPBody {
+		err = errMalformed
+	}
+	return der, err
 }
 
 // writeOCSP sends an OCSP response. Responses to nonce requests, and error

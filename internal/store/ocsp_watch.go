@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,12 +26,14 @@ import (
 // every status from the database until it listens again.
 //
 // SQLite: the changing transaction appends the serials to ocsp_changes,
-// and each watch reads the table every pollInterval.
+// and each watch reads the table within pollInterval of a change of the
+// write-ahead log, and at least every pollAlways.
 const (
 	statusChannel  = "lanyard_ocsp_status"
 	listenName     = "lanyard ocsp status"
 	listenPing     = time.Second
 	pollInterval   = 5 * time.Millisecond
+	pollAlways     = 50 * time.Millisecond
 	pollBatch      = 512
 	changesKept    = 10 * time.Minute
 	maxNotifyBytes = 7000 // under PostgreSQL's 8000-byte payload limit
@@ -121,6 +124,10 @@ type statusWatch struct {
 	// pollStmt is the prepared read of the SQLite change log, made
 	// once, as it runs every pollInterval.
 	pollStmt *sql.Stmt
+	// walSize and walTime are the write-ahead log as of walRead, the last
+	// read of the change log.
+	walSize          int64
+	walTime, walRead time.Time
 }
 
 // WatchStatus starts telling fn of every status change: at once of this
@@ -258,7 +265,7 @@ func (w *statusWatch) poll(ctx context.Context) {
 			} else {
 				last = -1
 			}
-		} else {
+		} else if w.walChanged() {
 			last, err = w.readChanges(ctx, last)
 		}
 		if err != nil && ctx.Err() == nil {
@@ -277,6 +284,26 @@ func (w *statusWatch) poll(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// walChanged reports whether the SQLite write-ahead log changed since the
+// last read of the change log (every commit writes to it, and so changes
+// its size or modification time), or pollAlways has passed: a commit can
+// leave both as they were when it rewrites the log in place within the
+// file system's timestamp granularity. An idle server costs a stat every
+// pollInterval and a query every pollAlways.
+func (w *statusWatch) walChanged() bool {
+	fi, err := os.Stat(w.db.dsn + "-wal")
+	now := time.Now()
+	if err != nil || now.Sub(w.walRead) >= pollAlways ||
+		fi.Size() != w.walSize || !fi.ModTime().Equal(w.walTime) {
+		w.walRead = now
+		if err == nil {
+			w.walSize, w.walTime = fi.Size(), fi.ModTime()
+		}
+		return true
+	}
+	return false
 }
 
 // readChanges tells fn of the changes after last and returns the newest
