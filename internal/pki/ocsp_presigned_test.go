@@ -415,3 +415,16 @@ func TestOCSPReadBeforeChangeNotKept(t *testing.T) {
 		}
 	})
 }
+
+// TestOCSPResponseSize keeps the stored response small: no certificates,
+// one single response, a P-256 signature.
+func TestOCSPResponseSize(t *testing.T) {
+	e := newEnv(t, testenv.DSN(t, "sqlite"), pki.Config{})
+	c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
+	der, _ := ocsp.CreateRequest(mustParse(t, c.DER), e.ca.Issuer(), nil)
+	body := ocspGet(e.ca.Handler(), der, "").Body.Bytes()
+	t.Logf("response: %d bytes", len(body))
+	if len(body) > 400 {
+		t.Errorf("a response of %d bytes", len(body))
+	}
+}
