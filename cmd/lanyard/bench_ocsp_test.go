@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -50,6 +52,20 @@ func TestBenchOCSP(t *testing.T) {
 	out = c.ok("", "bench", "ocsp", "--url", url, "--data", data, "--duration", "200ms", "--server-pid", itoa(os.Getpid()))
 	if !regexp.MustCompile(`(?m)^OCSP POST: .* µs CPU/request, errors 0$`).MatchString(out) {
 		t.Errorf("bench ocsp --server-pid gives no CPU per request:\n%s", out)
+	}
+
+	// The server answered from memory, and says so on /metrics.
+	req, _ := http.NewRequest(http.MethodGet, url+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^lanyard_ocsp_presigned_answers_total\{source="memory"\} [1-9]`).Match(metrics) ||
+		!regexp.MustCompile(`(?m)^lanyard_ocsp_status_watch_live 1$`).Match(metrics) {
+		t.Errorf("/metrics says of OCSP:\n%s", regexp.MustCompile(`(?m)^lanyard_ocsp.*$`).FindAll(metrics, -1))
 	}
 
 	c.fails(2, "--url is required", "bench", "ocsp", "--data", data)
