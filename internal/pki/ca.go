@@ -48,8 +48,8 @@ type Config struct {
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate
 	// (default one day). Callers refresh the CRL well before, e.g. hourly.
 	CRLValidity time.Duration
-	// OCSPCacheBytes bounds the memory the pre-signed OCSP responses take
-	// (default 96 MiB, some hundred thousand certificates).
+	// OCSPCacheBytes bounds the memory the OCSP responses kept in memory
+	// take (default 96 MiB, some hundred thousand certificates).
 	OCSPCacheBytes int
 	// OCSPNonceRate is how many OCSP requests with a nonce per second an
 	// instance signs afresh (default 200); beyond it, or when negative,
@@ -169,7 +169,10 @@ func load(ctx context.Context, st Store, cfg Config, kek []byte, rec *CARecord) 
 	if !samePublicKey(ca.signer, ca.issuer.PublicKey) {
 		return nil, fmt.Errorf("the issuing CA key %s does not match its certificate", rec.IssuingKeyLabel)
 	}
-	ca.ocspCache = newOCSPCache(cfg.OCSPCacheBytes)
+	// A quarter of the budget for the responses signed when first asked
+	// (several certificates, SHA-256 CertIDs); the rest is for the
+	// responses signed ahead (startPresigned).
+	ca.ocspCache = newOCSPCache(cfg.OCSPCacheBytes / 4)
 	ca.chainPEM = append(pemCert(ca.issuer.Raw), pemCert(ca.root.Raw)...)
 	if ca.responder, err = newResponder(ca.issuer, ca.signer); err != nil {
 		return nil, err

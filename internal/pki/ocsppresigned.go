@@ -97,7 +97,7 @@ func (ca *CA) startPresigned() {
 	}
 	id := make([]byte, 8)
 	rand.Read(id)
-	p := &presignedOCSP{store: st, mem: newOCSPCache(ca.cfg.OCSPCacheBytes), holder: hex.EncodeToString(id)}
+	p := &presignedOCSP{store: st, mem: newOCSPCache(ca.cfg.OCSPCacheBytes - ca.cfg.OCSPCacheBytes/4), holder: hex.EncodeToString(id)}
 	rate := ca.cfg.OCSPNonceRate
 	if rate == 0 {
 		rate = defaultNonceRate
@@ -299,8 +299,8 @@ type requestSerials struct {
 	m  map[string]string
 }
 
-// maxRequestSerials bounds the map: some 20 MB at 200 bytes an entry.
-const maxRequestSerials = 100_000
+// maxRequestSerials bounds the map: some 8 MB at 160 bytes an entry.
+const maxRequestSerials = 50_000
 
 func (r *requestSerials) get(der []byte) (string, bool) {
 	r.mu.RLock()
