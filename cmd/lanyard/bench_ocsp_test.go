@@ -2,14 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard/internal/password"
+	"github.com/lanyard-id/lanyard/internal/store"
+	"golang.org/x/crypto/ocsp"
 )
 
 // TestMain lets the test binary stand in for the program when the bench
@@ -76,3 +84,66 @@ func TestBenchOCSP(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestOCSPSeesAdminCommand changes a user's state with the administration
+// command, a process of its own on the server's SQLite database, and checks
+// that the running server's OCSP answers without a nonce, which it keeps
+// in memory, follow: on hold, then good again.
+func TestOCSPSeesAdminCommand(t *testing.T) {
+	ctx := context.Background()
+	url, pw := startServer(t, "sqlite", 1)
+	c := &cli{t: t}
+	c.ok("", "bench", "--url", url, "--users", "1", "--count", "1", "--password-file", pw)
+	data := filepath.Dir(pw)
+	db, err := store.Open(ctx, filepath.Join(data, "lanyard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := store.NewUserService(db, password.Params{Memory: 1024, Time: 1, Threads: 1}).FindUserByUsername(ctx, "benchuser1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := store.NewPKIStore(db).FindCertificates(ctx, u.ID, false)
+	if err != nil || len(certs) == 0 {
+		t.Fatalf("certificates of benchuser1: %v %d", err, len(certs))
+	}
+	cert, _ := x509.ParseCertificate(certs[0].DER)
+	issuer, err := fetchIssuer(ctx, http.DefaultClient, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := ocsp.CreateRequest(cert, issuer, nil)
+	get := url + "/pki/ocsp/" + neturl.PathEscape(base64.StdEncoding.EncodeToString(req))
+	status := func() *ocsp.Response {
+		t.Helper()
+		resp, err := http.Get(get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		r, err := ocsp.ParseResponseForCert(body, cert, issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	awaits := func(what string, ok func(r *ocsp.Response) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !ok(status()); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("OCSP does not say %s after 10 s", what)
+			}
+		}
+	}
+	if status().Status != ocsp.Good || status().Status != ocsp.Good {
+		t.Fatal("not good before the change")
+	}
+	c.ok("", "user", "set-state", "benchuser1", "inactive", "--data", data)
+	awaits("on hold", func(r *ocsp.Response) bool {
+		return r.Status == ocsp.Revoked && r.RevocationReason == ocsp.CertificateHold
+	})
+	c.ok("", "user", "set-state", "benchuser1", "active", "--data", data)
+	awaits("good again", func(r *ocsp.Response) bool { return r.Status == ocsp.Good })
+}
