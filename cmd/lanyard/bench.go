@@ -11,7 +11,7 @@ import (
 	"github.com/lanyard-id/lanyard/internal/loadgen"
 )
 
-const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P] [--server-pid PID | --metrics-token-file F] [--postgres-cpu]"
+const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P] [--server-pid PID | --metrics-token-file F] [--postgres-cpu]; bench ocsp --help"
 
 const benchHelp = `Each worker logs in as its users, then makes mobile IDs one after the other:
 the Get Mobile ID pages, the enrollment through the app API with new keys, and
@@ -29,6 +29,14 @@ PostgreSQL processes.`
 // It needs users <prefix>1 to <prefix>N with one password; `lanyard user
 // import` creates them (see docs/performance.md).
 func runBench(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "ocsp":
+			return runBenchOCSP(ctx, e, args[1:])
+		case "bare-server":
+			return runBenchBareServer(ctx, e, args[1:])
+		}
+	}
 	cfg := loadgen.Config{UserPrefix: "benchuser", Concurrency: 1, Duration: 10 * time.Second}
 	var pwFile, tokenFile string
 	var probe loadgen.Probe

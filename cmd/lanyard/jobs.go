@@ -21,6 +21,7 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	slow := time.NewTicker(time.Hour)
 	defer slow.Stop()
 	a.checkpointAudit(ctx)
+	go a.signAheadOCSP(ctx)
 	for {
 		select {
 		case <-ctx.Done():

@@ -48,9 +48,13 @@ type Config struct {
 	// CRLValidity is the time from a CRL's thisUpdate to its nextUpdate
 	// (default one day). Callers refresh the CRL well before, e.g. hourly.
 	CRLValidity time.Duration
-	// OCSPCacheBytes bounds the memory the pre-signed OCSP responses take
-	// (default 96 MiB, some hundred thousand certificates).
+	// OCSPCacheBytes bounds the memory the OCSP responses kept in memory
+	// take (default 96 MiB, some hundred thousand certificates).
 	OCSPCacheBytes int
+	// OCSPNonceRate is how many OCSP requests with a nonce per second an
+	// instance signs afresh (default 200); beyond it, or when negative,
+	// they get the pre-signed response without the nonce (RFC 5019).
+	OCSPNonceRate int
 	// Now returns the current time (default time.Now); tests replace it.
 	Now func() time.Time
 }
@@ -99,7 +103,8 @@ type CA struct {
 	chainPEM    []byte
 	responder   *responder
 	ocspCache   *ocspCache
-	crlMu       sync.Mutex // one CRL at a time per instance; the database orders instances
+	presigned   *presignedOCSP // nil when the store keeps no responses
+	crlMu       sync.Mutex     // one CRL at a time per instance; the database orders instances
 	crl         crlSchedule
 }
 
@@ -136,6 +141,7 @@ func Open(ctx context.Context, st Store, cfg Config) (*CA, error) {
 	if err := ca.RefreshCRLIfStale(ctx); err != nil {
 		return nil, err
 	}
+	ca.startPresigned()
 	return ca, nil
 }
 
@@ -163,7 +169,10 @@ func load(ctx context.Context, st Store, cfg Config, kek []byte, rec *CARecord) 
 	if !samePublicKey(ca.signer, ca.issuer.PublicKey) {
 		return nil, fmt.Errorf("the issuing CA key %s does not match its certificate", rec.IssuingKeyLabel)
 	}
-	ca.ocspCache = newOCSPCache(cfg.OCSPCacheBytes)
+	// A quarter of the budget for the responses signed when first asked
+	// (several certificates, SHA-256 CertIDs); the rest is for the
+	// responses signed ahead (startPresigned).
+	ca.ocspCache = newOCSPCache(cfg.OCSPCacheBytes / 4)
 	ca.chainPEM = append(pemCert(ca.issuer.Raw), pemCert(ca.root.Raw)...)
 	if ca.responder, err = newResponder(ca.issuer, ca.signer); err != nil {
 		return nil, err

@@ -28,6 +28,7 @@ type crlSchedule struct {
 // Close publishes a CRL that is owed and stops scheduling more, as a
 // server that shuts down does. Call it before the database closes.
 func (ca *CA) Close() {
+	ca.stopPresigned()
 	s := &ca.crl
 	s.mu.Lock()
 	s.closed = true

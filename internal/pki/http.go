@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +40,7 @@ func (ca *CA) Handler() http.Handler {
 	mux := http.NewServeMux()
 	ca.routes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.EscapedPath(), ocspGETPrefix) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(r.URL.Path, ocspGETPrefix) {
 			ca.serveOCSPGet(w, r)
 			return
 		}
@@ -76,12 +75,9 @@ func (ca *CA) serveCRL(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ca *CA) serveOCSPGet(w http.ResponseWriter, r *http.Request) {
-	enc := strings.TrimPrefix(r.URL.EscapedPath(), ocspGETPrefix)
-	raw, err := url.PathUnescape(enc)
-	var der []byte
-	if err == nil {
-		der, err = decodeBase64(raw)
-	}
+	// The decoded path is the base64 request: what EscapedPath and
+	// PathUnescape would give, without doing the work twice.
+	der, err := decodeBase64(strings.TrimPrefix(r.URL.Path, ocspGETPrefix))
 	if err != nil {
 		ca.writeOCSP(w, r, &ocspAnswer{der: statusOnly(ocspMalformedRequest)})
 		return
@@ -90,12 +86,32 @@ func (ca *CA) serveOCSPGet(w http.ResponseWriter, r *http.Request) {
 }
 
 func (ca *CA) serveOCSPPost(w http.ResponseWriter, r *http.Request) {
-	der, err := io.ReadAll(io.LimitReader(r.Body, 64<<10+1))
-	if err != nil || len(der) > 64<<10 {
+	der, err := readOCSPBody(r)
+	if err != nil {
 		ca.writeOCSP(w, r, &ocspAnswer{der: statusOnly(ocspMalformedRequest)})
 		return
 	}
 	ca.writeOCSP(w, r, ca.respond(r.Context(), der))
+}
+
+// maxOCSPBody bounds a POSTed OCSP request.
+const maxOCSPBody = 64 << 10
+
+// readOCSPBody reads a POSTed request: at once into a buffer of its
+// Content-Length when it gives one, as OCSP clients do.
+func readOCSPBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n > 0 && n <= maxOCSPBody {
+		der := make([]byte, n)
+		if _, err := io.ReadFull(r.Body, der); err != nil {
+			return nil, err
+		}
+		return der, nil
+	}
+	der, err := io.ReadAll(io.LimitReader(r.Body, maxOCSPBody+1))
+	if err == nil && len(der) > maxOCSPBody {
+		err = errMalformed
+	}
+	return der, err
 }
 
 // writeOCSP sends an OCSP response. Responses to nonce requests, and error
@@ -104,25 +120,57 @@ func (ca *CA) serveOCSPPost(w http.ResponseWriter, r *http.Request) {
 // CDN, which can revalidate them by their ETag.
 func (ca *CA) writeOCSP(w http.ResponseWriter, r *http.Request, a *ocspAnswer) {
 	h := w.Header()
-	h.Set("Content-Type", "application/ocsp-response")
 	if a.etag == "" {
+		h.Set("Content-Type", "application/ocsp-response")
 		h.Set("Cache-Control", "no-cache, no-store, max-age=0")
 		h.Set("Content-Length", strconv.Itoa(len(a.der)))
 		w.Write(a.der)
 		return
 	}
-	now := ca.now()
-	maxAge := min(ocspCacheSeconds*time.Second, a.nextUpdate.Sub(now)).Truncate(time.Second)
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(max(maxAge, 0).Seconds()))+", no-transform, must-revalidate")
-	h.Set("ETag", a.etag)
-	h.Set("Last-Modified", a.thisUpdate.Format(http.TimeFormat))
-	h.Set("Expires", now.Add(maxAge).Format(http.TimeFormat))
+	v := a.headers(ca.now())
+	h["Content-Type"] = ocspContentType
+	h["Cache-Control"] = v.cacheControl
+	h["Etag"] = v.etag
+	h["Last-Modified"] = v.lastModified
+	h["Expires"] = v.expires
 	if r.Method != http.MethodPost && etagMatches(r.Header.Get("If-None-Match"), a.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(a.der)))
+	h["Content-Length"] = v.contentLength
 	w.Write(a.der)
+}
+
+// ocspContentType is the Content-Type of OCSP answers, one slice shared
+// by all of them: net/http only reads it, and its full capacity makes an
+// Add copy it rather than write into it.
+var ocspContentType = []string{"application/ocsp-response"}
+
+// ocspHeaders are the header values of a cacheable answer as of one
+// second, made once for all the requests of that second.
+type ocspHeaders struct {
+	second                                                   int64
+	cacheControl, etag, lastModified, expires, contentLength []string
+}
+
+// headers returns a's header values as of now.
+func (a *ocspAnswer) headers(now time.Time) *ocspHeaders {
+	sec := now.Unix()
+	if v := a.hdr.Load(); v != nil && v.second == sec {
+		return v
+	}
+	maxAge := min(ocspCacheSeconds*time.Second, a.nextUpdate.Sub(now)).Truncate(time.Second)
+	one := func(s string) []string { return []string{s}[:1:1] }
+	v := &ocspHeaders{
+		second:        sec,
+		cacheControl:  one("public, max-age=" + strconv.Itoa(int(max(maxAge, 0).Seconds())) + ", no-transform, must-revalidate"),
+		etag:          one(a.etag),
+		lastModified:  one(a.thisUpdate.Format(http.TimeFormat)),
+		expires:       one(now.Add(maxAge).Format(http.TimeFormat)),
+		contentLength: one(strconv.Itoa(len(a.der))),
+	}
+	a.hdr.Store(v)
+	return v
 }
 
 // etagMatches reports whether an If-None-Match header names etag.

@@ -3,6 +3,7 @@ package pki
 import (
 	"container/list"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,8 @@ type ocspAnswer struct {
 	nextUpdate time.Time
 	etag       string // a strong validator, quoted, or "" for uncacheable answers
 	nonce      bool   // answers a nonce request: not to be cached anywhere
+	// hdr holds the HTTP header values of the current second.
+	hdr atomic.Pointer[ocspHeaders]
 }
 
 // ocspCache keeps signed responses by a key that names each certificate's
@@ -30,6 +33,9 @@ type ocspCache struct {
 	size  int
 	order *list.List // of *ocspEntry, most recently used first
 	items map[string]*list.Element
+	// gen grows with every drop and clear: a response read from the
+	// database before one is not kept, since it may be what was dropped.
+	gen uint64
 }
 
 type ocspEntry struct {
@@ -62,6 +68,10 @@ func (c *ocspCache) get(key string) *ocspAnswer {
 func (c *ocspCache) put(key string, a *ocspAnswer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(key, a)
+}
+
+func (c *ocspCache) putLocked(key string, a *ocspAnswer) {
 	if el, ok := c.items[key]; ok {
 		c.remove(el)
 	}
@@ -87,4 +97,43 @@ func (c *ocspCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items)
+}
+
+// generation returns the count of drops and clears so far, for putIf.
+func (c *ocspCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// putIf keeps a under key unless a drop or clear happened since gen was
+// read: a response read before a status change is not kept after it.
+func (c *ocspCache) putIf(key string, a *ocspAnswer, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.putLocked(key, a)
+	}
+}
+
+// drop forgets the responses kept under keys.
+func (c *ocspCache) drop(keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, k := range keys {
+		if el, ok := c.items[k]; ok {
+			c.remove(el)
+		}
+	}
+}
+
+// clear forgets every response.
+func (c *ocspCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.order.Init()
+	c.items = map[string]*list.Element{}
+	c.size = 0
 }

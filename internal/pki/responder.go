@@ -76,16 +76,41 @@ func digest(h crypto.Hash, data []byte) []byte {
 // respond answers a DER OCSP request with a DER OCSP response: a signed
 // one, or malformedRequest or internalError.
 //
-// Every request reads each certificate's status from the database, so a
-// change made by any instance of a cluster shows in the very next answer.
-// Without a nonce, the answer is the response signed earlier for the same
-// certificates in the same statuses, if it is younger than half its
-// validity; otherwise one is signed and kept. A request with a nonce gets a
-// response of its own, signed afresh, that echoes the nonce.
+// A request for one certificate by a SHA-1 CertID, as RFC 5019 clients
+// send, without a nonce is answered by the certificate's pre-signed
+// response (presignedAnswer). Every other request reads each
+// certificate's status from the database, so a change made by any
+// instance of a cluster shows in the very next answer: without a nonce,
+// the answer is the response signed earlier for the same certificates in
+// the same statuses, if it is younger than half its validity, otherwise
+// one is signed and kept; with a nonce, within the instance's budget, a
+// response of its own is signed afresh that echoes the nonce.
 func (ca *CA) respond(ctx context.Context, der []byte) *ocspAnswer {
+	p := ca.presigned
+	if p != nil {
+		if serial, ok := p.serials.get(der); ok {
+			if a := ca.presignedAnswer(ctx, serial); a != nil {
+				return a
+			}
+		}
+	}
 	reqs, nonceExt, err := parseOCSPRequest(der)
 	if err != nil {
 		return &ocspAnswer{der: statusOnly(ocspMalformedRequest)}
+	}
+	hadNonce := nonceExt != nil
+	if nonceExt != nil && p != nil && !p.nonces.take() {
+		nonceExt = nil // over the budget: the pre-signed answer, as RFC 5019 allows
+	}
+	if nonceExt == nil && len(reqs) == 1 && p != nil {
+		if serial, ok := ca.presignable(reqs[0]); ok {
+			if a := ca.presignedAnswer(ctx, serial); a != nil {
+				if len(der) <= 512 && !hadNonce {
+					p.serials.put(der, serial)
+				}
+				return a
+			}
+		}
 	}
 	singles := make([]singleResponse, len(reqs))
 	var key []byte

@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/pki"
 	"github.com/lanyard-id/lanyard/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -44,6 +46,11 @@ type DB struct {
 	Now func() time.Time
 
 	count counters
+	// ocspSigner signs the OCSP response of a certificate issued or
+	// changed, in its transaction; nil until the CA sets it.
+	ocspSigner atomic.Pointer[pki.OCSPSigner]
+	// watches are told of the status changes this process commits.
+	watches statusWatches
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -105,7 +112,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	db.watches.closeAll()
+	return db.sql.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
@@ -121,6 +131,10 @@ type Tx struct {
 	// crlOwed is set once the transaction changed a certificate status:
 	// the CRL generation grows at the commit.
 	crlOwed bool
+	// statusChanged are the serials whose status the transaction changed:
+	// announced to the cluster in it, and to this process's watches once
+	// it commits.
+	statusChanged []string
 
 	// audit holds the audit events of the transaction until it commits.
 	audit []*lanyard.AuditEvent
@@ -149,9 +163,13 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if err := tx.appendAudit(ctx); err != nil {
 		return err
 	}
+	if err := tx.announceStatus(ctx); err != nil {
+		return err
+	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	tx.db.watches.publish(tx.statusChanged)
 	return nil
 }
 

@@ -16,6 +16,7 @@ var _ pki.Store = (*PKIStore)(nil)
 type PKIStore struct {
 	db     *DB
 	status statusStmt
+	ocsp   ocspStmt
 }
 
 // NewPKIStore returns a PKIStore on db.

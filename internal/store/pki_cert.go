@@ -37,10 +37,12 @@ func (s *PKIStore) InsertCertificate(ctx context.Context, actor lanyard.Actor, c
 func (tx *Tx) insertCertificate(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *lanyard.ArchivedKey) error {
 	c.IssuedAt = tx.now
 	var id int64
-	err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	resp := tx.presignOCSP(c)
+	err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at,
+		ocsp_der, ocsp_status, ocsp_this_update)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
-		encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now)).Scan(&id)
+		encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now), resp.der, resp.status, resp.thisUpdate).Scan(&id)
 	if isUniqueViolation(err) {
 		return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", c.Serial)
 	} else if err != nil {
@@ -170,8 +172,10 @@ func (tx *Tx) changeStatus(ctx context.Context, actor lanyard.Actor, serial, act
 	if err != nil || !changed {
 		return cert, false, err
 	}
-	res, err := tx.exec(ctx, `UPDATE certificates SET status = ?, revoked_at = ?, reason = ? WHERE serial = ? AND status = ?`,
-		string(cert.Status), encodeTime(cert.RevokedAt), int(cert.Reason), serial, string(old))
+	resp := tx.presignOCSP(cert)
+	res, err := tx.exec(ctx, `UPDATE certificates SET status = ?, revoked_at = ?, reason = ?, ocsp_der = ?, ocsp_status = ?, ocsp_this_update = ?
+		WHERE serial = ? AND status = ?`,
+		string(cert.Status), encodeTime(cert.RevokedAt), int(cert.Reason), resp.der, resp.status, resp.thisUpdate, serial, string(old))
 	if err != nil {
 		return nil, false, fmt.Errorf("update certificate status: %w", err)
 	}
@@ -181,6 +185,7 @@ func (tx *Tx) changeStatus(ctx context.Context, actor lanyard.Actor, serial, act
 		return nil, false, errStatusRaced
 	}
 	tx.markCRLOwed()
+	tx.statusChanged = append(tx.statusChanged, serial)
 	return cert, true, tx.insertAudit(ctx, actor, action, serial, detail)
 }
 

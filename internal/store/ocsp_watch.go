@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/lanyard-id/lanyard/internal/pki"
+)
+
+// How a process learns of the status changes other processes commit, so
+// that the OCSP responder may answer from memory:
+//
+// PostgreSQL: the changing transaction sends NOTIFY on statusChannel with
+// the serials, delivered at its commit, and each watch LISTENs on a
+// connection of its own. A watch whose connection is down, or does not
+// answer a ping within listenPing, is not Live, and the responder reads
+// every status from the database until it listens again.
+//
+// SQLite: the changing transaction appends the serials to ocsp_changes,
+// and each watch reads the table within pollInterval of a change of the
+// write-ahead log, and at least every pollAlways.
+const (
+	statusChannel  = "lanyard_ocsp_status"
+	listenName     = "lanyard ocsp status"
+	listenPing     = time.Second
+	pollInterval   = 5 * time.Millisecond
+	pollAlways     = 50 * time.Millisecond
+	pollBatch      = 512
+	changesKept    = 10 * time.Minute
+	maxNotifyBytes = 7000 // under PostgreSQL's 8000-byte payload limit
+	maxRetryPause  = 2 * time.Second
+)
+
+// announceStatus tells the other processes of tx's status changes, in tx,
+// so that they learn of them exactly when it commits.
+func (tx *Tx) announceStatus(ctx context.Context) error {
+	if len(tx.statusChanged) == 0 {
+		return nil
+	}
+	if tx.db.dialect == Postgres {
+		for _, payload := range chunkSerials(tx.statusChanged, maxNotifyBytes) {
+			if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, statusChannel, payload); err != nil {
+				return fmt.Errorf("announce status change: %w", err)
+			}
+		}
+		return nil
+	}
+	q := `INSERT INTO ocsp_changes (serial, changed_at) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?), ", len(tx.statusChanged)), ", ")
+	args := make([]any, 0, 2*len(tx.statusChanged))
+	for _, s := range tx.statusChanged {
+		args = append(args, s, encodeTime(tx.now))
+	}
+	if _, err := tx.exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("record status change: %w", err)
+	}
+	return nil
+}
+
+// chunkSerials joins serials with commas into payloads of at most max
+// bytes.
+func chunkSerials(serials []string, max int) []string {
+	var out []string
+	var b strings.Builder
+	for _, s := range serials {
+		if b.Len() > 0 && b.Len()+1+len(s) > max {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s)
+	}
+	return append(out, b.String())
+}
+
+// statusWatches are the watches of one DB, told of its own commits.
+type statusWatches struct {
+	mu  sync.Mutex
+	all map[*statusWatch]struct{}
+}
+
+func (ws *statusWatches) publish(serials []string) {
+	if len(serials) == 0 {
+		return
+	}
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for w := range ws.all {
+		w.fn(serials)
+	}
+}
+
+// closeAll stops every watch, as the database closes.
+func (ws *statusWatches) closeAll() {
+	ws.mu.Lock()
+	all := ws.all
+	ws.all = nil
+	ws.mu.Unlock()
+	for w := range all {
+		w.stop()
+	}
+}
+
+// statusWatch is one running WatchStatus.
+type statusWatch struct {
+	db     *DB
+	fn     func([]string)
+	live   atomic.Bool
+	cancel context.CancelFunc
+	done   chan struct{}
+	// pid is the PostgreSQL backend of the listening connection, for
+	// tests that cut it.
+	pid atomic.Uint32
+	// pollStmt is the prepared read of the SQLite change log, made
+	// once, as it runs every pollInterval.
+	pollStmt *sql.Stmt
+	// walSize and walTime are the write-ahead log as of walRead, the last
+	// read of the change log.
+	walSize          int64
+	walTime, walRead time.Time
+}
+
+// WatchStatus starts telling fn of every status change: at once of this
+// process's own, and of the others' at the commit (PostgreSQL) or within
+// a few milliseconds (SQLite).
+func (s *PKIStore) WatchStatus(fn func(serials []string)) pki.StatusWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &statusWatch{db: s.db, fn: fn, cancel: cancel, done: make(chan struct{})}
+	s.db.watches.mu.Lock()
+	if s.db.watches.all == nil {
+		s.db.watches.all = map[*statusWatch]struct{}{}
+	}
+	s.db.watches.all[w] = struct{}{}
+	s.db.watches.mu.Unlock()
+	go func() {
+		defer close(w.done)
+		if s.db.dialect == Postgres {
+			w.listen(ctx)
+		} else {
+			w.poll(ctx)
+		}
+	}()
+	return w
+}
+
+// Live reports whether the other processes' changes reach the watch now.
+func (w *statusWatch) Live() bool { return w.live.Load() }
+
+// Close stops the watch and waits for it.
+func (w *statusWatch) Close() {
+	w.db.watches.mu.Lock()
+	delete(w.db.watches.all, w)
+	w.db.watches.mu.Unlock()
+	w.stop()
+}
+
+func (w *statusWatch) stop() {
+	w.cancel()
+	<-w.done
+	if w.pollStmt != nil {
+		w.pollStmt.Close()
+	}
+	w.live.Store(false)
+}
+
+// resume marks the watch live again after a gap: whatever changed during
+// the gap is forgotten first.
+func (w *statusWatch) resume() {
+	w.fn(nil)
+	w.live.Store(true)
+}
+
+// sleep waits d or until ctx ends, and reports whether to go on.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// listen keeps a PostgreSQL connection LISTENing, reconnecting when it
+// breaks, and is Live only while it listens.
+func (w *statusWatch) listen(ctx context.Context) {
+	pause := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		err := w.listenOnce(ctx)
+		w.live.Store(false)
+		w.pid.Store(0)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.Warn("OCSP status notifications interrupted; reading statuses from the database until they resume", "err", err)
+		if !sleep(ctx, pause) {
+			return
+		}
+		pause = min(2*pause, maxRetryPause)
+	}
+}
+
+func (w *statusWatch) listenOnce(ctx context.Context) error {
+	cfg, err := pgx.ParseConfig(w.db.dsn)
+	if err != nil {
+		return err
+	}
+	cfg.RuntimeParams["application_name"] = listenName
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+statusChannel); err != nil {
+		return err
+	}
+	w.pid.Store(conn.PgConn().PID())
+	w.resume()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, listenPing)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			w.fn(strings.Split(n.Payload, ","))
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case !errors.Is(err, context.DeadlineExceeded):
+			return err
+		}
+		// Quiet for a while: make sure the connection still answers.
+		pctx, cancel := context.WithTimeout(ctx, listenPing)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// poll reads the SQLite change log. It is Live after each successful read.
+func (w *statusWatch) poll(ctx context.Context) {
+	var last int64 = -1
+	pruned := time.Time{}
+	for ctx.Err() == nil {
+		var err error
+		if last < 0 {
+			err = w.db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ocsp_changes`).Scan(&last)
+			if err == nil {
+				w.resume()
+			} else {
+				last = -1
+			}
+		} else if w.walChanged() {
+			last, err = w.readChanges(ctx, last)
+		}
+		if err != nil && ctx.Err() == nil {
+			if w.live.Swap(false) {
+				slog.Warn("OCSP status changes unreadable; reading statuses from the database until they are", "err", err)
+			}
+			last = -1
+		}
+		if now := time.Now(); now.Sub(pruned) > time.Minute {
+			pruned = now
+			if _, err := w.db.sql.ExecContext(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept))); err != nil && ctx.Err() == nil {
+				slog.Warn("prune OCSP status changes", "err", err)
+			}
+		}
+		if !sleep(ctx, pollInterval) {
+			return
+		}
+	}
+}
+
+// walChanged reports whether the SQLite write-ahead log changed since the
+// last read of the change log (every commit writes to it, and so changes
+// its size or modification time), or pollAlways has passed: a commit can
+// leave both as they were when it rewrites the log in place within the
+// file system's timestamp granularity. An idle server costs a stat every
+// pollInterval and a query every pollAlways.
+func (w *statusWatch) walChanged() bool {
+	fi, err := os.Stat(w.db.dsn + "-wal")
+	now := time.Now()
+	if err != nil || now.Sub(w.walRead) >= pollAlways ||
+		fi.Size() != w.walSize || !fi.ModTime().Equal(w.walTime) {
+		w.walRead = now
+		if err == nil {
+			w.walSize, w.walTime = fi.Size(), fi.ModTime()
+		}
+		return true
+	}
+	return false
+}
+
+// readChanges tells fn of the changes after last and returns the newest
+// one read. More than a batch at once means: forget everything.
+func (w *statusWatch) readChanges(ctx context.Context, last int64) (int64, error) {
+	if w.pollStmt == nil {
+		stmt, err := w.db.sql.PrepareContext(ctx, `SELECT id, serial FROM ocsp_changes WHERE id > ? ORDER BY id LIMIT ?`)
+		if err != nil {
+			return last, err
+		}
+		w.pollStmt = stmt
+	}
+	rows, err := w.pollStmt.QueryContext(ctx, last, pollBatch)
+	if err != nil {
+		return last, err
+	}
+	defer rows.Close()
+	var serials []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&last, &s); err != nil {
+			return last, err
+		}
+		serials = append(serials, s)
+	}
+	if err := rows.Err(); err != nil {
+		return last, err
+	}
+	switch {
+	case len(serials) >= pollBatch:
+		w.fn(nil)
+	case len(serials) > 0:
+		w.fn(serials)
+	}
+	return last, nil
+}
+
+// ListenerPID returns the PostgreSQL backend the watch listens on, or 0
+// when it is not listening (and on SQLite): for tests that cut it.
+func (w *statusWatch) ListenerPID() uint32 { return w.pid.Load() }
