@@ -101,6 +101,7 @@ type CA struct {
 	ocspCache   *ocspCache
 	crlMu       sync.Mutex // one CRL at a time per instance; the database orders instances
 	crl         crlSchedule
+	crlCache    crlCache
 }
 
 var _ lanyard.CertificateService = (*CA)(nil)

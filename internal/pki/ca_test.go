@@ -106,8 +106,17 @@ func TestCRLAcrossInstances(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(other.Close)
 		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
 		if _, err := e.ca.RevokeCertificate(ctx, actor, c.Serial, lanyard.ReasonCessationOfOperation); err != nil {
+			t.Fatal(err)
+		}
+		// The instance that revoked publishes; the other loads what it
+		// published in its periodic round, and serves it from memory.
+		if err := e.ca.PublishOwedCRL(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.PublishCRLs(ctx); err != nil {
 			t.Fatal(err)
 		}
 		a, _ := e.ca.CRL(ctx)
@@ -126,6 +135,9 @@ func TestCRLAcrossInstances(t *testing.T) {
 		// leaves the CRL, and the number goes on rising.
 		now = now.AddDate(3, 0, 0)
 		if err := other.RefreshCRL(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.ca.PublishCRLs(ctx); err != nil {
 			t.Fatal(err)
 		}
 		latest, _ := e.ca.CRL(ctx)

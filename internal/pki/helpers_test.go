@@ -65,6 +65,7 @@ func newEnv(tb testing.TB, dsn string, cfg pki.Config) *env {
 		tb.Fatalf("open CA: %v", err)
 	}
 	e.ca = ca
+	tb.Cleanup(ca.Close) // before the database closes: cleanups run last first
 	return e
 }
 

@@ -36,6 +36,7 @@ func TestOCSPPreSigned(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(other.Close)
 		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
 		der, err := ocsp.CreateRequest(mustParse(t, c.DER), e.ca.Issuer(), nil)
 		if err != nil {

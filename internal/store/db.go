@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -44,6 +45,9 @@ type DB struct {
 	Now func() time.Time
 
 	count counters
+	// crlShards holds the CRL shards this process knows to be recorded,
+	// so that only a shard's first certificate records it.
+	crlShards sync.Map
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -119,8 +123,11 @@ type Tx struct {
 	writes int  // the writes so far, for the fault hook
 	failed bool // the fault hook abandoned the transaction
 	// crlOwed is set once the transaction changed a certificate status:
-	// the CRL generation grows at the commit.
-	crlOwed bool
+	// the CRL generation grows at the commit, and that of each shard in
+	// owedShards; newShards are the shards its certificates recorded.
+	crlOwed    bool
+	owedShards []string
+	newShards  []string
 
 	// audit holds the audit events of the transaction until it commits.
 	audit []*lanyard.AuditEvent
@@ -151,6 +158,9 @@ func (tx *Tx) commit(ctx context.Context) error {
 	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, shard := range tx.newShards {
+		tx.db.crlShards.Store(shard, true)
 	}
 	return nil
 }
