@@ -97,7 +97,11 @@ func (ca *CA) publishShard(ctx context.Context, shard string, latest int64) erro
 		if err != nil {
 			return err
 		}
-		rec, err := ca.buildCRL(ctx, shard, latest+1, covers, 0)
+		size := 0
+		if held := ca.crlCache.get(shard); held != nil {
+			size = len(held.DER)
+		}
+		rec, err := ca.buildCRL(ctx, shard, latest+1, covers, size)
 		if err != nil {
 			return err
 		}

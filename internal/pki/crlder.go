@@ -25,24 +25,14 @@ import (
 // it with what CreateRevocationList makes of the same list.
 
 var (
-	oidAuthorityKeyID     = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidCRLNumber          = asn1.ObjectIdentifier{2, 5, 29, 20}
-	oidReasonCode         = asn1.ObjectIdentifier{2, 5, 29, 21}
-	oidIssuingDistPoint   = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidECDSAWithSHA256    = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSAWithSHA384    = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSAWithSHA512    = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
-	oidSHA256WithRSA      = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	reasonExtensionPrefix = mustMarshal(oidReasonCode)
+	oidAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
+	oidCRLNumber        = asn1.ObjectIdentifier{2, 5, 29, 20}
+	oidIssuingDistPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidECDSAWithSHA256  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
+	oidECDSAWithSHA384  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
+	oidECDSAWithSHA512  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
+	oidSHA256WithRSA    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 )
-
-func mustMarshal(v any) []byte {
-	b, err := asn1.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
 
 // crlSigning is how the issuing CA's key signs: the AlgorithmIdentifier in
 // the CRL and the hash, as x509 chooses them for the key.
@@ -81,54 +71,113 @@ func (s crlSigning) addAlgorithm(b *cryptobyte.Builder) {
 // crlBuilder writes one CRL: the entries are added as they are read, then
 // finish signs it.
 type crlBuilder struct {
-	entries *cryptobyte.Builder
+	entries []byte // the revokedCertificates' contents, DER
 	count   int
 	serial  []byte // scratch for one serial's octets
 }
 
 func newCRLBuilder(sizeHint int) *crlBuilder {
-	return &crlBuilder{entries: cryptobyte.NewBuilder(make([]byte, 0, sizeHint))}
+	return &crlBuilder{entries: make([]byte, 0, sizeHint)}
+}
+
+// maxSerialOctets bounds a serial (RFC 5280 §4.1.2.2: 20 octets; Lanyard's
+// own have 16, ParseSerial accepts 32), which keeps every entry shorter
+// than 128 octets, so that its lengths take one octet each.
+const maxSerialOctets = 33
+
+// reasonExtension is the crlEntryExtensions of an entry with a reason,
+// up to the reason's value, which follows.
+var reasonExtension = []byte{
+	0x30, 0x0c, // Extensions
+	0x30, 0x0a, // Extension
+	0x06, 0x03, 0x55, 0x1d, 0x15, // id-ce-cRLReasons
+	0x04, 0x03, 0x0a, 0x01, // OCTET STRING { ENUMERATED
 }
 
 // add appends the entry of a revoked certificate, its serial in the stored
 // form (lower-case hexadecimal). Reason unspecified (0) is left out, as
-// RFC 5280 §5.3.1 asks.
-func (cb *crlBuilder) add(serial string, revokedAt time.Time, reason lanyard.RevocationReason) error {
-	if len(serial)%2 == 1 {
-		serial = "0" + serial
+// RFC 5280 §5.3.1 asks. An entry is short and always the same shape, so
+// its bytes are written directly: this runs once per revocation listed.
+func (cb *crlBuilder) add(serial []byte, revokedAt time.Time, reason lanyard.RevocationReason) error {
+	octets, err := cb.serialOctets(serial)
+	if err != nil {
+		return err
 	}
-	n := len(serial) / 2
+	t := revokedAt.UTC()
+	timeLen := 13 // UTCTime YYMMDDHHMMSSZ
+	if t.Year() < 1950 || t.Year() >= 2050 {
+		timeLen = 15 // GeneralizedTime YYYYMMDDHHMMSSZ
+	}
+	n := 2 + len(octets) + 2 + timeLen
+	if reason != 0 {
+		n += len(reasonExtension) + 1
+	}
+	b := append(cb.entries, 0x30, byte(n), 0x02, byte(len(octets)))
+	b = append(b, octets...)
+	b = appendTime(b, t, timeLen)
+	if reason != 0 {
+		b = append(b, reasonExtension...)
+		b = append(b, byte(reason))
+	}
+	cb.entries = b
+	cb.count++
+	return nil
+}
+
+// serialOctets returns the contents of a serial's DER INTEGER: its octets
+// without leading zeros, with one zero first if the top bit is set, so
+// that it stays positive.
+func (cb *crlBuilder) serialOctets(serial []byte) ([]byte, error) {
+	odd := len(serial) % 2
+	n := (len(serial) + 1) / 2
+	if n == 0 || n > maxSerialOctets {
+		return nil, fmt.Errorf("CRL entry: the serial %q is not one a CRL can list", serial)
+	}
 	if cap(cb.serial) < n+1 {
 		cb.serial = make([]byte, n+1)
 	}
 	octets := cb.serial[1 : n+1]
-	if _, err := hex.Decode(octets, []byte(serial)); err != nil || n == 0 {
-		return fmt.Errorf("CRL entry: the serial %q is not hexadecimal", serial)
+	if odd == 1 { // the first octet from one digit
+		v, err := hex.DecodeString("0" + string(serial[:1]))
+		if err != nil {
+			return nil, fmt.Errorf("CRL entry: the serial %q is not hexadecimal", serial)
+		}
+		octets[0] = v[0]
+	}
+	if _, err := hex.Decode(octets[odd:], serial[odd:]); err != nil {
+		return nil, fmt.Errorf("CRL entry: the serial %q is not hexadecimal", serial)
 	}
 	for len(octets) > 1 && octets[0] == 0 && octets[1]&0x80 == 0 {
 		octets = octets[1:]
 	}
-	if octets[0]&0x80 != 0 { // positive INTEGER: a leading zero octet
+	if octets[0]&0x80 != 0 {
 		octets = cb.serial[:n+1]
 		octets[0] = 0
 	}
-	cb.entries.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.INTEGER, func(b *cryptobyte.Builder) { b.AddBytes(octets) })
-		addTime(b, revokedAt)
-		if reason != 0 {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddBytes(reasonExtensionPrefix)
-					b.AddASN1(cbasn1.OCTET_STRING, func(b *cryptobyte.Builder) {
-						b.AddASN1(cbasn1.ENUM, func(b *cryptobyte.Builder) { b.AddUint8(uint8(reason)) })
-					})
-				})
-			})
-		}
-	})
-	cb.count++
-	return nil
+	return octets, nil
 }
+
+// appendTime appends a UTCTime (timeLen 13) or GeneralizedTime (15) of t,
+// which is in UTC.
+func appendTime(b []byte, t time.Time, timeLen int) []byte {
+	year := t.Year()
+	if timeLen == 13 {
+		b = append(b, byte(cbasn1.UTCTime), 13)
+		b = appendDigits(b, year%100)
+	} else {
+		b = append(b, byte(cbasn1.GeneralizedTime), 15)
+		b = appendDigits(b, year/100)
+		b = appendDigits(b, year%100)
+	}
+	b = appendDigits(b, int(t.Month()))
+	b = appendDigits(b, t.Day())
+	b = appendDigits(b, t.Hour())
+	b = appendDigits(b, t.Minute())
+	b = appendDigits(b, t.Second())
+	return append(b, 'Z')
+}
+
+func appendDigits(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
 
 // crlFields are what a CRL says besides its entries.
 type crlFields struct {
@@ -142,10 +191,7 @@ type crlFields struct {
 
 // finish signs the CRL with the issuing CA's key.
 func (cb *crlBuilder) finish(ca *CA, f crlFields) ([]byte, error) {
-	entries, err := cb.entries.Bytes()
-	if err != nil {
-		return nil, fmt.Errorf("encode CRL entries: %w", err)
-	}
+	entries := cb.entries
 	sig, err := signingFor(ca.signer.Public())
 	if err != nil {
 		return nil, err

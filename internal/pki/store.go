@@ -37,8 +37,9 @@ type Store interface {
 	UpdateStatus(ctx context.Context, actor lanyard.Actor, serial, action string, change func(c *lanyard.Certificate, now time.Time) (changed bool, detail string, err error)) (*lanyard.Certificate, error)
 	// EachRevoked calls fn, with what a CRL entry needs, for every revoked
 	// or held certificate of shard ("" for every shard: the complete CRL)
-	// that has not expired at now, stopping at fn's first error.
-	EachRevoked(ctx context.Context, shard string, now time.Time, fn func(serial string, revokedAt time.Time, reason lanyard.RevocationReason) error) error
+	// that has not expired at now, stopping at fn's first error. The
+	// serial, in the stored form, is valid only until fn returns.
+	EachRevoked(ctx context.Context, shard string, now time.Time, fn func(serial []byte, revokedAt time.Time, reason lanyard.RevocationReason) error) error
 
 	// RecoverArchivedKey returns the archived key of the user's certificate
 	// with the given serial and audits the recovery.

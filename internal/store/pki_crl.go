@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
@@ -91,7 +92,7 @@ func (s *PKIStore) CRLOwed(ctx context.Context) (bool, error) {
 // shard, for the complete CRL. It reads the covering index of revoked
 // certificates, so a shard costs what it lists, whatever the others hold.
 func (s *PKIStore) EachRevoked(ctx context.Context, shard string, now time.Time,
-	fn func(serial string, revokedAt time.Time, reason lanyard.RevocationReason) error) error {
+	fn func(serial []byte, revokedAt time.Time, reason lanyard.RevocationReason) error) error {
 	q := `SELECT serial, revoked_at, reason FROM certificates WHERE status <> 'valid' AND not_after >= ?`
 	args := []any{encodeTime(now)}
 	if shard != "" {
@@ -103,7 +104,7 @@ func (s *PKIStore) EachRevoked(ctx context.Context, shard string, now time.Time,
 		return fmt.Errorf("find revoked certificates: %w", err)
 	}
 	defer rows.Close()
-	var serial string
+	var serial sql.RawBytes // valid until the next row: fn is done with it by then
 	var at int64
 	var reason int
 	for rows.Next() {
