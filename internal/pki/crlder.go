@@ -71,13 +71,23 @@ func (s crlSigning) addAlgorithm(b *cryptobyte.Builder) {
 // crlBuilder writes one CRL: the entries are added as they are read, then
 // finish signs it.
 type crlBuilder struct {
-	entries []byte // the revokedCertificates' contents, DER
+	// entries holds crlHeadroom octets, then the revokedCertificates'
+	// contents (DER): the headers before the entries are written into the
+	// room, and the rest after them, so that a CRL of many megabytes is
+	// never copied whole.
+	entries []byte
 	count   int
 	serial  []byte // scratch for one serial's octets
 }
 
+// crlHeadroom is the room before the entries for what precedes them: the
+// CRL's and TBSCertList's headers, the version, algorithm, issuer name
+// and times, and the entries' header. An issuer name longer than it
+// leaves makes finish copy the CRL once.
+const crlHeadroom = 512
+
 func newCRLBuilder(sizeHint int) *crlBuilder {
-	return &crlBuilder{entries: make([]byte, 0, sizeHint)}
+	return &crlBuilder{entries: make([]byte, crlHeadroom, crlHeadroom+sizeHint)}
 }
 
 // maxSerialOctets bounds a serial (RFC 5280 §4.1.2.2: 20 octets; Lanyard's
@@ -191,52 +201,97 @@ type crlFields struct {
 
 // finish signs the CRL with the issuing CA's key.
 func (cb *crlBuilder) finish(ca *CA, f crlFields) ([]byte, error) {
-	entries := cb.entries
 	sig, err := signingFor(ca.signer.Public())
 	if err != nil {
 		return nil, err
 	}
-	tbs := cryptobyte.NewBuilder(make([]byte, 0, len(entries)+1024))
-	tbs.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1Int64(1) // v2
-		sig.addAlgorithm(b)
-		b.AddBytes(ca.issuer.RawSubject)
-		addTime(b, f.thisUpdate)
-		addTime(b, f.nextUpdate)
-		if cb.count > 0 {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(entries) })
-		}
-		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-				addExtension(b, oidAuthorityKeyID, false, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-						b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(ca.issuer.SubjectKeyId) })
-					})
-				})
-				addExtension(b, oidCRLNumber, false, func(b *cryptobyte.Builder) { b.AddASN1Int64(f.number) })
-				if f.idp != "" {
-					addExtension(b, oidIssuingDistPoint, true, func(b *cryptobyte.Builder) { addIssuingDistributionPoint(b, f.idp) })
-				}
-			})
-		})
-	})
-	tbsDER, err := tbs.Bytes()
+	// TBSCertList ::= SEQUENCE { version, signature, issuer, thisUpdate,
+	// nextUpdate, revokedCertificates SEQUENCE OF … OPTIONAL,
+	// crlExtensions [0] EXPLICIT Extensions }
+	head := cryptobyte.NewBuilder(nil)
+	head.AddASN1Int64(1) // v2
+	sig.addAlgorithm(head)
+	head.AddBytes(ca.issuer.RawSubject)
+	addTime(head, f.thisUpdate)
+	addTime(head, f.nextUpdate)
+	prefix, err := head.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("encode CRL: %w", err)
 	}
+	exts := cryptobyte.NewBuilder(nil)
+	exts.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			addExtension(b, oidAuthorityKeyID, false, func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(ca.issuer.SubjectKeyId) })
+				})
+			})
+			addExtension(b, oidCRLNumber, false, func(b *cryptobyte.Builder) { b.AddASN1Int64(f.number) })
+			if f.idp != "" {
+				addExtension(b, oidIssuingDistPoint, true, func(b *cryptobyte.Builder) { addIssuingDistributionPoint(b, f.idp) })
+			}
+		})
+	})
+	suffix, err := exts.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("encode CRL: %w", err)
+	}
+
+	buf := cb.entries
+	entriesLen := len(buf) - crlHeadroom
+	var entriesHeader []byte
+	if cb.count > 0 {
+		entriesHeader = derHeader(0x30, entriesLen)
+	}
+	tbsHeader := derHeader(0x30, len(prefix)+len(entriesHeader)+entriesLen+len(suffix))
+	before := len(tbsHeader) + len(prefix) + len(entriesHeader)
+	start := crlHeadroom - before
+	if start < 8 { // no room left for the CRL's own header: copy once
+		grown := make([]byte, before+8, before+8+entriesLen+len(suffix)+256)
+		buf, start = append(grown, buf[crlHeadroom:]...), 8
+	} else {
+		buf = buf[:crlHeadroom+entriesLen]
+	}
+	at := start
+	at += copy(buf[at:], tbsHeader)
+	at += copy(buf[at:], prefix)
+	copy(buf[at:], entriesHeader)
+	buf = append(buf, suffix...)
+	tbsEnd := len(buf)
+
 	h := sig.hash.New()
-	h.Write(tbsDER)
+	h.Write(buf[start:tbsEnd])
 	signature, err := ca.signer.Sign(rand.Reader, h.Sum(nil), sig.hash)
 	if err != nil {
 		return nil, fmt.Errorf("sign CRL: %w", err)
 	}
-	out := cryptobyte.NewBuilder(make([]byte, 0, len(tbsDER)+len(signature)+64))
-	out.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddBytes(tbsDER)
-		sig.addAlgorithm(b)
-		b.AddASN1BitString(signature)
-	})
-	return out.Bytes()
+	// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm,
+	// signatureValue BIT STRING }
+	tail := cryptobyte.NewBuilder(nil)
+	sig.addAlgorithm(tail)
+	tail.AddASN1BitString(signature)
+	sigPart, err := tail.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("encode CRL: %w", err)
+	}
+	buf = append(buf, sigPart...)
+	outer := derHeader(0x30, len(buf)-start)
+	start -= len(outer)
+	copy(buf[start:], outer)
+	return buf[start:], nil
+}
+
+// derHeader returns the identifier and length octets of a DER value of n
+// content octets.
+func derHeader(tag byte, n int) []byte {
+	if n < 0x80 {
+		return []byte{tag, byte(n)}
+	}
+	var l []byte
+	for v := n; v > 0; v >>= 8 {
+		l = append([]byte{byte(v)}, l...)
+	}
+	return append([]byte{tag, 0x80 | byte(len(l))}, l...)
 }
 
 // addIssuingDistributionPoint writes the extension's value (RFC 5280

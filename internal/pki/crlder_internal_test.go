@@ -18,11 +18,12 @@ import (
 	"github.com/lanyard-id/lanyard"
 )
 
-// testIssuer makes a self-signed CA certificate for key.
-func testIssuer(t testing.TB, key crypto.Signer) *CA {
+// testIssuer makes a self-signed CA certificate for key, named with the
+// organizations given.
+func testIssuer(t testing.TB, key crypto.Signer, org ...string) *CA {
 	t.Helper()
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Test CA", Organization: []string{"Lanyard"}},
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Test CA", Organization: append([]string{"Lanyard"}, org...)},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(20, 0, 0),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		SubjectKeyId: []byte{1, 2, 3, 4, 5, 6, 7, 8},
@@ -61,8 +62,11 @@ func TestCRLEncodingMatchesGo(t *testing.T) {
 		{"1", time.Date(2051, 1, 2, 3, 4, 5, 0, time.UTC), lanyard.ReasonSuperseded},
 		{"80", now, lanyard.ReasonCessationOfOperation},
 	}
-	for name, key := range map[string]crypto.Signer{"P-256": ec256, "P-384": ec384, "RSA": rsa3072} {
+	for name, key := range map[string]crypto.Signer{"P-256": ec256, "P-384": ec384, "RSA": rsa3072, "long name": ec256} {
 		ca := testIssuer(t, key)
+		if name == "long name" { // more than the room before the entries
+			ca = testIssuer(t, key, strings.Repeat("Long Organization Name ", 30))
+		}
 		for _, n := range []int{0, len(entries)} {
 			for _, idp := range []string{"", "https://lanyard.example/pki/crl/20281201"} {
 				cb := newCRLBuilder(0)
