@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -26,6 +27,8 @@ const crlScaleShards = 10
 
 // TestCRLScale puts N revoked certificates into the database (2,000 by
 // default, LANYARD_CRL_ENTRIES for more), spread evenly over ten shards,
+// (with LANYARD_CRL_KEEP_DIR, into an SQLite database left in that folder
+// with its master key, for "lanyard serve --data" to serve afterwards),
 // as rows like those the CA writes, and checks that every shard's CRL
 // lists exactly its own and the complete CRL all of them. It logs how long
 // each shard takes to make and to serve over HTTP, and the complete CRL;
@@ -38,9 +41,17 @@ func TestCRLScale(t *testing.T) {
 			t.Fatalf("LANYARD_CRL_ENTRIES=%q", v)
 		}
 	}
+	keep := os.Getenv("LANYARD_CRL_KEEP_DIR")
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		se := newShardEnv(t, dsn)
+		dataDir := ""
+		if keep != "" {
+			if store.IsPostgresURL(dsn) {
+				t.Skip("LANYARD_CRL_KEEP_DIR keeps an SQLite database")
+			}
+			dataDir, dsn = keep, filepath.Join(keep, "lanyard.db")
+		}
+		se := newShardEnvIn(t, dsn, dataDir)
 		real, _ := se.issue(t, se.alice, lanyard.UsageSignature)
 		raw := openRaw(t, dsn)
 		q := func(s string) string {

@@ -31,9 +31,15 @@ type shardEnv struct {
 }
 
 func newShardEnv(t *testing.T, dsn string) *shardEnv {
+	return newShardEnvIn(t, dsn, "")
+}
+
+// newShardEnvIn is newShardEnv with the master key in dataDir ("" for a
+// temporary folder).
+func newShardEnvIn(t *testing.T, dsn, dataDir string) *shardEnv {
 	t.Helper()
 	se := &shardEnv{now: time.Now().UTC()}
-	se.env = newEnv(t, dsn, pki.Config{Now: se.clock})
+	se.env = newEnv(t, dsn, pki.Config{Now: se.clock, DataDir: dataDir})
 	srv := newServer(t, se.ca.Handler())
 	se.srv = srv
 	return se
