@@ -15,8 +15,8 @@ import (
 
 // TestCRLShardOfMobileID follows the CRL distribution point of a mobile
 // ID's certificates on the running server, as a relying party does: the
-// shard it names is served (from another instance of a PostgreSQL
-// cluster than the one that issued them), lists neither while the mobile
+// shard it names is served (on PostgreSQL by a cluster of two, the
+// certificates issued by one and the CRL asked of the other), lists neither while the mobile
 // ID is active, and, within seconds of the lock, both, so that `openssl
 // verify -crl_check` with that CRL reports them revoked; the complete CRL
 // lists them too.
@@ -26,7 +26,14 @@ func TestCRLShardOfMobileID(t *testing.T) {
 			var in instance
 			var a, b *server
 			if engine == "postgres" {
-				in, a, b = startCluster(t)
+				// One cluster, one public URL: a CRL's Issuing
+				// Distribution Point names the address the certificates
+				// do, whichever instance signs it.
+				in = newInstance(t, engine)
+				a = startServer(t, in)
+				a.waitReady()
+				b = startServer(t, in, "--public-url", a.url)
+				b.waitReady()
 			} else {
 				in = newInstance(t, engine)
 				a = startServer(t, in)
