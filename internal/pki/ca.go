@@ -99,7 +99,8 @@ type CA struct {
 	chainPEM    []byte
 	responder   *responder
 	ocspCache   *ocspCache
-	crlMu       sync.Mutex // one CRL at a time per instance; the database orders instances
+	crlMu       sync.Mutex // one round of shard CRLs at a time per instance; the database orders instances
+	completeMu  sync.Mutex // one complete CRL at a time, apart from the shards, which never wait for it
 	crl         crlSchedule
 	crlCache    crlCache
 }

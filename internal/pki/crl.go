@@ -49,12 +49,12 @@ func (ca *CA) CRLShardURL(shard string) string { return ca.cfg.PublicURL + "/pki
 // number one higher than the last and nextUpdate CRLValidity later. The
 // CRL is stored in the database, so every instance serves the same bytes.
 func (ca *CA) RefreshCRL(ctx context.Context) error {
-	ca.crlMu.Lock()
-	defer ca.crlMu.Unlock()
+	ca.completeMu.Lock()
+	defer ca.completeMu.Unlock()
 	return ca.refreshCompleteCRL(ctx)
 }
 
-// refreshCompleteCRL is RefreshCRL with crlMu held.
+// refreshCompleteCRL is RefreshCRL with completeMu held.
 func (ca *CA) refreshCompleteCRL(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		started := time.Now()
@@ -184,12 +184,20 @@ func (ca *CA) PublishCRLs(ctx context.Context) error {
 // force is set. It returns when the complete CRL, owed but held back by
 // its rate, is due (zero if it is not owed).
 func (ca *CA) publishCRLs(ctx context.Context, force bool) (time.Time, error) {
+	defer ca.crl.published()
+	err := ca.publishShards(ctx)
+	due, cerr := ca.publishCompleteCRL(ctx, ca.now(), force)
+	return due, errors.Join(err, cerr)
+}
+
+// publishShards publishes the CRL of every shard that is owed, forgets
+// the shards that expired, and loads what other instances published.
+func (ca *CA) publishShards(ctx context.Context) error {
 	ca.crlMu.Lock()
 	defer ca.crlMu.Unlock()
-	defer ca.crl.published()
 	shards, err := ca.store.CRLShards(ctx)
 	if err != nil {
-		return time.Time{}, err
+		return err
 	}
 	now := ca.now()
 	var errs []error
@@ -213,17 +221,20 @@ func (ca *CA) publishCRLs(ctx context.Context, force bool) (time.Time, error) {
 			}
 		}
 	}
-	due, err := ca.publishCompleteCRL(ctx, now, force)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	return due, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // publishCompleteCRL publishes the complete CRL if it is due, or loads the
 // latest into memory if another instance published it. It returns when an
-// owed complete CRL held back by its rate is due.
+// owed complete CRL held back by its rate is due. Unless force is set, it
+// leaves the work to a complete CRL this instance is making already.
 func (ca *CA) publishCompleteCRL(ctx context.Context, now time.Time, force bool) (time.Time, error) {
+	if force {
+		ca.completeMu.Lock()
+	} else if !ca.completeMu.TryLock() {
+		return now.Add(crlMinInterval), nil // look again once it is made
+	}
+	defer ca.completeMu.Unlock()
 	latest, err := ca.store.LatestCRLHeader(ctx)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
 		return time.Time{}, ca.refreshCompleteCRL(ctx)
@@ -237,7 +248,14 @@ func (ca *CA) publishCompleteCRL(ctx context.Context, now time.Time, force bool)
 	due := latest.ThisUpdate.Add(ca.crl.completeInterval())
 	switch {
 	case !now.Before(latest.ThisUpdate.Add(ca.cfg.CRLValidity / 2)), owed && (force || !now.Before(due)):
-		return time.Time{}, ca.refreshCompleteCRL(ctx)
+		if err := ca.refreshCompleteCRL(ctx); err != nil {
+			return time.Time{}, err
+		}
+		// Changes made while it was being made are owed by the next.
+		if owed, err := ca.store.CRLOwed(ctx); err != nil || !owed {
+			return time.Time{}, err
+		}
+		return ca.crlCache.get("").ThisUpdate.Add(ca.crl.completeInterval()), nil
 	case ca.crlCache.number("") < latest.Number:
 		if err := ca.loadCRL(ctx, ""); err != nil {
 			return time.Time{}, err

@@ -353,7 +353,7 @@ func TestCRLShardsAcrossInstances(t *testing.T) {
 		if err := other.PublishCRLs(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := se.ca.PublishCRLs(ctx); err != nil {
+		if err := se.ca.PublishOwedCRL(ctx); err != nil {
 			t.Fatal(err)
 		}
 		for _, url := range []string{se.url(cdp), se.srv + "/pki/crl"} {
@@ -366,7 +366,7 @@ func TestCRLShardsAcrossInstances(t *testing.T) {
 		// The certificates have expired: the shard goes, from the
 		// database and from memory.
 		se.advance(3 * 365 * 24 * time.Hour)
-		if err := se.ca.PublishCRLs(ctx); err != nil {
+		if err := se.ca.PublishOwedCRL(ctx); err != nil {
 			t.Fatal(err)
 		}
 		resp, err := http.Get(se.url(cdp))
