@@ -28,7 +28,8 @@ const crlScaleShards = 10
 // TestCRLScale puts N revoked certificates into the database (2,000 by
 // default, LANYARD_CRL_ENTRIES for more), spread evenly over ten shards,
 // (with LANYARD_CRL_KEEP_DIR, into an SQLite database left in that folder
-// with its master key, for "lanyard serve --data" to serve afterwards),
+// with its master key, for "lanyard serve --data" to serve afterwards, and
+// into the PostgreSQL database LANYARD_CRL_KEEP_POSTGRES names, if set),
 // as rows like those the CA writes, and checks that every shard's CRL
 // lists exactly its own and the complete CRL all of them. It logs how long
 // each shard takes to make and to serve over HTTP, and the complete CRL;
@@ -45,11 +46,15 @@ func TestCRLScale(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		dataDir := ""
-		if keep != "" {
-			if store.IsPostgresURL(dsn) {
-				t.Skip("LANYARD_CRL_KEEP_DIR keeps an SQLite database")
+		switch {
+		case keep != "" && store.IsPostgresURL(dsn):
+			if dsn = os.Getenv("LANYARD_CRL_KEEP_POSTGRES"); dsn == "" {
+				t.Skip("LANYARD_CRL_KEEP_POSTGRES names no database to keep")
 			}
-			dataDir, dsn = keep, filepath.Join(keep, "lanyard.db")
+			dataDir = filepath.Join(keep, "postgres")
+		case keep != "":
+			dataDir = filepath.Join(keep, "sqlite")
+			dsn = filepath.Join(dataDir, "lanyard.db")
 		}
 		se := newShardEnvIn(t, dsn, dataDir)
 		real, _ := se.issue(t, se.alice, lanyard.UsageSignature)
