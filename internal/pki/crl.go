@@ -73,7 +73,11 @@ func (ca *CA) refreshCompleteCRL(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		rec, err := ca.buildCRL(ctx, "", number, covers, ca.crl.completeSize)
+		size := ca.crl.completeSize
+		if held := ca.crlCache.get(""); held != nil {
+			size = max(size, len(held.DER))
+		}
+		rec, err := ca.buildCRL(ctx, "", number, covers, size)
 		if err != nil {
 			return err
 		}
