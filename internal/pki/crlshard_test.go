@@ -426,3 +426,57 @@ func TestCRLShardHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestCRLOnlyChangedShardsSigned revokes a certificate of one shard: that
+// shard's CRL is signed again, the other's is left as it was, and the
+// complete CRL lists the revocation.
+func TestCRLOnlyChangedShardsSigned(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		se := newShardEnv(t, dsn)
+		var certs []*lanyard.Certificate
+		for years := 1; years <= 2; years++ {
+			c, err := se.ca.IssueCertificate(ctx, actor, se.alice, lanyard.UsageSignature, makeCSR(t, newKey(t), pkixName()), years)
+			if err != nil {
+				t.Fatal(err)
+			}
+			certs = append(certs, c)
+		}
+		if certs[0].CRLShard == certs[1].CRLShard {
+			t.Fatalf("one shard %s for one and two years", certs[0].CRLShard)
+		}
+		if err := se.ca.PublishOwedCRL(ctx); err != nil {
+			t.Fatal(err)
+		}
+		numbers := func() map[string]int64 {
+			m := map[string]int64{}
+			for _, c := range certs {
+				rec, err := se.ca.ShardCRL(ctx, c.CRLShard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m[c.CRLShard] = rec.Number
+			}
+			return m
+		}
+		before := numbers()
+		if _, err := se.ca.RevokeCertificate(ctx, actor, certs[0].Serial, lanyard.ReasonKeyCompromise); err != nil {
+			t.Fatal(err)
+		}
+		if err := se.ca.PublishOwedCRL(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after := numbers()
+		if after[certs[0].CRLShard] <= before[certs[0].CRLShard] || after[certs[1].CRLShard] != before[certs[1].CRLShard] {
+			t.Fatalf("CRL numbers before %v, after revoking in %s: %v", before, certs[0].CRLShard, after)
+		}
+		complete, err := se.ca.CRL(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rl, _ := x509.ParseRevocationList(complete.DER)
+		if !listed(rl)[certs[0].Serial] || listed(rl)[certs[1].Serial] {
+			t.Fatalf("the complete CRL lists %v", listed(rl))
+		}
+	})
+}
