@@ -101,6 +101,7 @@ type CA struct {
 	ocspCache   *ocspCache
 	crlMu       sync.Mutex // one round of shard CRLs at a time per instance; the database orders instances
 	completeMu  sync.Mutex // one complete CRL at a time, apart from the shards, which never wait for it
+	crlLoadMu   sync.Mutex // one read of a CRL missing from memory at a time
 	crl         crlSchedule
 	crlCache    crlCache
 }

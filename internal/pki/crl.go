@@ -297,15 +297,27 @@ func (ca *CA) CRL(ctx context.Context) (*CRLRecord, error) {
 
 // ShardCRL returns the latest CRL of shard, as GET /pki/crl/{shard} serves
 // it: from memory, or from the database if another instance published it
-// since this one last looked. A shard no certificate names is ENOTFOUND.
+// since this one last looked. A shard no certificate names is ENOTFOUND;
+// so is, without a look in the database, a name no shard can have now (not
+// a day, or a day whose certificates expired longer ago than a shard is
+// kept, or beyond the longest validity).
 func (ca *CA) ShardCRL(ctx context.Context, shard string) (*CRLRecord, error) {
-	if _, ok := crlShardEnd(shard); !ok {
+	end, ok := crlShardEnd(shard)
+	now := ca.now()
+	if !ok || now.After(end.Add(ca.cfg.CRLValidity)) || end.After(now.AddDate(lanyard.MaxValidityYears, 0, 2)) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no CRL shard %q.", shard)
 	}
 	return ca.cachedCRL(ctx, shard)
 }
 
+// cachedCRL returns the CRL of shard held in memory, reading it from the
+// database if none is. Requests that miss at once read it once.
 func (ca *CA) cachedCRL(ctx context.Context, shard string) (*CRLRecord, error) {
+	if rec := ca.crlCache.get(shard); rec != nil {
+		return rec, nil
+	}
+	ca.crlLoadMu.Lock()
+	defer ca.crlLoadMu.Unlock()
 	if rec := ca.crlCache.get(shard); rec != nil {
 		return rec, nil
 	}

@@ -415,7 +415,7 @@ func TestCRLShardHTTP(t *testing.T) {
 	if resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("revalidation with the ETag: %d", resp.StatusCode)
 	}
-	for _, path := range []string{"/pki/crl/19990101", "/pki/crl/nonsense", "/pki/crl/2030010", "/pki/crl/%00"} {
+	for _, path := range []string{"/pki/crl/19990101", "/pki/crl/29991231", "/pki/crl/nonsense", "/pki/crl/2030010", "/pki/crl/%00"} {
 		resp, err := http.Get(se.srv + path)
 		if err != nil {
 			t.Fatal(err)
