@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -43,6 +44,7 @@ func TestCRLScale(t *testing.T) {
 		}
 	}
 	keep := os.Getenv("LANYARD_CRL_KEEP_DIR")
+	openssl := testenv.OpenSSL(t)
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		dataDir := ""
@@ -58,6 +60,8 @@ func TestCRLScale(t *testing.T) {
 		}
 		se := newShardEnvIn(t, dsn, dataDir)
 		real, _ := se.issue(t, se.alice, lanyard.UsageSignature)
+		chain := filepath.Join(t.TempDir(), "chain.pem")
+		os.WriteFile(chain, se.ca.ChainPEM(), 0o600)
 		raw := openRaw(t, dsn)
 		q := func(s string) string {
 			if store.IsPostgresURL(dsn) {
@@ -178,6 +182,14 @@ func TestCRLScale(t *testing.T) {
 					}
 					if len(rl.RevokedCertificateEntries) != want {
 						t.Fatalf("shard %s lists %d, want %d", shard, len(rl.RevokedCertificateEntries), want)
+					}
+					// openssl reads it too, checks its signature, and finds
+					// as many entries.
+					file := filepath.Join(t.TempDir(), "shard.der")
+					os.WriteFile(file, der, 0o600)
+					out := testenv.Run(t, openssl, "crl", "-inform", "DER", "-in", file, "-CAfile", chain, "-noout", "-text")
+					if !strings.Contains(out, "verify OK") || strings.Count(out, "Serial Number:") != want {
+						t.Fatalf("openssl crl of shard %s: %d entries, want %d (%.300s)", shard, strings.Count(out, "Serial Number:"), want, out)
 					}
 					total += want
 					if i == 0 {
