@@ -98,8 +98,8 @@ func TestRSACA(t *testing.T) {
 func TestCRLAcrossInstances(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		now := time.Now()
-		clock := func() time.Time { return now }
+		clk := newTestClock(time.Now())
+		clock := clk.Now
 		e := newEnv(t, dsn, pki.Config{Now: clock})
 		other, err := pki.Open(ctx, store.NewPKIStore(openDB(t, dsn)), pki.Config{
 			PublicURL: e.cfg.PublicURL, MasterKeyFile: filepath.Join(e.cfg.DataDir, "master.key"), Now: clock})
@@ -133,7 +133,7 @@ func TestCRLAcrossInstances(t *testing.T) {
 		}
 		// The scheduled refresh, years later: the expired certificate
 		// leaves the CRL, and the number goes on rising.
-		now = now.AddDate(3, 0, 0)
+		clk.Set(clk.Now().AddDate(3, 0, 0))
 		if err := other.RefreshCRL(ctx); err != nil {
 			t.Fatal(err)
 		}
