@@ -89,6 +89,7 @@ func (ca *CA) refreshCompleteCRL(ctx context.Context) error {
 		}
 		ca.crlCache.put(rec)
 		ca.crl.completeBuilt(time.Since(started), len(rec.DER))
+		ca.crl.published() // the next round for status changes waits its interval
 		return nil
 	}
 }
