@@ -59,6 +59,11 @@ type Certificate struct {
 	// ArchivedKeyID is the key archive record of a server-made encryption
 	// key, or 0 when the key was made on the device.
 	ArchivedKeyID int64
+	// CRLShard names the partition of the CRL that lists c when revoked,
+	// as c's CRL distribution point does; it is empty for certificates
+	// issued before CRLs were partitioned, which only the complete CRL
+	// lists.
+	CRLShard string
 }
 
 // Expired reports whether c is past its validity at time now.

@@ -9,8 +9,8 @@ import (
 
 // runJobs runs the background work of an instance until ctx ends: mail
 // (when SMTP is configured), keys recovered onto new devices, expired
-// activation codes, the CRL owed, what a stopped server left half done,
-// expiry reminders, the CRL's refresh, and the audit log's signed
+// activation codes, the CRLs owed or due for refresh, what a stopped
+// server left half done, expiry reminders, and the audit log's signed
 // checkpoints (every minute there are new events, and at shutdown). Every job is safe to run on several instances at
 // once: each claims its work in the database.
 func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
@@ -18,8 +18,6 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 	defer fast.Stop()
 	medium := time.NewTicker(time.Minute)
 	defer medium.Stop()
-	slow := time.NewTicker(time.Hour)
-	defer slow.Stop()
 	a.checkpointAudit(ctx)
 	go a.signAheadOCSP(ctx)
 	for {
@@ -41,10 +39,11 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			} else if n > 0 {
 				a.logger.Info("recovered keys onto new devices", "mobile_ids", n)
 			}
-			// Whichever instance changed a status, a CRL it owes is
-			// in the database, so any instance publishes it.
-			if err := a.ca.PublishOwedCRL(ctx); err != nil {
-				a.logger.Error("publish the CRL owed", "err", err)
+			// Whichever instance changed a status, the CRLs it owes
+			// are in the database, so any instance publishes them; and
+			// each loads those another published, to serve from memory.
+			if err := a.ca.PublishCRLs(ctx); err != nil {
+				a.logger.Error("publish the CRLs owed", "err", err)
 			}
 			if n, err := a.db.ExpireEnrollments(ctx); err != nil {
 				a.logger.Error("expire activation codes", "err", err)
@@ -62,10 +61,6 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 				a.logger.Error("send expiry reminders", "err", err)
 			} else if n > 0 {
 				a.logger.Info("queued expiry reminders", "count", n)
-			}
-		case <-slow.C:
-			if err := a.ca.RefreshCRLIfStale(ctx); err != nil {
-				a.logger.Error("refresh CRL", "err", err)
 			}
 		}
 	}

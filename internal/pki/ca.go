@@ -104,8 +104,11 @@ type CA struct {
 	responder   *responder
 	ocspCache   *ocspCache
 	presigned   *presignedOCSP // nil when the store keeps no responses
-	crlMu       sync.Mutex     // one CRL at a time per instance; the database orders instances
+	crlMu       sync.Mutex     // one round of shard CRLs at a time per instance; the database orders instances
+	completeMu  sync.Mutex     // one complete CRL at a time, apart from the shards, which never wait for it
+	crlLoadMu   sync.Mutex     // one read of a CRL missing from memory at a time
 	crl         crlSchedule
+	crlCache    crlCache
 }
 
 var _ lanyard.CertificateService = (*CA)(nil)

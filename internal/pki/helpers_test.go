@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/password"
@@ -65,6 +67,7 @@ func newEnv(tb testing.TB, dsn string, cfg pki.Config) *env {
 		tb.Fatalf("open CA: %v", err)
 	}
 	e.ca = ca
+	tb.Cleanup(ca.Close) // before the database closes: cleanups run last first
 	return e
 }
 
@@ -131,3 +134,24 @@ func runOpenSSL(openssl string, args ...string) (string, error) {
 }
 
 func pkixName() pkix.Name { return pkix.Name{CommonName: "device"} }
+
+// testClock is a time the test sets, read safely by the CA's background
+// work (CRLs are published from goroutines of their own).
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock(t time.Time) *testClock { return &testClock{now: t} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}

@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"encoding/base64"
 	"io"
 	"log/slog"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lanyard-id/lanyard"
 )
 
 // ocspCacheSeconds is how long a shared cache may keep an OCSP response to
@@ -22,12 +25,15 @@ const ocspGETPrefix = "/pki/ocsp/"
 //	GET  /pki/ca.pem           the chain, issuing CA first (PEM)
 //	GET  /pki/ca.cer           the issuing CA certificate (DER), for AIA
 //	GET  /pki/crl              the latest complete CRL (DER)
+//	GET  /pki/crl/{shard}      the latest CRL of a shard (DER), as the
+//	                           certificates of the shard name it
 //	GET  /pki/ocsp/{request}   OCSP, base64 request in the path (RFC 6960 A.1)
 //	POST /pki/ocsp             OCSP, DER request in the body
 func (ca *CA) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /pki/ca.pem", ca.serveChain)
 	mux.HandleFunc("GET /pki/ca.cer", ca.serveIssuer)
 	mux.HandleFunc("GET /pki/crl", ca.serveCRL)
+	mux.HandleFunc("GET /pki/crl/{shard}", ca.serveShardCRL)
 	mux.HandleFunc("GET /pki/ocsp/{request...}", ca.serveOCSPGet)
 	mux.HandleFunc("POST /pki/ocsp", ca.serveOCSPPost)
 }
@@ -60,6 +66,10 @@ func (ca *CA) serveIssuer(w http.ResponseWriter, r *http.Request) {
 	w.Write(ca.issuer.Raw)
 }
 
+// crlCacheSeconds is how long a client or shared cache may keep a CRL: a
+// relying party sees a revocation within it (and OCSP at once).
+const crlCacheSeconds = 300
+
 func (ca *CA) serveCRL(w http.ResponseWriter, r *http.Request) {
 	crl, err := ca.CRL(r.Context())
 	if err != nil {
@@ -67,11 +77,42 @@ func (ca *CA) serveCRL(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "The CRL is not available; try again later.", http.StatusServiceUnavailable)
 		return
 	}
-	w.Header().Set("Content-Type", "application/pkix-crl")
-	w.Header().Set("Cache-Control", "public, max-age=300, no-transform")
-	w.Header().Set("Last-Modified", crl.ThisUpdate.Format(http.TimeFormat))
-	w.Header().Set("Expires", crl.NextUpdate.Format(http.TimeFormat))
-	w.Write(crl.DER)
+	ca.writeCRL(w, r, crl)
+}
+
+func (ca *CA) serveShardCRL(w http.ResponseWriter, r *http.Request) {
+	crl, err := ca.ShardCRL(r.Context(), r.PathValue("shard"))
+	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
+		http.Error(w, "There is no such CRL.", http.StatusNotFound)
+		return
+	} else if err != nil {
+		slog.Error("serve CRL shard", "shard", r.PathValue("shard"), "err", err)
+		http.Error(w, "The CRL is not available; try again later.", http.StatusServiceUnavailable)
+		return
+	}
+	ca.writeCRL(w, r, crl)
+}
+
+// writeCRL sends a CRL from memory. Its ETag is its shard and number: the
+// database never lets two CRLs of one shard share a number, so one ETag
+// is always the same bytes, on every instance. http.ServeContent answers
+// If-None-Match and If-Modified-Since with 304 and HEAD without a body.
+func (ca *CA) writeCRL(w http.ResponseWriter, r *http.Request, crl *CRLRecord) {
+	h := w.Header()
+	now := ca.now()
+	maxAge := min(crlCacheSeconds*time.Second, crl.NextUpdate.Sub(now)).Truncate(time.Second)
+	h.Set("Content-Type", "application/pkix-crl")
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(max(maxAge, 0).Seconds()))+", no-transform")
+	h.Set("ETag", `"`+crlETag(crl)+`"`)
+	h.Set("Expires", now.Add(max(maxAge, 0)).Format(http.TimeFormat))
+	http.ServeContent(w, r, "", crl.ThisUpdate, bytes.NewReader(crl.DER))
+}
+
+func crlETag(crl *CRLRecord) string {
+	if crl.Shard == "" {
+		return "crl-" + strconv.FormatInt(crl.Number, 10)
+	}
+	return "crl-" + crl.Shard + "-" + strconv.FormatInt(crl.Number, 10)
 }
 
 func (ca *CA) serveOCSPGet(w http.ResponseWriter, r *http.Request) {

@@ -138,5 +138,6 @@ func (ca *CA) sign(user *lanyard.User, usage lanyard.CertificateUsage, pub crypt
 	return &lanyard.Certificate{
 		Serial: SerialString(tmpl.SerialNumber), UserID: user.ID, Usage: usage,
 		NotBefore: tmpl.NotBefore, NotAfter: tmpl.NotAfter, Status: lanyard.CertificateValid, DER: der,
+		CRLShard: crlShard(tmpl.NotAfter),
 	}, nil
 }

@@ -97,7 +97,8 @@ func checkSubject(t *testing.T, c *lanyard.Certificate, u *lanyard.User) {
 	if pki.SerialString(x.SerialNumber) != c.Serial || x.SerialNumber.BitLen() < 64 {
 		t.Errorf("serial %x, stored %s", x.SerialNumber, c.Serial)
 	}
-	if !slices.Equal(x.CRLDistributionPoints, []string{"http://127.0.0.1:8080/pki/crl"}) ||
+	shard := x.NotAfter.UTC().Format("20060102")
+	if !slices.Equal(x.CRLDistributionPoints, []string{"http://127.0.0.1:8080/pki/crl/" + shard}) || c.CRLShard != shard ||
 		!slices.Equal(x.OCSPServer, []string{"http://127.0.0.1:8080/pki/ocsp"}) {
 		t.Errorf("CRL DP %v, OCSP %v", x.CRLDistributionPoints, x.OCSPServer)
 	}

@@ -29,14 +29,15 @@ import (
 func TestOCSPPreSigned(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		now := time.Now().UTC().Truncate(time.Second)
-		clock := func() time.Time { return now }
+		clk := newTestClock(time.Now().UTC().Truncate(time.Second))
+		clock := clk.Now
 		e := newEnv(t, dsn, pki.Config{Now: clock})
 		other, err := pki.Open(ctx, store.NewPKIStore(openDB(t, dsn)), pki.Config{
 			PublicURL: e.cfg.PublicURL, MasterKeyFile: filepath.Join(e.cfg.DataDir, "master.key"), Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(other.Close)
 		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
 		der, err := ocsp.CreateRequest(mustParse(t, c.DER), e.ca.Issuer(), nil)
 		if err != nil {
@@ -62,7 +63,7 @@ func TestOCSPPreSigned(t *testing.T) {
 					} else if resp.Status != want {
 						continue
 					}
-					checkHeaders(t, name, w, resp, now)
+					checkHeaders(t, name, w, resp, clk.Now())
 					out[name] = w
 					break
 				}
@@ -71,7 +72,7 @@ func TestOCSPPreSigned(t *testing.T) {
 		}
 
 		first := ask(t, ocsp.Good, "")
-		now = now.Add(time.Minute)
+		clk.Set(clk.Now().Add(time.Minute))
 		again := ask(t, ocsp.Good, "")
 		for name, w := range again {
 			if !bytes.Equal(w.Body.Bytes(), first[name].Body.Bytes()) || w.Header().Get("ETag") != first[name].Header().Get("ETag") {
@@ -114,15 +115,15 @@ func TestOCSPPreSigned(t *testing.T) {
 		before := ask(t, ocsp.Revoked, "")["A"]
 		signed, _ := ocsp.ParseResponse(before.Body.Bytes(), e.ca.Issuer())
 		half := signed.NextUpdate.Sub(signed.ThisUpdate) / 2
-		now = signed.ThisUpdate.Add(half - time.Second)
+		clk.Set(signed.ThisUpdate.Add(half - time.Second))
 		if w := ask(t, ocsp.Revoked, "")["A"]; !bytes.Equal(w.Body.Bytes(), before.Body.Bytes()) {
 			t.Error("a response younger than half its validity was signed afresh")
 		}
-		now = signed.ThisUpdate.Add(half)
+		clk.Set(signed.ThisUpdate.Add(half))
 		w := ask(t, ocsp.Revoked, "")["A"]
 		fresh, _ := ocsp.ParseResponse(w.Body.Bytes(), e.ca.Issuer())
-		if !fresh.ThisUpdate.Equal(now) || w.Header().Get("ETag") == before.Header().Get("ETag") {
-			t.Errorf("at half its validity: thisUpdate %v (now %v), ETag %s", fresh.ThisUpdate, now, w.Header().Get("ETag"))
+		if !fresh.ThisUpdate.Equal(clk.Now()) || w.Header().Get("ETag") == before.Header().Get("ETag") {
+			t.Errorf("at half its validity: thisUpdate %v (now %v), ETag %s", fresh.ThisUpdate, clk.Now(), w.Header().Get("ETag"))
 		}
 	})
 }

@@ -60,7 +60,7 @@ func (ca *CA) template(user *lanyard.User, usage lanyard.CertificateUsage, pub c
 		ExtKeyUsage:           p.extUsage,
 		BasicConstraintsValid: true,
 		SubjectKeyId:          keyID(pub),
-		CRLDistributionPoints: []string{ca.cfg.PublicURL + "/pki/crl"},
+		CRLDistributionPoints: []string{ca.CRLShardURL(crlShard(notAfter))},
 		OCSPServer:            []string{ca.cfg.PublicURL + "/pki/ocsp"},
 		IssuingCertificateURL: []string{ca.cfg.PublicURL + "/pki/ca.cer"},
 	}, nil

@@ -52,6 +52,9 @@ func TestRevocationWithOpenSSL(t *testing.T) {
 		}
 		crlSerials := func() (serials []string, number int) {
 			t.Helper()
+			if err := e.ca.PublishOwedCRL(ctx); err != nil {
+				t.Fatal(err)
+			}
 			der := get(t, srv.URL+"/pki/crl", "application/pkix-crl")
 			lintCRL(t, der)
 			file := filepath.Join(dir, "crl.der")

@@ -35,18 +35,23 @@ type Store interface {
 	// change reports a change, stores the new status and writes the audit
 	// event action with detail.
 	UpdateStatus(ctx context.Context, actor lanyard.Actor, serial, action string, change func(c *lanyard.Certificate, now time.Time) (changed bool, detail string, err error)) (*lanyard.Certificate, error)
-	// RevokedCertificates lists, with serial, revocation time and reason
-	// only, the revoked and held certificates that have
-	// not expired at now, for the CRL.
-	RevokedCertificates(ctx context.Context, now time.Time) ([]*lanyard.Certificate, error)
+	// EachRevoked calls fn, with what a CRL entry needs, for every revoked
+	// or held certificate of shard ("" for every shard: the complete CRL)
+	// that has not expired at now, stopping at fn's first error. The
+	// serial, in the stored form, is valid only until fn returns.
+	EachRevoked(ctx context.Context, shard string, now time.Time, fn func(serial []byte, revokedAt time.Time, reason lanyard.RevocationReason) error) error
 
 	// RecoverArchivedKey returns the archived key of the user's certificate
 	// with the given serial and audits the recovery.
 	RecoverArchivedKey(ctx context.Context, actor lanyard.Actor, userID int64, serial string) (*ArchivedKey, error)
 
-	// LatestCRL returns the CRL with the highest number, or ENOTFOUND.
+	// LatestCRL returns the complete CRL with the highest number, or
+	// ENOTFOUND.
 	LatestCRL(ctx context.Context) (*CRLRecord, error)
-	// InsertCRL stores a CRL; a number that exists already gives ECONFLICT.
+	// LatestCRLHeader is LatestCRL without the DER.
+	LatestCRLHeader(ctx context.Context) (*CRLRecord, error)
+	// InsertCRL stores a complete CRL; a number that exists already gives
+	// ECONFLICT.
 	InsertCRL(ctx context.Context, crl *CRLRecord) error
 	// CRLGeneration returns a number that grows with every transaction
 	// that changes a certificate's status.
@@ -54,6 +59,21 @@ type Store interface {
 	// CRLOwed reports whether the generation is above the one the latest
 	// CRL covers: a status changed that no CRL lists yet.
 	CRLOwed(ctx context.Context) (bool, error)
+
+	// CRLShards lists every shard certificates name, with the generation
+	// of their statuses and their latest CRL's number, covers and
+	// thisUpdate (zero before the first).
+	CRLShards(ctx context.Context) ([]CRLShardState, error)
+	// CRLShardGeneration returns the generation of the statuses of shard's
+	// certificates, or ENOTFOUND.
+	CRLShardGeneration(ctx context.Context, shard string) (int64, error)
+	// FindShardCRL returns the latest CRL of shard, or ENOTFOUND.
+	FindShardCRL(ctx context.Context, shard string) (*CRLRecord, error)
+	// PublishShardCRL makes crl the latest of crl.Shard if the latest so
+	// far has number crl.Number-1 (none, for 1), else gives ECONFLICT.
+	PublishShardCRL(ctx context.Context, crl *CRLRecord) error
+	// DeleteCRLShard forgets a shard and its CRL.
+	DeleteCRLShard(ctx context.Context, shard string) error
 }
 
 // StatusFinder is what a Store may offer to read a certificate's status
@@ -102,10 +122,22 @@ type ArchivedKey = lanyard.ArchivedKey
 
 // CRLRecord is a signed CRL as every instance serves it.
 type CRLRecord struct {
+	// Shard names the partition the CRL lists, "" for the complete CRL.
+	Shard      string
 	Number     int64
 	ThisUpdate time.Time
 	NextUpdate time.Time
 	// Covers is the status generation the CRL lists every change up to.
 	Covers int64
 	DER    []byte
+}
+
+// CRLShardState is where a shard of the CRL stands: Generation above
+// Covers means a status changed that its latest CRL does not list yet.
+type CRLShardState struct {
+	Shard      string
+	Generation int64
+	Number     int64 // of the latest CRL, 0 before the first
+	Covers     int64
+	ThisUpdate time.Time
 }

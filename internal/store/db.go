@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,9 @@ type DB struct {
 	ocspSigner atomic.Pointer[pki.OCSPSigner]
 	// watches are told of the status changes this process commits.
 	watches statusWatches
+	// crlShards holds the CRL shards this process knows to be recorded,
+	// so that only a shard's first certificate records it.
+	crlShards sync.Map
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -129,8 +133,11 @@ type Tx struct {
 	writes int  // the writes so far, for the fault hook
 	failed bool // the fault hook abandoned the transaction
 	// crlOwed is set once the transaction changed a certificate status:
-	// the CRL generation grows at the commit.
-	crlOwed bool
+	// the CRL generation grows at the commit, and that of each shard in
+	// owedShards; newShards are the shards its certificates recorded.
+	crlOwed    bool
+	owedShards []string
+	newShards  []string
 	// statusChanged are the serials whose status the transaction changed:
 	// announced to the cluster in it, and to this process's watches once
 	// it commits.
@@ -170,6 +177,9 @@ func (tx *Tx) commit(ctx context.Context) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	tx.db.watches.publish(tx.statusChanged)
+	for _, shard := range tx.newShards {
+		tx.db.crlShards.Store(shard, true)
+	}
 	return nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"github.com/lanyard-id/lanyard/internal/pki"
 )
 
-const certColumns = `c.serial, c.user_id, c.usage, c.not_before, c.not_after, c.status, c.revoked_at, c.reason, c.der, c.issued_at, COALESCE(k.id, 0)`
+const certColumns = `c.serial, c.user_id, c.usage, c.not_before, c.not_after, c.status, c.revoked_at, c.reason, c.der, c.issued_at, COALESCE(k.id, 0), c.crl_shard`
 
 const certFrom = ` FROM certificates c LEFT JOIN key_archive k ON k.certificate_id = c.id`
 
@@ -18,7 +18,7 @@ func scanCertificate(s scanner) (*lanyard.Certificate, error) {
 	var c lanyard.Certificate
 	var notBefore, notAfter, revoked, issued int64
 	if err := s.Scan(&c.Serial, &c.UserID, &c.Usage, &notBefore, &notAfter, &c.Status, &revoked, &c.Reason,
-		&c.DER, &issued, &c.ArchivedKeyID); err != nil {
+		&c.DER, &issued, &c.ArchivedKeyID, &c.CRLShard); err != nil {
 		return nil, err
 	}
 	c.NotBefore, c.NotAfter = decodeTime(notBefore), decodeTime(notAfter)
@@ -39,14 +39,17 @@ func (tx *Tx) insertCertificate(ctx context.Context, actor lanyard.Actor, c *lan
 	var id int64
 	resp := tx.presignOCSP(c)
 	err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at,
-		ocsp_der, ocsp_status, ocsp_this_update)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		crl_shard, ocsp_der, ocsp_status, ocsp_this_update)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
-		encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now), resp.der, resp.status, resp.thisUpdate).Scan(&id)
+		encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now), c.CRLShard, resp.der, resp.status, resp.thisUpdate).Scan(&id)
 	if isUniqueViolation(err) {
 		return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", c.Serial)
 	} else if err != nil {
 		return fmt.Errorf("insert certificate: %w", err)
+	}
+	if err := tx.recordCRLShard(ctx, c.CRLShard); err != nil {
+		return err
 	}
 	detail := fmt.Sprintf("user=%d usage=%s not_after=%s", c.UserID, c.Usage, c.NotAfter.Format(time.RFC3339))
 	if key != nil {
@@ -184,26 +187,7 @@ func (tx *Tx) changeStatus(ctx context.Context, actor lanyard.Actor, serial, act
 	} else if n != 1 {
 		return nil, false, errStatusRaced
 	}
-	tx.markCRLOwed()
+	tx.markCRLOwed(cert.CRLShard)
 	tx.statusChanged = append(tx.statusChanged, serial)
 	return cert, true, tx.insertAudit(ctx, actor, action, serial, detail)
-}
-
-// RevokedCertificates lists the revoked and held certificates not expired
-// at now, with only what a CRL entry needs: serial, revocation time and
-// reason. It runs for every CRL, over every revocation, so it reads no
-// more than that.
-func (s *PKIStore) RevokedCertificates(ctx context.Context, now time.Time) ([]*lanyard.Certificate, error) {
-	certs, err := queryAll(ctx, s.db, `SELECT serial, revoked_at, reason FROM certificates WHERE status <> ? AND not_after >= ? ORDER BY id`,
-		[]any{string(lanyard.CertificateValid), encodeTime(now)}, func(sc scanner) (*lanyard.Certificate, error) {
-			var c lanyard.Certificate
-			var at int64
-			err := sc.Scan(&c.Serial, &at, &c.Reason)
-			c.RevokedAt = decodeTime(at)
-			return &c, err
-		})
-	if err != nil {
-		return nil, fmt.Errorf("find revoked certificates: %w", err)
-	}
-	return certs, nil
 }
