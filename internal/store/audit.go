@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -176,7 +177,7 @@ func (db *DB) EachAuditEvent(ctx context.Context, fn func(*lanyard.AuditEvent) e
 	const page = 2000
 	after := int64(0)
 	for {
-		events, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, []any{after, page}, scanChained)
+		events, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT `+strconv.Itoa(page), []any{after}, scanChained)
 		if err != nil {
 			return fmt.Errorf("read audit events: %w", err)
 		}
