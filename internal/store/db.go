@@ -56,6 +56,8 @@ type DB struct {
 	Now func() time.Time
 
 	count counters
+	// head is where this process last moved the audit chain's head.
+	head auditHead
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -195,6 +197,10 @@ type Tx struct {
 
 	// audit holds the audit events of the transaction until it commits.
 	audit []*lanyard.AuditEvent
+	// movedHead is where the transaction moved the audit chain's head.
+	movedHead *auditHeadAt
+	// locked is the user whose row the transaction locked (PostgreSQL).
+	locked *lockedUser
 }
 
 // writerWait bounds the wait for SQLite's writer connection, as
@@ -252,6 +258,9 @@ func (tx *Tx) commit(ctx context.Context) error {
 	}
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if tx.movedHead != nil {
+		tx.db.head.moved(tx.movedHead)
 	}
 	tx.release()
 	return nil
