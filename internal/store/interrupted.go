@@ -16,9 +16,10 @@ import (
 func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int, error) {
 	// From the registered mobile IDs, a few, by their state's index, to
 	// their processes: the processes without a code are nearly all of
-	// history.
-	stuck, err := queryAll(ctx, db, `SELECT `+prefixed("e.", enrollmentColumns)+` FROM mobile_ids m JOIN enrollments e ON e.mobile_id = m.id
-		WHERE m.state = ? AND e.code_hash IS NULL AND e.step IN (?, ?) AND e.updated_at < ?`,
+	// history. CROSS JOIN keeps SQLite to that order, and the test for no
+	// code is inside a CASE so that it does not take the code's index.
+	stuck, err := queryAll(ctx, db, `SELECT `+prefixed("e.", enrollmentColumns)+` FROM mobile_ids m CROSS JOIN enrollments e
+		WHERE e.mobile_id = m.id AND m.state = ? AND CASE WHEN e.code_hash IS NULL THEN 1 ELSE 0 END = 1 AND e.step IN (?, ?) AND e.updated_at < ?`,
 		[]any{string(lanyard.MobileIDRegistered), string(lanyard.StepActivation), string(lanyard.StepFinished), encodeTime(db.Now().Add(-olderThan))},
 		scanEnrollment)
 	if err != nil || len(stuck) == 0 {

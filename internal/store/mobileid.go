@@ -155,9 +155,12 @@ func (db *DB) AddRecoveredCertificates(ctx context.Context, actor lanyard.Actor,
 // from the one after afterID on.
 func (db *DB) PendingRecoveries(ctx context.Context, afterID int64, limit int) ([]*lanyard.MobileID, error) {
 	// By the partial index of the mobile IDs with recovery pending: the job
-	// asks every few seconds, and almost always finds none.
-	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND state = ? AND id > ? ORDER BY id LIMIT `+strconv.Itoa(limit),
-		[]any{string(lanyard.MobileIDActive), afterID}, scanMobileID)
+	// asks every few seconds, and almost always finds none. The state is
+	// compared inside a CASE so that SQLite does not prefer the index on
+	// state, which would read every active mobile ID.
+	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND id > ?
+		AND CASE WHEN state = ? THEN 1 ELSE 0 END = 1 ORDER BY id LIMIT `+strconv.Itoa(limit),
+		[]any{afterID, string(lanyard.MobileIDActive)}, scanMobileID)
 	if err != nil {
 		return nil, fmt.Errorf("find pending recoveries: %w", err)
 	}
