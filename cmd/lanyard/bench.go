@@ -11,13 +11,18 @@ import (
 	"github.com/lanyard-id/lanyard/internal/loadgen"
 )
 
-const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P]"
+const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P] [--server-pid PID | --metrics-token-file F] [--postgres-cpu]"
 
 const benchHelp = `Each worker logs in as its users, then makes mobile IDs one after the other:
 the Get Mobile ID pages, the enrollment through the app API with new keys, and
 Next. The users <user-prefix>1 to <user-prefix>N must exist, be active and share
 the password; 'lanyard user import' creates them (see docs/performance.md).
-Use a server whose data may be thrown away: every mobile ID stays in it.`
+Use a server whose data may be thrown away: every mobile ID stays in it.
+
+With --server-pid (a server on this machine) or --metrics-token-file (its
+/metrics), the run also reports the server's CPU time per mobile ID and the
+most memory it held; --postgres-cpu adds the CPU time of this machine's
+PostgreSQL processes.`
 
 // runBench measures complete mobile IDs per second on a running server,
 // through its pages and its app API, as users with phones would make them.
@@ -25,7 +30,8 @@ Use a server whose data may be thrown away: every mobile ID stays in it.`
 // import` creates them (see docs/performance.md).
 func runBench(ctx context.Context, e env, args []string) error {
 	cfg := loadgen.Config{UserPrefix: "benchuser", Concurrency: 1, Duration: 10 * time.Second}
-	var pwFile string
+	var pwFile, tokenFile string
+	var probe loadgen.Probe
 	fs := newFlagSet(e, "bench", benchUsage)
 	fs.StringVar(&cfg.URL, "url", "", "base URL of the running server (required; loopback only unless --allow-remote)")
 	fs.IntVar(&cfg.Users, "users", 0, "number of users <user-prefix>1 to <user-prefix>N (required, at least --concurrency)")
@@ -36,6 +42,9 @@ func runBench(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&cfg.Count, "count", 0, "stop after starting this many mobile IDs (0: no limit; --duration still applies)")
 	fs.DurationVar(&cfg.GiveUpAfter, "give-up-after", loadgen.DefaultGiveUpAfter, "stop a worker whose mobile IDs have failed for this long without a success; a shorter outage is waited out")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a URL whose host is not a loopback address")
+	fs.IntVar(&probe.PID, "server-pid", 0, "process ID of the server on this machine, to report its CPU time and memory")
+	fs.StringVar(&tokenFile, "metrics-token-file", "", "file holding the bearer token of the server's /metrics, to report its CPU time and memory from there")
+	fs.BoolVar(&probe.Postgres, "postgres-cpu", false, "also report the CPU time of this machine's PostgreSQL processes")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\n%s\n\nFlags:\n", benchUsage, benchHelp)
 		fs.SetOutput(e.stdout)
@@ -61,6 +70,19 @@ func runBench(ctx context.Context, e env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	measure := probe.PID != 0 || tokenFile != "" || probe.Postgres
+	if probe.PID != 0 && tokenFile != "" {
+		return fmt.Errorf("%w: give --server-pid or --metrics-token-file, not both", errUsage)
+	}
+	if probe.PID == 0 && probe.Postgres && tokenFile == "" {
+		return fmt.Errorf("%w: --postgres-cpu needs --server-pid or --metrics-token-file", errUsage)
+	}
+	if tokenFile != "" {
+		if probe.MetricsToken, err = readSecretFile(e, tokenFile); err != nil {
+			return err
+		}
+		probe.MetricsURL = strings.TrimRight(cfg.URL, "/") + "/metrics"
+	}
 	d, err := loadgen.New(ctx, cfg)
 	if err != nil {
 		return err
@@ -71,8 +93,23 @@ func runBench(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "\nmachine:    %s/%s, %d CPUs, %s\nlogins:     %d in %s\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), cfg.Users, d.LoginTime.Round(time.Millisecond))
+	var m *loadgen.Measurement
+	if measure {
+		// Started after the logins, whose password hashing is not part of
+		// a mobile ID.
+		if m, err = probe.Start(ctx); err != nil {
+			return err
+		}
+	}
 	r := d.Run(ctx)
 	printBenchResult(e.stdout, r)
+	if m != nil {
+		u, err := m.Stop(context.WithoutCancel(ctx))
+		if err != nil {
+			return err
+		}
+		printServerUsage(e.stdout, u, r.MobileIDs())
+	}
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("interrupted after %d mobile IDs", r.MobileIDs())
@@ -97,5 +134,21 @@ func printBenchResult(w io.Writer, r *loadgen.Result) {
 	}
 	if r.GaveUp > 0 {
 		fmt.Fprintf(w, "stopped:    %d workers whose mobile IDs kept failing (--give-up-after)\n", r.GaveUp)
+	}
+}
+
+// printServerUsage shows what the run cost the server, per mobile ID made
+// (the work of failed ones included).
+func printServerUsage(w io.Writer, u *loadgen.Usage, mobileIDs int) {
+	per := func(d time.Duration) string {
+		if mobileIDs == 0 {
+			return "no mobile ID made"
+		}
+		return fmt.Sprintf("%.2f ms CPU per mobile ID", float64(d)/float64(time.Millisecond)/float64(mobileIDs))
+	}
+	fmt.Fprintf(w, "server:     %s (%s in all; %s), RSS at most %.1f MB\n",
+		per(u.CPU), u.CPU.Round(10*time.Millisecond), u.Source, float64(u.MaxRSS)/1e6)
+	if u.Postgres {
+		fmt.Fprintf(w, "postgres:   %s (%s in all); together %s\n", per(u.PostgresCPU), u.PostgresCPU.Round(10*time.Millisecond), per(u.CPU+u.PostgresCPU))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +19,10 @@ import (
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
-const benchPassword = "bench password 1234"
+const (
+	benchPassword     = "bench password 1234"
+	benchMetricsToken = "bench metrics token"
+)
 
 var benchUsers = flag.Int("users", 0, "BenchmarkMobileID: spread the mobile IDs over this many users, so that later ones replace earlier ones; 0: one user per mobile ID")
 
@@ -40,7 +44,7 @@ func startServer(tb testing.TB, engine string, users int) (url, pwFile string) {
 		fmt.Fprintf(&csv, "benchuser%d,benchuser%d@bench.invalid,Bench User %d,active,user,%s\n", i, i, i, benchPassword)
 	}
 	csvFile, pwFile := filepath.Join(dir, "users.csv"), filepath.Join(dir, "password")
-	for name, content := range map[string]string{csvFile: csv.String(), pwFile: benchPassword + "\n"} {
+	for name, content := range map[string]string{csvFile: csv.String(), pwFile: benchPassword + "\n", filepath.Join(dir, "metrics-token"): benchMetricsToken + "\n"} {
 		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
 			tb.Fatal(err)
 		}
@@ -59,7 +63,7 @@ func startServer(tb testing.TB, engine string, users int) (url, pwFile string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--listen", addr, "--log-level", "warn"}, db...), nil, &out, &out)
+		done <- run(ctx, append([]string{"serve", "--listen", addr, "--log-level", "warn", "--metrics-token-file", filepath.Join(dir, "metrics-token")}, db...), nil, &out, &out)
 	}()
 	tb.Cleanup(func() { cancel(); <-done })
 	url = "http://" + addr
@@ -98,11 +102,49 @@ func TestBench(t *testing.T) {
 		t.Errorf("second run:\n%s", out)
 	}
 
+	// The server runs in this process, so its CPU time and memory are
+	// this process's.
+	out = c.ok("", "bench", "--url", url, "--users", "3", "--count", "3", "--password-file", pw, "--server-pid", strconv.Itoa(os.Getpid()), "--postgres-cpu")
+	checkServerUsage(t, out, fmt.Sprintf("; pid %d and the postgres processes), RSS at most ", os.Getpid()), true)
+	token := writeFile(t, "token", benchMetricsToken+"\n")
+	out = c.ok("", "bench", "--url", url, "--users", "3", "--count", "3", "--password-file", pw, "--metrics-token-file", token)
+	checkServerUsage(t, out, "; /metrics), RSS at most ", false)
+	wrong := writeFile(t, "wrong", "not the token\n")
+	c.fails(1, "/metrics answered 401", "bench", "--url", url, "--users", "1", "--password-file", pw, "--metrics-token-file", wrong)
+	c.fails(2, "not both", "bench", "--url", url, "--users", "1", "--password-file", pw, "--metrics-token-file", token, "--server-pid", "1")
+	c.fails(2, "--postgres-cpu needs", "bench", "--url", url, "--users", "1", "--password-file", pw, "--postgres-cpu")
+
 	c.fails(2, "not a loopback address", "bench", "--url", "http://192.0.2.1:8080", "--users", "1", "--password-file", pw)
 	c.fails(2, "--password-file is required", "bench", "--url", url, "--users", "1")
 	c.fails(2, "must be at least --concurrency", "bench", "--url", url, "--users", "1", "--concurrency", "2", "--password-file", pw)
 	c.fails(2, "usage: lanyard bench", "bench", "extra", "--url", url, "--users", "1", "--password-file", pw)
 	c.fails(1, "wrong username or password", "bench", "--url", url, "--users", "1", "--user-prefix", "nobody", "--password-file", pw)
+}
+
+// checkServerUsage finds the server's line in a bench output, with a CPU
+// time per mobile ID and a memory above zero, and PostgreSQL's line when
+// asked for.
+func checkServerUsage(t *testing.T, out, source string, postgres bool) {
+	t.Helper()
+	var perID, rss float64
+	i := strings.Index(out, "server:     ")
+	if i < 0 {
+		t.Fatalf("no server line:\n%s", out)
+	}
+	line, _, _ := strings.Cut(out[i:], "\n")
+	if _, err := fmt.Sscanf(line, "server:     %f ms CPU per mobile ID", &perID); err != nil || perID < 0 {
+		t.Errorf("server line %q: %v", line, err)
+	}
+	j := strings.Index(line, source)
+	if j < 0 {
+		t.Fatalf("server line %q lacks %q", line, source)
+	}
+	if _, err := fmt.Sscanf(line[j+len(source):], "%f MB", &rss); err != nil || rss <= 0 {
+		t.Errorf("server line %q: memory %v, %v", line, rss, err)
+	}
+	if got := strings.Contains(out, "\npostgres:   "); got != postgres {
+		t.Errorf("postgres line shown %t, want %t:\n%s", got, postgres, out)
+	}
 }
 
 // BenchmarkMobileID makes b.N complete mobile IDs on an in-process server

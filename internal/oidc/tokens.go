@@ -79,6 +79,15 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
+	// Checked before anything is written: a user who may no longer log in
+	// gets no tokens, and the refresh token is not used up.
+	u, err := s.p.users.FindUserByID(ctx, rt.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.State != lanyard.UserActive {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the user may not log in")
+	}
 	return &refreshRequest{rt: rt, scopes: rt.Scopes}, nil
 }
 

@@ -50,7 +50,7 @@ func (s *OIDCStore) FindRefreshToken(ctx context.Context, hash []byte) (*oidc.Re
 			refusal = lanyard.Errorf(lanyard.ECONFLICT, "The refresh token was used before.")
 			return tx.refuseRefreshReplay(ctx, rt)
 		case revoked != 0 || !tx.now.Before(rt.ExpiresAt):
-			refusal = lanyard.Errorf(lanyard.EEXPIRED, "The refresh token has expired or was revoked.")
+			refusal = errRefreshEnded()
 		}
 		return nil
 	})
@@ -100,18 +100,27 @@ func (s *OIDCStore) UseRefreshToken(ctx context.Context, hash []byte) error {
 }
 
 func (tx *Tx) useRefreshToken(ctx context.Context, hash []byte) (refusal, err error) {
-	res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET used = 1 WHERE token_hash = ? AND used = 0 AND revoked = 0`, hash)
+	res, err := tx.exec(ctx, `UPDATE oidc_refresh_tokens SET used = 1 WHERE token_hash = ? AND used = 0 AND revoked = 0 AND expires_at > ?`,
+		hash, encodeTime(tx.now))
 	if err != nil {
 		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return nil, nil
 	}
-	rt, _, _, err := findRefreshToken(ctx, tx, hash)
-	if errNoRows(err) {
+	rt, used, _, err := findRefreshToken(ctx, tx, hash)
+	switch {
+	case errNoRows(err):
 		return lanyard.Errorf(lanyard.ENOTFOUND, "The refresh token is unknown."), nil
-	} else if err != nil {
+	case err != nil:
 		return nil, err
+	case used == 0:
+		// Revoked or expired since it was found: no replay.
+		return errRefreshEnded(), nil
 	}
 	return lanyard.Errorf(lanyard.ECONFLICT, "The refresh token was used before."), tx.refuseRefreshReplay(ctx, rt)
+}
+
+func errRefreshEnded() error {
+	return lanyard.Errorf(lanyard.EEXPIRED, "The refresh token has expired or was revoked.")
 }

@@ -132,9 +132,43 @@ func TestOIDCCodes(t *testing.T) {
 		if err := st.CreateTokens(ctx, refresh.Hash, again, time.Hour, &oidc.RefreshToken{Hash: []byte("never"), AuthRequestID: "r3"}, time.Hour); lanyard.ErrorCode(err) != lanyard.ECONFLICT {
 			t.Fatalf("a used refresh token again: %v", err)
 		}
+		// A refresh token whose grant was revoked after the token was found
+		// is refused as ended, not as a replay.
+		replays := func() int {
+			events, err := db.FindAuditEvents(ctx, lanyard.AuditFilter{Action: "oidc.refresh.replay"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(events)
+		}
+		replayed := replays()
+		five := &oidc.RefreshToken{Hash: []byte("refresh five"), AuthRequestID: "r4", ClientID: c.ClientID, UserID: u.ID, Subject: sub}
+		if err := st.CreateRefreshToken(ctx, five, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RevokeGrant(ctx, "r4"); err != nil {
+			t.Fatal(err)
+		}
+		byFive := access("t5")
+		byFive.ByRefresh = true
+		if err := st.CreateTokens(ctx, five.Hash, byFive, time.Hour, &oidc.RefreshToken{Hash: []byte("never five"), AuthRequestID: "r4"}, time.Hour); lanyard.ErrorCode(err) != lanyard.EEXPIRED {
+			t.Fatalf("a revoked refresh token: %v", err)
+		}
+		if n := replays(); n != replayed {
+			t.Fatalf("a revoked refresh token was audited as %d replays", n-replayed)
+		}
 
 		issue("r2", "code two")
+		six := &oidc.RefreshToken{Hash: []byte("refresh six"), AuthRequestID: "r2", ClientID: c.ClientID, UserID: u.ID, Subject: sub}
+		if err := st.CreateRefreshToken(ctx, six, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
 		now = now.Add(time.Minute)
+		bySix := access("t6")
+		bySix.ByRefresh = true
+		if err := st.CreateTokens(ctx, six.Hash, bySix, time.Hour, &oidc.RefreshToken{Hash: []byte("never six"), AuthRequestID: "r2"}, time.Hour); lanyard.ErrorCode(err) != lanyard.EEXPIRED {
+			t.Fatalf("an expired refresh token: %v", err)
+		}
 		if _, err := st.RedeemCode(ctx, []byte("code two")); lanyard.ErrorCode(err) != lanyard.EEXPIRED {
 			t.Fatalf("an expired code: %v", err)
 		}

@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/oidc"
+	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 	"golang.org/x/oauth2"
 )
@@ -70,7 +72,16 @@ func TestOIDCRefreshTokens(t *testing.T) {
 				t.Fatal("the access token works after the replay")
 			}
 
-			// Withdrawing the consent ends a grant's refresh token too.
+			// Withdrawing the consent ends a grant's refresh token too, and
+			// that is no replay.
+			replays := func() int {
+				events, err := o.db.FindAuditEvents(ctx, lanyard.AuditFilter{Action: "oidc.refresh.replay"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(events)
+			}
+			replayed := replays()
 			fresh := login(rp)
 			if err := o.provider.WithdrawConsent(ctx, lanyard.CLIActor, o.userID(t, "alice"), rp.client.ClientID); err != nil {
 				t.Fatal(err)
@@ -78,6 +89,53 @@ func TestOIDCRefreshTokens(t *testing.T) {
 			if _, err := refresh(fresh.RefreshToken); oauthError(err) != "invalid_grant" {
 				t.Fatalf("a refresh token after the consent was withdrawn: %v", err)
 			}
+			if n := replays(); n != replayed {
+				t.Fatalf("a withdrawn grant's refresh token was audited as %d replays", n-replayed)
+			}
+
+			// A user who may no longer log in gets nothing for a refresh
+			// token, and nothing is written: back in, the token works.
+			// (Deactivating ends the user's portal sessions, so this comes
+			// last.)
+			held := login(rp)
+			tokens := func() (n int) {
+				t.Helper()
+				if err := rawDB(t, o.dsn).QueryRowContext(ctx, `SELECT COUNT(*) FROM oidc_tokens`).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			before := tokens()
+			if _, err := o.users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserInactive); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := refresh(held.RefreshToken); oauthError(err) != "invalid_grant" {
+				t.Fatalf("a refresh for a deactivated user: %v", err)
+			}
+			if after := tokens(); after != before {
+				t.Fatalf("the refused refresh stored %d access tokens", after-before)
+			}
+			if _, err := o.users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserActive); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := refresh(held.RefreshToken); err != nil {
+				t.Fatalf("the refresh token after the user is back: %v", err)
+			}
 		})
 	}
+}
+
+// rawDB opens the portal's database directly, for what no service shows.
+func rawDB(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	driver, name := "sqlite", "file:"+dsn
+	if store.IsPostgresURL(dsn) {
+		driver, name = "pgx", dsn
+	}
+	raw, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
 }
