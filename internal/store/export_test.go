@@ -100,3 +100,10 @@ func Exec(db *DB, query string, args ...any) error {
 	_, err := db.write.Exec(db.rebind(query), args...)
 	return err
 }
+
+// ReadOnlyExec runs a statement on the connections for reads outside
+// transactions.
+func ReadOnlyExec(db *DB, query string) error {
+	_, err := db.sql.Exec(query)
+	return err
+}
