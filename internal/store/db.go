@@ -187,7 +187,7 @@ type Tx struct {
 	// unprepared are the statements the transaction ran that the writer
 	// has not prepared yet: preparing takes the writer's connection, which
 	// the transaction holds, so they are prepared once it ends.
-	unprepared []string
+	unprepared map[string]struct{}
 	now        time.Time
 	writes     int  // the writes so far, for the fault hook
 	failed     bool // the fault hook abandoned the transaction
@@ -280,7 +280,7 @@ func (tx *Tx) release() {
 	}
 	_ = tx.conn.Close()
 	tx.conn = nil
-	for _, q := range tx.unprepared {
+	for q := range tx.unprepared {
 		tx.db.writeStmts.prepare(context.Background(), q)
 	}
 	tx.unprepared = nil
@@ -307,7 +307,10 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	}
 	s := tx.db.writeStmts.lookup(query)
 	if s == nil {
-		tx.unprepared = append(tx.unprepared, query)
+		if tx.unprepared == nil {
+			tx.unprepared = make(map[string]struct{})
+		}
+		tx.unprepared[query] = struct{}{}
 		return nil
 	}
 	return tx.tx.StmtContext(ctx, s)
