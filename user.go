@@ -149,8 +149,15 @@ type UserService interface {
 	// CreateUser creates u with the given password (empty: no password,
 	// the user cannot log in until one is set).
 	CreateUser(ctx context.Context, actor Actor, u *User, password string) error
-	// ImportUsers creates all users or none.
+	// ImportUsers creates all users or none, with an audit event for each.
 	ImportUsers(ctx context.Context, actor Actor, users []NewUser) error
+	// ImportUserStream creates every user src yields, or none, in one
+	// transaction and with one audit event for the whole import. It
+	// returns how many users it created.
+	ImportUserStream(ctx context.Context, actor Actor, src UserStream) (int, error)
+	// HashPassword returns the hash a new password is stored as, so that
+	// a large import can hash its passwords before its transaction.
+	HashPassword(password string) string
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	FindUserByUsername(ctx context.Context, username string) (*User, error)
 	FindUsers(ctx context.Context, f UserFilter) ([]*User, error)
@@ -168,4 +175,22 @@ type UserService interface {
 type NewUser struct {
 	User     User
 	Password string
+	// PasswordHash, set instead of Password, is stored as it is: an
+	// argon2id hash in PHC form or a bcrypt hash, as made by HashPassword
+	// or taken over from another system.
+	PasswordHash string
+}
+
+// UserStream yields the users of an import batch by batch.
+type UserStream interface {
+	// Next returns the next users, or io.EOF after the last. Any other
+	// error ends the import with nothing created.
+	Next() ([]NewUser, error)
+	// Taken is told of each user of the batch Next returned last whose
+	// username belongs to an existing user; the import then creates
+	// nothing.
+	Taken(i int)
+	// Done is called once Next returned io.EOF; an error from it ends the
+	// import with nothing created.
+	Done() error
 }

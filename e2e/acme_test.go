@@ -101,29 +101,19 @@ func acmeClient(addr string, roots *x509.CertPool) *http.Client {
 // from there after a restart while the CA is gone.
 func TestACMEHTTP01(t *testing.T) {
 	httpAddr, closedAddr := freeAddr(t), freeAddr(t)
-	_, httpPort, _ := net.SplitHostPort(httpAddr)
-	_, closedPort, _ := net.SplitHostPort(closedAddr)
-	directory, caFile, roots, pebbleLog := startPebble(t, atoi(t, httpPort), atoi(t, closedPort))
+	directory, caFile, roots, pebbleLog := startPebble(t, port(t, httpAddr), port(t, closedAddr))
 	in := newInstance(t, "sqlite")
 	args := []string{"--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile, "--acme-email", "admin@example.org", "--listen-http", httpAddr}
 	s := startServer(t, in, args...)
-	c := acmeClient(s.addr, roots)
-	get := func(path string) *http.Response {
+	get := func(s *server, path string) *http.Response {
 		t.Helper()
-		var resp *http.Response
-		if !waitFor(readyTimeout*3, func() bool {
-			var err error
-			resp, err = c.Get("https://" + acmeDomain + path)
-			return err == nil
-		}) {
-			_, err := c.Get("https://" + acmeDomain + path)
-			t.Fatalf("no HTTPS with an ACME certificate: %v\nlanyard:\n%s\npebble:\n%s", err, s.stderr, pebbleLog)
+		resp := acmeGet(s, roots, path)
+		if resp == nil {
+			t.Fatalf("no HTTPS with an ACME certificate\nlanyard:\n%s\npebble:\n%s", s.stderr, pebbleLog)
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
 		return resp
 	}
-	resp := get("/healthz")
+	resp := get(s, "/healthz")
 	leaf := resp.TLS.PeerCertificates[0]
 	if resp.StatusCode != http.StatusOK || len(leaf.DNSNames) != 1 || leaf.DNSNames[0] != acmeDomain {
 		t.Fatalf("status %d, certificate for %v", resp.StatusCode, leaf.DNSNames)
@@ -153,20 +143,48 @@ func TestACMEHTTP01(t *testing.T) {
 	// Restarted with the CA unreachable: the certificate comes from the
 	// database.
 	again := startServer(t, in, append(args[:2:2], "--acme-directory", "https://127.0.0.1:1/dir", "--acme-ca-file", caFile)...)
-	c = acmeClient(again.addr, roots)
-	if resp := get("/healthz"); resp.TLS.PeerCertificates[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
+	if resp := get(again, "/healthz"); resp.TLS.PeerCertificates[0].SerialNumber.Cmp(leaf.SerialNumber) != 0 {
 		t.Fatal("the restarted server serves another certificate")
 	}
 	again.stopOK()
 }
 
-func atoi(t *testing.T, s string) int {
+// port is the port of a host:port address.
+func port(t *testing.T, addr string) int {
 	t.Helper()
-	n, err := strconv.Atoi(s)
+	_, p, _ := net.SplitHostPort(addr)
+	n, err := strconv.Atoi(p)
 	if err != nil {
-		t.Fatalf("not a port: %q", s)
+		t.Fatalf("not an address with a port: %q", addr)
 	}
 	return n
+}
+
+// acmeGet fetches path from s over HTTPS as the ACME domain, waiting for
+// the server to have its certificate; nil when it had none in time. The
+// body is read and closed.
+func acmeGet(s *server, roots *x509.CertPool, path string) *http.Response {
+	c := acmeClient(s.addr, roots)
+	var resp *http.Response
+	if !waitFor(readyTimeout*3, func() bool {
+		var err error
+		resp, err = c.Get("https://" + acmeDomain + path)
+		return err == nil
+	}) {
+		return nil
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// acmeSerial is the serial of the certificate s serves as the ACME domain,
+// or "" when it had none in time.
+func acmeSerial(s *server, roots *x509.CertPool) string {
+	if resp := acmeGet(s, roots, "/healthz"); resp != nil {
+		return resp.TLS.PeerCertificates[0].SerialNumber.String()
+	}
+	return ""
 }
 
 func pemCert(c *x509.Certificate) []byte {
@@ -177,22 +195,14 @@ func pemCert(c *x509.Certificate) []byte {
 // alone, with no plain-HTTP port.
 func TestACMETLSALPN01(t *testing.T) {
 	addr, closedAddr := freeAddr(t), freeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	_, closedPort, _ := net.SplitHostPort(closedAddr)
-	directory, caFile, roots, pebbleLog := startPebble(t, atoi(t, closedPort), atoi(t, port))
+	directory, caFile, roots, pebbleLog := startPebble(t, port(t, closedAddr), port(t, addr))
 	in := newInstance(t, "sqlite")
 	s := startProcess(t, "serve "+addr, addr, childEnv(), append([]string{"serve", "--listen", addr}, append(in.args(),
 		"--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile)...)...)
-	c := acmeClient(s.addr, roots)
-	var resp *http.Response
-	if !waitFor(readyTimeout*3, func() bool {
-		var err error
-		resp, err = c.Get("https://" + acmeDomain + "/healthz")
-		return err == nil
-	}) {
+	resp := acmeGet(s, roots, "/healthz")
+	if resp == nil {
 		t.Fatalf("no HTTPS with an ACME certificate\nlanyard:\n%s\npebble:\n%s", s.stderr, pebbleLog)
 	}
-	resp.Body.Close()
 	if leaf := resp.TLS.PeerCertificates[0]; len(leaf.DNSNames) != 1 || leaf.DNSNames[0] != acmeDomain {
 		t.Fatalf("certificate for %v", leaf.DNSNames)
 	}
@@ -207,24 +217,16 @@ func TestACMETLSALPN01(t *testing.T) {
 // one from the database without asking the CA.
 func TestACMEClusterSharesCertificate(t *testing.T) {
 	httpAddr, closedAddr := freeAddr(t), freeAddr(t)
-	_, httpPort, _ := net.SplitHostPort(httpAddr)
-	_, closedPort, _ := net.SplitHostPort(closedAddr)
-	directory, caFile, roots, pebbleLog := startPebble(t, atoi(t, httpPort), atoi(t, closedPort))
+	directory, caFile, roots, pebbleLog := startPebble(t, port(t, httpAddr), port(t, closedAddr))
 	in := newInstance(t, "postgres")
 	a := startServer(t, in, "--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile, "--listen-http", httpAddr)
 	serial := func(s *server) string {
 		t.Helper()
-		c := acmeClient(s.addr, roots)
-		var resp *http.Response
-		if !waitFor(readyTimeout*3, func() bool {
-			var err error
-			resp, err = c.Get("https://" + acmeDomain + "/healthz")
-			return err == nil
-		}) {
-			t.Fatalf("%s serves no ACME certificate\nlanyard:\n%s\npebble:\n%s", s.name, s.stderr, pebbleLog)
+		if serial := acmeSerial(s, roots); serial != "" {
+			return serial
 		}
-		resp.Body.Close()
-		return resp.TLS.PeerCertificates[0].SerialNumber.String()
+		t.Fatalf("%s serves no ACME certificate\nlanyard:\n%s\npebble:\n%s", s.name, s.stderr, pebbleLog)
+		return ""
 	}
 	first := serial(a)
 	// The second instance's CA is unreachable: only the database can
@@ -232,6 +234,38 @@ func TestACMEClusterSharesCertificate(t *testing.T) {
 	b := startServer(t, in, "--acme-domain", acmeDomain, "--acme-directory", "https://127.0.0.1:1/dir", "--acme-ca-file", caFile)
 	if got := serial(b); got != first {
 		t.Fatalf("the second instance serves certificate %s, the first %s", got, first)
+	}
+	b.stopOK()
+	a.stopOK()
+}
+
+// TestACMEClusterOrdersOnce runs two instances of one cluster that can
+// both reach the CA and are both asked for HTTPS at once: one orders the
+// certificate, the other waits for it, and the CA issues one.
+func TestACMEClusterOrdersOnce(t *testing.T) {
+	httpAddr, closedAddr := freeAddr(t), freeAddr(t)
+	directory, caFile, roots, pebbleLog := startPebble(t, port(t, httpAddr), port(t, closedAddr))
+	in := newInstance(t, "postgres")
+	args := []string{"--acme-domain", acmeDomain, "--acme-directory", directory, "--acme-ca-file", caFile}
+	// Both answer HTTP-01; the CA looks on a's port, where a answers from
+	// the database whichever instance asked.
+	a := startServer(t, in, append(args, "--listen-http", httpAddr)...)
+	a.waitServing()
+	b := startServer(t, in, append(args, "--listen-http", freeAddr(t))...)
+	b.waitServing()
+	serials := make(chan string, 2)
+	for _, s := range []*server{a, b} {
+		go func() { serials <- acmeSerial(s, roots) }()
+	}
+	first, second := <-serials, <-serials
+	if first == "" || second == "" {
+		t.Fatalf("an instance serves no ACME certificate\na:\n%s\nb:\n%s\npebble:\n%s", a.stderr, b.stderr, pebbleLog)
+	}
+	if first != second {
+		t.Fatalf("the instances serve certificates %s and %s", first, second)
+	}
+	if n := strings.Count(pebbleLog.String(), "Issued certificate"); n != 1 {
+		t.Fatalf("the CA issued %d certificates for one cluster:\n%s", n, pebbleLog)
 	}
 	b.stopOK()
 	a.stopOK()

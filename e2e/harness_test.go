@@ -194,6 +194,15 @@ func (s *server) waitReady() {
 	}
 }
 
+// waitServing waits until the server says it serves, for servers whose
+// /readyz cannot be reached over plain HTTP.
+func (s *server) waitServing() {
+	s.t.Helper()
+	if !waitFor(readyTimeout, func() bool { return strings.Contains(s.stderr.String(), `msg="lanyard serving"`) || s.exited() }) || s.exited() {
+		s.t.Fatalf("%s does not serve (%v); stderr:\n%s", s.name, s.err, s.stderr)
+	}
+}
+
 func describe(resp *http.Response, err error) string {
 	if err != nil {
 		return err.Error()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -56,7 +57,7 @@ func (a *app) setupHTTPS(ctx context.Context) (*https, error) {
 		}
 		h.acme = tlsserve.NewACME(tlsserve.ACMEConfig{
 			Domain: a.cfg.ACMEDomain, DirectoryURL: a.cfg.ACMEDirectoryURL(), Email: a.cfg.ACMEEmail,
-			Cache: &tlsserve.Cache{Store: store.NewACMECache(a.db), Box: box}, HTTPClient: client,
+			Cache: &tlsserve.Cache{Store: store.NewACMECache(a.db), Box: box, Domain: a.cfg.ACMEDomain, Holder: rand.Text()}, HTTPClient: client,
 		})
 		h.tls = h.acme.TLSConfig()
 		h.tls.MinVersion = tls.VersionTLS12

@@ -9,9 +9,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Params are the argon2id cost parameters.
@@ -36,30 +36,36 @@ func Hash(pw string, p Params) string {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
-// ErrMalformed is returned for a stored hash that is not argon2id PHC.
+// ErrMalformed is returned for a stored hash that is neither argon2id in
+// PHC form nor bcrypt, or whose parameters are out of bounds.
 var ErrMalformed = errors.New("password hash is malformed")
 
 // Verify reports whether pw matches the encoded hash, in constant time.
+// The hash is argon2id in PHC form, as Hash makes, or bcrypt, as imported
+// from another system; either is checked against the bounds of Check
+// first, so that no stored hash makes a login cost more than a few
+// seconds or a few dozen MiB.
 func Verify(pw, encoded string) (bool, error) {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	switch k, err := parse(encoded); {
+	case err != nil:
 		return false, ErrMalformed
+	case k.bcrypt:
+		err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(pw))
+		if err != nil && !errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+			return false, ErrMalformed
+		}
+		return err == nil, nil
+	default:
+		got := argon2.IDKey([]byte(pw), k.salt, k.params.Time, k.params.Memory, k.params.Threads, uint32(len(k.key)))
+		return subtle.ConstantTimeCompare(got, k.key) == 1, nil
 	}
-	var v int
-	var p Params
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false, ErrMalformed
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil || p.Threads == 0 || p.Time == 0 {
-		return false, ErrMalformed
-	}
-	salt, err1 := b64.DecodeString(parts[4])
-	want, err2 := b64.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false, ErrMalformed
-	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// NeedsRehash reports whether a hash that just verified should be replaced
+// by a fresh one with p: a bcrypt hash, or argon2id with other parameters.
+func NeedsRehash(encoded string, p Params) bool {
+	k, err := parse(encoded)
+	return err != nil || k.bcrypt || k.params != p
 }
 
 // Generate returns a random password of n characters from an alphabet

@@ -103,7 +103,13 @@ func (s *UserService) ImportUsers(ctx context.Context, actor lanyard.Actor, user
 		if err := u.Validate(); err != nil {
 			return err
 		}
-		if users[i].Password != "" {
+		switch {
+		case users[i].PasswordHash != "":
+			if err := password.Check(users[i].PasswordHash); err != nil {
+				return lanyard.Errorf(lanyard.EINVALID, "The password hash of %s is not accepted: %v.", u.Username, err)
+			}
+			hashes[i] = users[i].PasswordHash
+		case users[i].Password != "":
 			if err := lanyard.ValidatePassword(users[i].Password); err != nil {
 				return err
 			}

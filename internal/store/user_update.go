@@ -132,7 +132,43 @@ func (s *UserService) Authenticate(ctx context.Context, username, pw string) (*l
 	if u.State != lanyard.UserActive {
 		return u, lanyard.Errorf(lanyard.EUSERSTATE, "%s", stateRefusal(u.State))
 	}
+	if password.NeedsRehash(hash, s.params) {
+		if err := s.rehash(ctx, u, hash, pw); err != nil {
+			return nil, err
+		}
+	}
 	return u, nil
+}
+
+// rehash replaces a hash that verified but is not the current argon2id,
+// such as a bcrypt hash taken over by an import, with a fresh one of the
+// same password: at a login is the only time the password is known. A
+// password changed meanwhile is left alone.
+func (s *UserService) rehash(ctx context.Context, u *lanyard.User, old, pw string) error {
+	fresh := password.Hash(pw, s.params)
+	return s.db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, fresh, u.ID, old)
+		if err != nil {
+			return fmt.Errorf("rehash the password of %s: %w", u.Username, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return tx.insertAudit(ctx, lanyard.SystemActor, "user.password_rehash", u.Username, "to "+hashKind(fresh)+" from "+hashKind(old))
+	})
+}
+
+// hashKind names a hash's algorithm and parameters, which are no secret.
+func hashKind(h string) string {
+	if strings.HasPrefix(h, "$argon2id$") {
+		if parts := strings.Split(h, "$"); len(parts) == 6 {
+			return "argon2id " + parts[3]
+		}
+	}
+	if len(h) > 7 && strings.HasPrefix(h, "$2") {
+		return "bcrypt cost " + h[4:6]
+	}
+	return "an unknown hash"
 }
 
 // stateRefusal tells a user whose password was right why they may not log in.
