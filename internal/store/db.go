@@ -280,8 +280,15 @@ func (tx *Tx) release() {
 	}
 	_ = tx.conn.Close()
 	tx.conn = nil
+	if len(tx.unprepared) == 0 {
+		return
+	}
+	// Briefly: behind a long transaction of another request, preparing
+	// is left for the next time the statement runs.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	for q := range tx.unprepared {
-		tx.db.writeStmts.prepare(context.Background(), q)
+		tx.db.writeStmts.prepare(ctx, q)
 	}
 	tx.unprepared = nil
 }
