@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -29,27 +32,109 @@ func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subj
 // chains it to the one before, and the head moves to the last. Writers
 // take turns at the head, so the chain is ordered by the database, and a
 // transaction rolled back leaves no gap.
+//
+// The head as this process last moved it is a guess that saves reading
+// it: the head moves only if it is still there, which takes its lock as a
+// read for update would; when another process moved it meanwhile, it is
+// read and moved as it is. The events then go in with one statement.
 func (tx *Tx) appendAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
 	}
-	seq, head, err := tx.lockAuditHead(ctx)
-	if err != nil {
+	seq, head, known := tx.db.head.guess()
+	moved := false
+	if known {
+		lastSeq, lastHash := tx.chainAudit(seq, head)
+		res, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?`, lastSeq, lastHash, seq, head)
+		if err != nil {
+			return fmt.Errorf("move audit chain head: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("move audit chain head: %w", err)
+		}
+		moved = n == 1
+	}
+	if !moved {
+		var err error
+		if seq, head, err = tx.lockAuditHead(ctx); err != nil {
+			return err
+		}
+		lastSeq, lastHash := tx.chainAudit(seq, head)
+		if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
+			return err
+		}
+	}
+	if err := tx.insertChained(ctx, tx.audit); err != nil {
 		return err
 	}
+	last := tx.audit[len(tx.audit)-1]
+	tx.movedHead = &auditHeadAt{seq: last.Seq, hash: last.Hash}
+	tx.audit = nil
+	return nil
+}
+
+// chainAudit numbers and hashes the events of tx after the head (seq,
+// hash) and returns the new head.
+func (tx *Tx) chainAudit(seq int64, head string) (int64, string) {
 	for _, e := range tx.audit {
 		seq++
 		e.Seq, e.PrevHash = seq, head
 		e.Hash = auditlog.Hash(e.PrevHash, e)
 		head = e.Hash
-		_, err = tx.exec(ctx, `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
-		if err != nil {
-			return fmt.Errorf("write audit event: %w", err)
+	}
+	return seq, head
+}
+
+// auditInsertBatch bounds the events one INSERT writes.
+const auditInsertBatch = 50
+
+// insertChained writes chained events, up to auditInsertBatch a statement.
+func (tx *Tx) insertChained(ctx context.Context, events []*lanyard.AuditEvent) error {
+	for len(events) > 0 {
+		batch := events[:min(len(events), auditInsertBatch)]
+		events = events[len(batch):]
+		q := `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)` +
+			strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(batch)-1)
+		args := make([]any, 0, 9*len(batch))
+		for _, e := range batch {
+			args = append(args, e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
+		}
+		if _, err := tx.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("write audit events: %w", err)
 		}
 	}
-	tx.audit = nil
-	return tx.moveAuditHead(ctx, seq, head)
+	return nil
+}
+
+// auditHeadAt is a position of the chain's head.
+type auditHeadAt struct {
+	seq  int64
+	hash string
+}
+
+// auditHead is the head as this process last moved it, once known.
+type auditHead struct {
+	mu sync.Mutex
+	at *auditHeadAt
+}
+
+func (h *auditHead) guess() (int64, string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.at == nil {
+		return 0, "", false
+	}
+	return h.at.seq, h.at.hash, true
+}
+
+// moved records where a committed transaction left the head.
+func (h *auditHead) moved(at *auditHeadAt) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.at == nil || at.seq > h.at.seq {
+		h.at = at
+	}
 }
 
 func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {
@@ -176,7 +261,7 @@ func (db *DB) EachAuditEvent(ctx context.Context, fn func(*lanyard.AuditEvent) e
 	const page = 2000
 	after := int64(0)
 	for {
-		events, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`, []any{after, page}, scanChained)
+		events, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE seq > ? ORDER BY seq LIMIT `+strconv.Itoa(page), []any{after}, scanChained)
 		if err != nil {
 			return fmt.Errorf("read audit events: %w", err)
 		}

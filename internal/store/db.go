@@ -34,10 +34,22 @@ const (
 )
 
 // DB is a handle on Lanyard's database.
+//
+// On SQLite it holds two pools on the one file: write, a single connection
+// that every transaction and every other write takes in turn, and sql, a
+// few read-only connections for the reads outside transactions, which WAL
+// lets go on while the writer writes. Writers queue in the process instead
+// of polling the file lock, and a read never waits behind a write. On
+// PostgreSQL both are the same pool.
 type DB struct {
-	sql     *sql.DB
+	sql     *sql.DB // reads outside a transaction
+	write   *sql.DB // transactions and other writes
 	dialect Dialect
 	dsn     string
+
+	// stmts keeps the statements prepared on each SQLite pool, by their
+	// text; PostgreSQL's driver keeps its own per connection.
+	readStmts, writeStmts *stmtCache
 
 	// mailBox seals mail bodies; set by NewOutbox.
 	mailBox *secret.Box
@@ -55,6 +67,8 @@ type DB struct {
 	// crlShards holds the CRL shards this process knows to be recorded,
 	// so that only a shard's first certificate records it.
 	crlShards sync.Map
+	// head is where this process last moved the audit chain's head.
+	head auditHead
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -73,43 +87,87 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{dsn: dsn, Now: time.Now}
 	var err error
 	if IsPostgresURL(dsn) {
-		db.dialect = Postgres
-		db.sql, err = sql.Open("pgx", dsn)
-		if err == nil {
-			db.sql.SetMaxOpenConns(20)
-			db.sql.SetMaxIdleConns(10)
-			db.sql.SetConnMaxIdleTime(5 * time.Minute)
-		}
+		err = db.openPostgres(ctx, dsn)
 	} else {
-		db.dialect = SQLite
-		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
-		// WAL lets readers go on while one writer writes; immediate
-		// transactions take the write lock up front, so concurrent writers
-		// wait on busy_timeout instead of failing with SQLITE_BUSY midway.
-		q := "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		db.sql, err = sql.Open("sqlite", "file:"+dsn+q)
-		if err == nil {
-			db.sql.SetMaxOpenConns(4)
-		}
+		err = db.openSQLite(ctx, dsn)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := db.sql.PingContext(pingCtx); err != nil {
-		db.sql.Close()
-		return nil, fmt.Errorf("connect to the %s database: %w", db.dialect, err)
-	}
-	if db.dialect == SQLite {
-		if err := os.Chmod(dsn, 0o600); err != nil {
-			db.sql.Close()
-			return nil, fmt.Errorf("protect database file: %w", err)
-		}
+		return nil, err
 	}
 	return db, nil
+}
+
+// openPostgres opens one pool for reads and writes. pgx prepares each
+// statement once per connection and keeps it (its statement cache), so
+// the pool keeps its connections: as many idle as open, for an hour.
+func (db *DB) openPostgres(ctx context.Context, dsn string) error {
+	db.dialect = Postgres
+	pool, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(20)
+	pool.SetConnMaxIdleTime(time.Hour)
+	if err := ping(ctx, pool, db.dialect); err != nil {
+		pool.Close()
+		return err
+	}
+	db.sql, db.write = pool, pool
+	return nil
+}
+
+// sqliteReaders is the number of read-only connections on an SQLite file.
+const sqliteReaders = 4
+
+// openSQLite opens the writer first, which creates the file and turns on
+// WAL (a setting the file keeps), then the readers.
+func (db *DB) openSQLite(ctx context.Context, dsn string) error {
+	db.dialect = SQLite
+	if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+		return fmt.Errorf("create database folder: %w", err)
+	}
+	// Immediate transactions take the write lock up front, so that a
+	// writer of another process (the admin CLI) waits on busy_timeout
+	// instead of failing with SQLITE_BUSY midway.
+	write, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	if err := ping(ctx, write, db.dialect); err != nil {
+		write.Close()
+		return err
+	}
+	if err := os.Chmod(dsn, 0o600); err != nil {
+		write.Close()
+		return fmt.Errorf("protect database file: %w", err)
+	}
+	read, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return fmt.Errorf("open database: %w", err)
+	}
+	read.SetMaxOpenConns(sqliteReaders)
+	read.SetMaxIdleConns(sqliteReaders)
+	if err := ping(ctx, read, db.dialect); err != nil {
+		read.Close()
+		write.Close()
+		return err
+	}
+	db.sql, db.write = read, write
+	db.readStmts, db.writeStmts = newStmtCache(read), newStmtCache(write)
+	return nil
+}
+
+func ping(ctx context.Context, pool *sql.DB, dialect Dialect) error {
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pingCtx); err != nil {
+		return fmt.Errorf("connect to the %s database: %w", dialect, err)
+	}
+	return nil
 }
 
 // Dialect returns the engine behind db.
@@ -118,7 +176,13 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Close closes the database.
 func (db *DB) Close() error {
 	db.watches.closeAll()
-	return db.sql.Close()
+	db.readStmts.close()
+	db.writeStmts.close()
+	err := db.sql.Close()
+	if db.write != db.sql {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
 }
 
 // Ping checks that the database answers.
@@ -127,11 +191,18 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // Tx is a transaction with the time it started; everything it writes is
 // stamped with that one time.
 type Tx struct {
-	tx     *sql.Tx
-	db     *DB
-	now    time.Time
-	writes int  // the writes so far, for the fault hook
-	failed bool // the fault hook abandoned the transaction
+	tx *sql.Tx
+	db *DB
+	// conn is the SQLite writer the transaction holds, returned to its
+	// pool when the transaction ends.
+	conn *sql.Conn
+	// unprepared are the statements the transaction ran that the writer
+	// has not prepared yet: preparing takes the writer's connection, which
+	// the transaction holds, so they are prepared once it ends.
+	unprepared map[string]struct{}
+	now        time.Time
+	writes     int  // the writes so far, for the fault hook
+	failed     bool // the fault hook abandoned the transaction
 	// crlOwed is set once the transaction changed a certificate status:
 	// the CRL generation grows at the commit, and that of each shard in
 	// owedShards; newShards are the shards its certificates recorded.
@@ -145,16 +216,50 @@ type Tx struct {
 
 	// audit holds the audit events of the transaction until it commits.
 	audit []*lanyard.AuditEvent
+	// movedHead is where the transaction moved the audit chain's head.
+	movedHead *auditHeadAt
+	// locked is the user whose row the transaction locked (PostgreSQL).
+	locked *lockedUser
+}
+
+// writerWait bounds the wait for SQLite's writer connection, as
+// busy_timeout bounds the wait for another process's write lock.
+const writerWait = 10 * time.Second
+
+// writer takes the SQLite writer connection, waiting at most writerWait
+// for the transaction that holds it.
+func (db *DB) writer(ctx context.Context) (*sql.Conn, error) {
+	wctx, cancel := context.WithTimeout(ctx, writerWait)
+	defer cancel()
+	c, err := db.write.Conn(wctx)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, lanyard.Errorf(lanyard.EUNAVAILABLE, "The database is busy. Try again in a moment.")
+		}
+		return nil, fmt.Errorf("wait for the database: %w", err)
+	}
+	return c, nil
 }
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	t := &Tx{db: db}
+	var err error
+	if db.dialect == SQLite {
+		if t.conn, err = db.writer(ctx); err != nil {
+			return nil, err
+		}
+		t.tx, err = t.conn.BeginTx(ctx, nil)
+	} else {
+		t.tx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
+		t.release()
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	db.count.transactions.Add(1)
-	return &Tx{tx: tx, db: db, now: db.Now().UTC()}, nil
+	t.now = db.Now().UTC()
+	return t, nil
 }
 
 func (tx *Tx) commit(ctx context.Context) error {
@@ -180,11 +285,39 @@ func (tx *Tx) commit(ctx context.Context) error {
 	for _, shard := range tx.newShards {
 		tx.db.crlShards.Store(shard, true)
 	}
+	if tx.movedHead != nil {
+		tx.db.head.moved(tx.movedHead)
+	}
+	tx.release()
 	return nil
 }
 
 // rollback is safe to defer after commit.
-func (tx *Tx) rollback() { _ = tx.tx.Rollback() }
+func (tx *Tx) rollback() {
+	_ = tx.tx.Rollback()
+	tx.release()
+}
+
+// release returns the writer connection, once the transaction is over,
+// and prepares what the transaction ran unprepared.
+func (tx *Tx) release() {
+	if tx.conn == nil {
+		return
+	}
+	_ = tx.conn.Close()
+	tx.conn = nil
+	if len(tx.unprepared) == 0 {
+		return
+	}
+	// Briefly: behind a long transaction of another request, preparing
+	// is left for the next time the statement runs.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for q := range tx.unprepared {
+		tx.db.writeStmts.prepare(ctx, q)
+	}
+	tx.unprepared = nil
+}
 
 // inTx runs fn in a transaction and commits when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
@@ -199,19 +332,71 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return tx.commit(ctx)
 }
 
+// stmt returns the writer's prepared statement of query for use in tx, or
+// nil to run it unprepared (and prepare it when tx ends).
+func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if tx.db.writeStmts == nil {
+		return nil
+	}
+	s := tx.db.writeStmts.lookup(query)
+	if s == nil {
+		if tx.unprepared == nil {
+			tx.unprepared = make(map[string]struct{})
+		}
+		tx.unprepared[query] = struct{}{}
+		return nil
+	}
+	return tx.tx.StmtContext(ctx, s)
+}
+
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	tx.beforeStatement(query)
-	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
+	query = tx.db.rebind(query)
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, query, args...)
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	tx.beforeStatement(query)
-	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
+	query = tx.db.rebind(query)
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, query, args...)
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	tx.beforeStatement(query)
-	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+	query = tx.db.rebind(query)
+	if s := tx.stmt(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, query, args...)
+}
+
+// exec runs a write outside a transaction, on the writer; on SQLite it
+// waits at most writerWait for the writer, as begin does.
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.count.statements.Add(1)
+	query = db.rebind(query)
+	if db.dialect != SQLite {
+		return db.write.ExecContext(ctx, query, args...)
+	}
+	wctx, cancel := context.WithTimeout(ctx, writerWait)
+	defer cancel()
+	var res sql.Result
+	var err error
+	if s := db.writeStmts.get(wctx, query); s != nil {
+		res, err = s.ExecContext(wctx, args...)
+	} else {
+		res, err = db.write.ExecContext(wctx, query, args...)
+	}
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, lanyard.Errorf(lanyard.EUNAVAILABLE, "The database is busy. Try again in a moment.")
+	}
+	return res, err
 }
 
 // rebind turns the ? placeholders the store's SQL is written with into

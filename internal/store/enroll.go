@@ -66,7 +66,12 @@ func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollme
 // checkUserActive refuses a user who is not active, as enrollment must.
 func (tx *Tx) checkUserActive(ctx context.Context, userID int64) error {
 	var username, state string
-	err := tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ?`, userID).Scan(&username, &state)
+	var err error
+	if tx.locked != nil && tx.locked.id == userID {
+		username, state = tx.locked.username, tx.locked.state
+	} else {
+		err = tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ?`, userID).Scan(&username, &state)
+	}
 	if errNoRows(err) {
 		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
 	} else if err != nil {

@@ -97,6 +97,13 @@ func Dump(db *DB) (string, error) {
 // Exec runs a statement on db outside the store's methods, as an older
 // version or a crash between two transactions would have left the data.
 func Exec(db *DB, query string, args ...any) error {
-	_, err := db.sql.Exec(db.rebind(query), args...)
+	_, err := db.write.Exec(db.rebind(query), args...)
+	return err
+}
+
+// ReadOnlyExec runs a statement on the connections for reads outside
+// transactions.
+func ReadOnlyExec(db *DB, query string) error {
+	_, err := db.sql.Exec(query)
 	return err
 }

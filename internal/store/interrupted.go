@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -13,8 +14,12 @@ import (
 // transaction, so that on SQLite it holds up no writer; each process it
 // finds is failed in a transaction of its own.
 func (db *DB) FailInterrupted(ctx context.Context, olderThan time.Duration) (int, error) {
-	stuck, err := queryAll(ctx, db, `SELECT `+prefixed("e.", enrollmentColumns)+` FROM enrollments e JOIN mobile_ids m ON m.id = e.mobile_id
-		WHERE e.code_hash IS NULL AND m.state = ? AND e.step IN (?, ?) AND e.updated_at < ?`,
+	// From the registered mobile IDs, a few, by their state's index, to
+	// their processes: the processes without a code are nearly all of
+	// history. CROSS JOIN keeps SQLite to that order, and the test for no
+	// code is inside a CASE so that it does not take the code's index.
+	stuck, err := queryAll(ctx, db, `SELECT `+prefixed("e.", enrollmentColumns)+` FROM mobile_ids m CROSS JOIN enrollments e
+		WHERE e.mobile_id = m.id AND m.state = ? AND CASE WHEN e.code_hash IS NULL THEN 1 ELSE 0 END = 1 AND e.step IN (?, ?) AND e.updated_at < ?`,
 		[]any{string(lanyard.MobileIDRegistered), string(lanyard.StepActivation), string(lanyard.StepFinished), encodeTime(db.Now().Add(-olderThan))},
 		scanEnrollment)
 	if err != nil || len(stuck) == 0 {
@@ -101,21 +106,24 @@ func (db *DB) mismatches(ctx context.Context, grace time.Duration) ([]mismatch, 
 		var m mismatch
 		return m, s.Scan(&m.serial, &m.userID, &m.mobileID)
 	}
+	// Both kinds start from the certificates' status index, valid or on
+	// hold: the revoked ones, which are most of history, are never read.
 	held, err := queryAll(ctx, db, `SELECT c.serial, c.user_id, m.id FROM certificates c
 		JOIN mobile_id_certificates mc ON mc.serial = c.serial AND mc.recovered = 0
 		JOIN mobile_ids m ON m.id = mc.mobile_id
-		WHERE (c.status = ? AND m.state <> ?) OR (c.status = ? AND m.state IN (?, ?, ?))
-		ORDER BY c.id LIMIT ?`,
-		[]any{string(lanyard.CertificateValid), string(lanyard.MobileIDActive), string(lanyard.CertificateOnHold),
-			string(lanyard.MobileIDLocked), string(lanyard.MobileIDDeleted), string(lanyard.MobileIDRegistered), repairBatch}, scan)
+		WHERE c.status IN (?, ?) AND ((c.status = ? AND m.state <> ?) OR (c.status = ? AND m.state IN (?, ?, ?)))
+		ORDER BY c.id LIMIT `+strconv.Itoa(repairBatch),
+		[]any{string(lanyard.CertificateValid), string(lanyard.CertificateOnHold),
+			string(lanyard.CertificateValid), string(lanyard.MobileIDActive), string(lanyard.CertificateOnHold),
+			string(lanyard.MobileIDLocked), string(lanyard.MobileIDDeleted), string(lanyard.MobileIDRegistered)}, scan)
 	if err != nil {
 		return nil, err
 	}
 	orphans, err := queryAll(ctx, db, `SELECT c.serial, c.user_id, 0 FROM certificates c
 		WHERE c.status = ? AND c.issued_at <= ?
 		AND NOT EXISTS (SELECT 1 FROM mobile_id_certificates mc WHERE mc.serial = c.serial)
-		ORDER BY c.id LIMIT ?`,
-		[]any{string(lanyard.CertificateValid), encodeTime(db.Now().Add(-grace)), repairBatch}, scan)
+		ORDER BY c.id LIMIT `+strconv.Itoa(repairBatch),
+		[]any{string(lanyard.CertificateValid), encodeTime(db.Now().Add(-grace))}, scan)
 	if err != nil {
 		return nil, err
 	}

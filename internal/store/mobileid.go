@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -89,12 +90,20 @@ func (db *DB) FindMobileIDBySerial(ctx context.Context, serial string) (*lanyard
 
 // FindMobileIDs lists a user's live mobile IDs and the newest locked ones
 // up to lockedLimit, newest first. Locked mobile IDs pile up over the years
-// and matter only as history, so callers ask for as many as they show.
+// and matter only as history, so callers ask for as many as they show; both
+// parts are read by the index on user and state, so a long history costs
+// nothing here.
 func (db *DB) FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) ([]*lanyard.MobileID, error) {
-	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE user_id = ? AND (state IN (?, ?, ?)
-		OR id IN (SELECT id FROM mobile_ids WHERE user_id = ? AND state = ? ORDER BY id DESC LIMIT ?)) ORDER BY id DESC`,
-		[]any{userID, string(lanyard.MobileIDRegistered), string(lanyard.MobileIDActive), string(lanyard.MobileIDInactive),
-			userID, string(lanyard.MobileIDLocked), lockedLimit}, scanMobileID)
+	q := `SELECT ` + mobileIDColumns + ` FROM mobile_ids WHERE user_id = ? AND state IN (?, ?, ?)`
+	args := []any{userID, string(lanyard.MobileIDRegistered), string(lanyard.MobileIDActive), string(lanyard.MobileIDInactive)}
+	if lockedLimit > 0 {
+		// The limit is written into the text: SQLite plans a statement
+		// again at every run when its LIMIT is a parameter.
+		q += ` UNION ALL SELECT * FROM (SELECT ` + mobileIDColumns + ` FROM mobile_ids WHERE user_id = ? AND state = ?
+			ORDER BY id DESC LIMIT ` + strconv.Itoa(lockedLimit) + `) AS locked`
+		args = append(args, userID, string(lanyard.MobileIDLocked))
+	}
+	ms, err := queryAll(ctx, db, q+` ORDER BY id DESC`, args, scanMobileID)
 	if err != nil {
 		return nil, fmt.Errorf("find mobile IDs: %w", err)
 	}
@@ -145,8 +154,13 @@ func (db *DB) AddRecoveredCertificates(ctx context.Context, actor lanyard.Actor,
 // PendingRecoveries lists active mobile IDs waiting for recovered keys,
 // from the one after afterID on.
 func (db *DB) PendingRecoveries(ctx context.Context, afterID int64, limit int) ([]*lanyard.MobileID, error) {
-	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND state = ? AND id > ? ORDER BY id LIMIT ?`,
-		[]any{string(lanyard.MobileIDActive), afterID, limit}, scanMobileID)
+	// By the partial index of the mobile IDs with recovery pending: the job
+	// asks every few seconds, and almost always finds none. The state is
+	// compared inside a CASE so that SQLite does not prefer the index on
+	// state, which would read every active mobile ID.
+	ms, err := queryAll(ctx, db, `SELECT `+mobileIDColumns+` FROM mobile_ids WHERE recovery_pending = 1 AND id > ?
+		AND CASE WHEN state = ? THEN 1 ELSE 0 END = 1 ORDER BY id LIMIT `+strconv.Itoa(limit),
+		[]any{afterID, string(lanyard.MobileIDActive)}, scanMobileID)
 	if err != nil {
 		return nil, fmt.Errorf("find pending recoveries: %w", err)
 	}

@@ -34,34 +34,41 @@ func (tx *Tx) setMobileIDState(ctx context.Context, actor lanyard.Actor, id int6
 	if err != nil {
 		return nil, err
 	}
+	return m, tx.changeMobileIDState(ctx, actor, m, state, detail)
+}
+
+// changeMobileIDState is setMobileIDState for m, read in tx (locked on
+// PostgreSQL) with its certificates; m is changed to match.
+func (tx *Tx) changeMobileIDState(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, state lanyard.MobileIDState, detail string) error {
+	id := m.ID
 	if m.State == state {
-		return m, nil
+		return nil
 	}
 	if m.State == lanyard.MobileIDDeleted || (m.State == lanyard.MobileIDLocked && state != lanyard.MobileIDDeleted) {
-		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is %s; its state cannot change.", m.State)
+		return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is %s; its state cannot change.", m.State)
 	}
 	if m.State == lanyard.MobileIDRegistered {
 		// A mobile ID that no longer waits for the app takes its
 		// activation code with it.
 		if _, err := tx.exec(ctx, `UPDATE enrollments SET code_hash = NULL WHERE mobile_id = ? AND code_hash IS NOT NULL`, id); err != nil {
-			return nil, fmt.Errorf("void activation code: %w", err)
+			return fmt.Errorf("void activation code: %w", err)
 		}
 	}
-	_, err = tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), id)
+	_, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), id)
 	if isUniqueViolation(err) {
-		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID.")
+		return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID.")
 	} else if err != nil {
-		return nil, fmt.Errorf("set mobile ID state: %w", err)
+		return fmt.Errorf("set mobile ID state: %w", err)
 	}
 	old := m.State
 	m.State, m.UpdatedAt = state, tx.now
 	if err := tx.insertAudit(ctx, actor, "mobileid.set_state", m.PublicID, fmt.Sprintf("%s -> %s: %s", old, state, detail)); err != nil {
-		return nil, err
+		return err
 	}
 	if err := tx.certificatesFollow(ctx, actor, m, detail); err != nil {
-		return nil, err
+		return err
 	}
-	return m, nil
+	return nil
 }
 
 // lockIfActive locks the mobile ID with its certificates if it is active.

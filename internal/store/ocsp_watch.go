@@ -276,7 +276,7 @@ func (w *statusWatch) poll(ctx context.Context) {
 		}
 		if now := time.Now(); now.Sub(pruned) > time.Minute {
 			pruned = now
-			if _, err := w.db.sql.ExecContext(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept))); err != nil && ctx.Err() == nil {
+			if _, err := w.db.exec(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept))); err != nil && ctx.Err() == nil {
 				slog.Warn("prune OCSP status changes", "err", err)
 			}
 		}

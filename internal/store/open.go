@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,7 +58,11 @@ func (tx *Tx) replaceMobileIDs(ctx context.Context, actor lanyard.Actor, userID 
 			}
 			next, why = lanyard.MobileIDLocked, "locked for a new mobile ID"
 		}
-		if _, err := tx.setMobileIDState(ctx, actor, m.ID, next, why); err != nil {
+		// Read for update above: only its certificates are still to read.
+		if err := loadCertificates(ctx, tx, m); err != nil {
+			return err
+		}
+		if err := tx.changeMobileIDState(ctx, actor, m, next, why); err != nil {
 			return err
 		}
 	}
@@ -65,19 +71,27 @@ func (tx *Tx) replaceMobileIDs(ctx context.Context, actor lanyard.Actor, userID 
 
 // endOpenEnrollments cancels the user's processes that have not ended, so
 // that a process started again (Back, a second tab, an operator's supply)
-// never leaves two waiting.
+// never leaves two waiting. One statement ends them and returns what the
+// audit events name, by the index on user and step.
 func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userID int64) error {
-	open, err := queryAll(ctx, tx, `SELECT `+enrollmentColumns+` FROM enrollments WHERE user_id = ? AND step IN (?, ?, ?) ORDER BY id`,
-		[]any{userID, string(lanyard.StepIntro), string(lanyard.StepRecovery), string(lanyard.StepActivation)}, scanEnrollment)
-	if err != nil {
-		return fmt.Errorf("find open enrollments: %w", err)
+	type ended struct {
+		id                int64
+		publicID, process string
 	}
+	open, err := queryAll(ctx, tx, `UPDATE enrollments SET step = ?, code_hash = NULL, updated_at = ?
+		WHERE user_id = ? AND step IN (?, ?, ?) RETURNING id, public_id, process`,
+		[]any{string(lanyard.StepCancelled), encodeTime(tx.now), userID,
+			string(lanyard.StepIntro), string(lanyard.StepRecovery), string(lanyard.StepActivation)},
+		func(s scanner) (ended, error) {
+			var e ended
+			return e, s.Scan(&e.id, &e.publicID, &e.process)
+		})
+	if err != nil {
+		return fmt.Errorf("end open enrollments: %w", err)
+	}
+	slices.SortFunc(open, func(a, b ended) int { return cmp.Compare(a.id, b.id) })
 	for _, e := range open {
-		if _, err := tx.exec(ctx, `UPDATE enrollments SET step = ?, code_hash = NULL, updated_at = ? WHERE id = ?`,
-			string(lanyard.StepCancelled), encodeTime(tx.now), e.ID); err != nil {
-			return fmt.Errorf("end enrollment: %w", err)
-		}
-		if err := tx.insertAudit(ctx, actor, "mobileid.process_cancel", e.Process, fmt.Sprintf("process %s: replaced by a new process", e.PublicID)); err != nil {
+		if err := tx.insertAudit(ctx, actor, "mobileid.process_cancel", e.process, fmt.Sprintf("process %s: replaced by a new process", e.publicID)); err != nil {
 			return err
 		}
 	}

@@ -111,8 +111,8 @@ func (o *Outbox) ListMail(ctx context.Context, limit int) ([]*lanyard.OutboxMess
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
-	msgs, err := queryAll(ctx, o.db, `SELECT id, to_addr, subject, kind, created_at, sent_at, attempts, last_error FROM outbox ORDER BY id DESC LIMIT ?`,
-		[]any{limit}, func(s scanner) (*lanyard.OutboxMessage, error) {
+	msgs, err := queryAll(ctx, o.db, `SELECT id, to_addr, subject, kind, created_at, sent_at, attempts, last_error FROM outbox ORDER BY id DESC LIMIT `+strconv.Itoa(limit),
+		nil, func(s scanner) (*lanyard.OutboxMessage, error) {
 			var m lanyard.OutboxMessage
 			var created, sent int64
 			err := s.Scan(&m.ID, &m.To, &m.Subject, &m.Kind, &created, &sent, &m.Attempts, &m.LastError)

@@ -109,7 +109,9 @@ func findCertificate(ctx context.Context, c conn, serial string) (*lanyard.Certi
 func (s *PKIStore) FindCertificates(ctx context.Context, userID int64, archived bool) ([]*lanyard.Certificate, error) {
 	q := `SELECT ` + certColumns + certFrom + ` WHERE c.user_id = ?`
 	if archived {
-		q += ` AND k.id IS NOT NULL`
+		// From the user's archived keys: a user's revoked certificates
+		// pile up with every replacement, and most have no archived key.
+		q = `SELECT ` + certColumns + ` FROM key_archive k JOIN certificates c ON c.id = k.certificate_id WHERE k.user_id = ?`
 	}
 	certs, err := queryAll(ctx, s.db, q+` ORDER BY c.issued_at DESC, c.id DESC`, []any{userID}, scanCertificate)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 
 // conn is what reading helpers need: a transaction, or the database itself
 // for reads that need no transaction (on SQLite a transaction takes the
-// write lock, so plain reads go without one).
+// writer, so plain reads go without one, on the read-only connections).
 type conn interface {
 	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	queryRow(ctx context.Context, query string, args ...any) *sql.Row
@@ -21,12 +21,20 @@ var (
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	db.count.statements.Add(1)
-	return db.sql.QueryContext(ctx, db.rebind(query), args...)
+	query = db.rebind(query)
+	if s := db.readStmts.get(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return db.sql.QueryContext(ctx, query, args...)
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	db.count.statements.Add(1)
-	return db.sql.QueryRowContext(ctx, db.rebind(query), args...)
+	query = db.rebind(query)
+	if s := db.readStmts.get(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return db.sql.QueryRowContext(ctx, query, args...)
 }
 
 // scanner is a *sql.Row or *sql.Rows.

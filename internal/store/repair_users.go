@@ -15,6 +15,8 @@ import (
 // user is mended in a transaction of its own, audited; it returns how many
 // mobile IDs it changed.
 func (db *DB) RepairUserMobileIDs(ctx context.Context) (int, error) {
+	// From the live mobile IDs, by the index on state: the locked ones,
+	// most of history, are never read.
 	users, err := queryAll(ctx, db, `SELECT DISTINCT m.user_id FROM mobile_ids m JOIN users u ON u.id = m.user_id
 		WHERE (u.state <> ? AND m.state = ?) OR (u.state = ? AND m.state IN (?, ?))`,
 		[]any{string(lanyard.UserActive), string(lanyard.MobileIDActive), string(lanyard.UserLocked),

@@ -119,7 +119,7 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	if s.IdleTimeout > 0 && now.Sub(sess.LastSeen) >= s.touchEvery() {
 		// Conditional, so that of the instances of a cluster serving the
 		// same session at once only one writes.
-		_, err := s.db.sql.ExecContext(ctx, s.db.rebind(`UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen = ?`),
+		_, err := s.db.exec(ctx, `UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen = ?`,
 			encodeTime(now), sess.ID, seen)
 		if err != nil {
 			return nil, nil, fmt.Errorf("touch session: %w", err)
@@ -144,7 +144,7 @@ func (s *SessionService) ClearFlash(ctx context.Context, token string) error {
 }
 
 func (s *SessionService) setFlash(ctx context.Context, token, flash string) error {
-	if _, err := s.db.sql.ExecContext(ctx, s.db.rebind(`UPDATE sessions SET flash = ? WHERE token_hash = ?`), flash, hashToken(token)); err != nil {
+	if _, err := s.db.exec(ctx, `UPDATE sessions SET flash = ? WHERE token_hash = ?`, flash, hashToken(token)); err != nil {
 		return fmt.Errorf("set session message: %w", err)
 	}
 	return nil

@@ -112,7 +112,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 // the network to it is down), so that users and load balancers know to
 // try again, 500 otherwise.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	if s.unavailable(r.Context()) {
+	// A database too busy to take the write in time is unavailable too.
+	if lanyard.ErrorCode(err) == lanyard.EUNAVAILABLE || s.unavailable(r.Context()) {
 		s.Logger.Warn("request failed: the database is unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "5")
 		s.renderError(w, r, http.StatusServiceUnavailable, unavailableMessage)
