@@ -11,7 +11,7 @@ import (
 	"github.com/lanyard-id/lanyard/internal/loadgen"
 )
 
-const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P] [--server-pid PID | --metrics-token-file F] [--postgres-cpu]; bench ocsp --help"
+const benchUsage = "bench --url URL --users N --password-file F [--concurrency C] [--duration D] [--count K] [--user-prefix P] [--server-pid PID | --metrics-token-file F] [--postgres-cpu]; bench ocsp --help; bench users --help"
 
 const benchHelp = `Each worker logs in as its users, then makes mobile IDs one after the other:
 the Get Mobile ID pages, the enrollment through the app API with new keys, and
@@ -35,6 +35,8 @@ func runBench(ctx context.Context, e env, args []string) error {
 			return runBenchOCSP(ctx, e, args[1:])
 		case "bare-server":
 			return runBenchBareServer(ctx, e, args[1:])
+		case "users":
+			return runBenchUsers(ctx, e, args[1:])
 		}
 	}
 	cfg := loadgen.Config{UserPrefix: "benchuser", Concurrency: 1, Duration: 10 * time.Second}

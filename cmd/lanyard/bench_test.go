@@ -49,6 +49,14 @@ func startServer(tb testing.TB, engine string, users int) (url, pwFile string) {
 			tb.Fatal(err)
 		}
 	}
+	return serveImported(tb, dir, db, csvFile), pwFile
+}
+
+// serveImported imports the users of csvFile into the database db (with
+// --data dir) and runs `lanyard serve` on it in-process on a free loopback
+// port, with the metrics token of startServer; it returns the server's URL.
+func serveImported(tb testing.TB, dir string, db []string, csvFile string) (url string) {
+	tb.Helper()
 	var out lockedBuffer
 	if code := run(context.Background(), append([]string{"user", "import", csvFile}, db...), nil, &out, &out); code != 0 {
 		tb.Fatalf("user import: exit %d: %s", code, out.String())
@@ -71,7 +79,7 @@ func startServer(tb testing.TB, engine string, users int) (url, pwFile string) {
 		if resp, err := http.Get(url + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return url, pwFile
+				return url
 			}
 		}
 		select {
@@ -119,6 +127,42 @@ func TestBench(t *testing.T) {
 	c.fails(2, "must be at least --concurrency", "bench", "--url", url, "--users", "1", "--concurrency", "2", "--password-file", pw)
 	c.fails(2, "usage: lanyard bench", "bench", "extra", "--url", url, "--users", "1", "--password-file", pw)
 	c.fails(1, "wrong username or password", "bench", "--url", url, "--users", "1", "--user-prefix", "nobody", "--password-file", pw)
+}
+
+// TestBenchUsers: the import file of `lanyard bench users` gives users who
+// share one password hash and log in with the password, and users without
+// a password.
+func TestBenchUsers(t *testing.T) {
+	dir := t.TempDir()
+	pw := writeFile(t, "password", benchPassword+"\n")
+	c := &cli{t: t}
+	csv := c.ok("", "bench", "users", "--users", "3", "--without-password", "2", "--password-file", pw)
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) != 6 || lines[0] != "username,email,common_name,state,roles,password" ||
+		!strings.HasPrefix(lines[1], `benchuser1,benchuser1@bench.invalid,Bench User 1,active,user,"$argon2id$v=19$`) ||
+		lines[4] != "benchuser-none-1,benchuser-none-1@bench.invalid,Bench Directory User 1,active,user," {
+		t.Fatalf("bench users wrote:\n%s", csv)
+	}
+	if strings.Contains(csv, benchPassword) {
+		t.Fatal("the file holds the password in clear")
+	}
+	csvFile := filepath.Join(dir, "users.csv")
+	if err := os.WriteFile(csvFile, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "metrics-token"), []byte(benchMetricsToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := serveImported(t, dir, []string{"--data", dir}, csvFile)
+	out := c.ok("", "bench", "--url", url, "--users", "3", "--count", "3", "--password-file", pw)
+	if !strings.Contains(out, "mobile IDs: 3 in ") || !strings.Contains(out, "errors:     0\n") {
+		t.Fatalf("bench with the users of bench users:\n%s", out)
+	}
+	c.fails(1, "wrong username or password", "bench", "--url", url, "--users", "1", "--user-prefix", "benchuser-none-", "--password-file", pw)
+
+	c.fails(2, "--users must be at least 1", "bench", "users", "--password-file", pw)
+	c.fails(2, "--password-file is required", "bench", "users", "--users", "1")
+	c.fails(2, "must not be negative", "bench", "users", "--users", "1", "--without-password", "-1", "--password-file", pw)
 }
 
 // checkServerUsage finds the server's line in a bench output, with a CPU

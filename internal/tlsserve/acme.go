@@ -87,6 +87,15 @@ func (c *Cache) Get(ctx context.Context, name string) ([]byte, error) {
 			return nil, cerr
 		}
 		if claimed {
+			// What was read may predate the certificate of a claim that
+			// ended just now: look again, now that no one else orders.
+			b, err = c.get(ctx, name)
+			if err != nil && !errors.Is(err, autocert.ErrCacheMiss) {
+				return nil, err
+			}
+			if err == nil && !c.due(b) {
+				return b, c.Store.EndOrder(ctx, name, c.Holder)
+			}
 			return b, err
 		}
 		select {
