@@ -42,7 +42,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	cfg := loadgen.Config{UserPrefix: "benchuser", Concurrency: 1, Duration: 10 * time.Second}
 	var pwFile, tokenFile string
 	var probe loadgen.Probe
-	fs := newFlagSet(e, "bench", benchUsage)
+	fs := newHelpFlagSet(e, "bench", benchUsage, benchHelp)
 	fs.StringVar(&cfg.URL, "url", "", "base URL of the running server (required; loopback only unless --allow-remote)")
 	fs.IntVar(&cfg.Users, "users", 0, "number of users <user-prefix>1 to <user-prefix>N (required, at least --concurrency)")
 	fs.StringVar(&pwFile, "password-file", "", "file holding the users' password; - reads stdin (required)")
@@ -55,12 +55,6 @@ func runBench(ctx context.Context, e env, args []string) error {
 	fs.IntVar(&probe.PID, "server-pid", 0, "process ID of the server on this machine, to report its CPU time and memory")
 	fs.StringVar(&tokenFile, "metrics-token-file", "", "file holding the bearer token of the server's /metrics, to report its CPU time and memory from there")
 	fs.BoolVar(&probe.Postgres, "postgres-cpu", false, "also report the CPU time of this machine's PostgreSQL processes")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\n%s\n\nFlags:\n", benchUsage, benchHelp)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/lanyard-id/lanyard/internal/password"
 )
@@ -23,17 +22,11 @@ func runBenchUsers(_ context.Context, e env, args []string) error {
 	var users, without int
 	var pwFile string
 	prefix := "benchuser"
-	fs := newFlagSet(e, "bench users", benchUsersUsage)
+	fs := newHelpFlagSet(e, "bench users", benchUsersUsage, benchUsersHelp)
 	fs.IntVar(&users, "users", 0, "number of users with the password (required)")
 	fs.StringVar(&pwFile, "password-file", "", "file holding their password; - reads stdin (required)")
 	fs.IntVar(&without, "without-password", 0, "number of further users without a password")
 	fs.StringVar(&prefix, "user-prefix", prefix, "prefix of the usernames")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\n%s\n\nFlags:\n", benchUsersUsage, benchUsersHelp)
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

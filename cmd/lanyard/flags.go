@@ -29,6 +29,20 @@ func newFlagSet(e env, name, usage string) *flag.FlagSet {
 	return fs
 }
 
+// newHelpFlagSet is newFlagSet for a command whose flags are its own (not
+// read from the environment or a config file), with a paragraph of help
+// before them.
+func newHelpFlagSet(e env, name, usage, help string) *flag.FlagSet {
+	fs := newFlagSet(e, name, usage)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: lanyard %s\n\n%s\n\nFlags:\n", usage, help)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
 // parseFlags parses args allowing flags before and after positional
 // arguments, as every lanyard command promises. "--" ends the flags.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {

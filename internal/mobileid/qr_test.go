@@ -36,23 +36,16 @@ func BenchmarkQRCode(b *testing.B) {
 // decodeQR reads the QR code in a PNG.
 func decodeQR(t *testing.T, data []byte) (string, image.Image) {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("the QR code cannot be read: %v", err)
-	}
-	return res.GetText(), img
+	return decodeQRWith(t, data, nil)
 }
 
 // decodePureQR reads the QR code that is the whole of a PNG.
 func decodePureQR(t *testing.T, data []byte) (string, image.Image) {
+	t.Helper()
+	return decodeQRWith(t, data, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+}
+
+func decodeQRWith(t *testing.T, data []byte, hints map[gozxing.DecodeHintType]any) (string, image.Image) {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -62,7 +55,7 @@ func decodePureQR(t *testing.T, data []byte) (string, image.Image) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
 	if err != nil {
 		t.Fatalf("the QR code cannot be read: %v", err)
 	}

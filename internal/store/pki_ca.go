@@ -15,12 +15,14 @@ var _ pki.Store = (*PKIStore)(nil)
 // keys only in the sealed form the pki package hands it.
 type PKIStore struct {
 	db     *DB
-	status statusStmt
-	ocsp   ocspStmt
+	status onceStmt // statusQuery
+	ocsp   onceStmt // ocspQuery
 }
 
 // NewPKIStore returns a PKIStore on db.
-func NewPKIStore(db *DB) *PKIStore { return &PKIStore{db: db} }
+func NewPKIStore(db *DB) *PKIStore {
+	return &PKIStore{db: db, status: onceStmt{query: statusQuery}, ocsp: onceStmt{query: ocspQuery}}
+}
 
 const caColumns = `algorithm, backend, root_cert, issuing_cert, root_key_label, issuing_key_label, recovery_key, created_at`
 

@@ -17,26 +17,23 @@ const keptCRLs = 10
 
 // LatestCRL returns the complete CRL with the highest number.
 func (s *PKIStore) LatestCRL(ctx context.Context) (*pki.CRLRecord, error) {
-	var crl pki.CRLRecord
-	var this, next int64
-	err := s.db.queryRow(ctx, `SELECT number, this_update, next_update, covers, der FROM crls ORDER BY number DESC LIMIT 1`).
-		Scan(&crl.Number, &this, &next, &crl.Covers, &crl.DER)
-	if errNoRows(err) {
-		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No CRL has been made yet.")
-	} else if err != nil {
-		return nil, fmt.Errorf("find latest CRL: %w", err)
-	}
-	crl.ThisUpdate, crl.NextUpdate = decodeTime(this), decodeTime(next)
-	return &crl, nil
+	return s.latestCRL(ctx, true)
 }
 
 // LatestCRLHeader returns the complete CRL with the highest number
 // without its bytes, which may be many megabytes, or ENOTFOUND.
 func (s *PKIStore) LatestCRLHeader(ctx context.Context) (*pki.CRLRecord, error) {
+	return s.latestCRL(ctx, false)
+}
+
+func (s *PKIStore) latestCRL(ctx context.Context, withDER bool) (*pki.CRLRecord, error) {
 	var crl pki.CRLRecord
 	var this, next int64
-	err := s.db.queryRow(ctx, `SELECT number, this_update, next_update, covers FROM crls ORDER BY number DESC LIMIT 1`).
-		Scan(&crl.Number, &this, &next, &crl.Covers)
+	q, dest := `SELECT number, this_update, next_update, covers`, []any{&crl.Number, &this, &next, &crl.Covers}
+	if withDER {
+		q, dest = q+`, der`, append(dest, &crl.DER)
+	}
+	err := s.db.queryRow(ctx, q+` FROM crls ORDER BY number DESC LIMIT 1`).Scan(dest...)
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No CRL has been made yet.")
 	} else if err != nil {

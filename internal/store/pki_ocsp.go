@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -60,25 +58,6 @@ func (s *PKIStore) SetOCSPSigner(sign pki.OCSPSigner) { s.db.ocspSigner.Store(&s
 // ocspQuery reads a certificate's status and its stored response by the
 // serial's unique index: what OCSP reads when memory does not answer.
 const ocspQuery = `SELECT status, revoked_at, reason, not_after, ocsp_der, ocsp_status, ocsp_this_update FROM certificates WHERE serial = ?`
-
-// ocspStmt is ocspQuery prepared once for the PKIStore.
-type ocspStmt struct {
-	mu   sync.Mutex
-	stmt *sql.Stmt
-}
-
-func (p *ocspStmt) prepared(ctx context.Context, db *DB) (*sql.Stmt, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stmt == nil {
-		stmt, err := db.sql.PrepareContext(ctx, db.rebind(ocspQuery))
-		if err != nil {
-			return nil, fmt.Errorf("prepare OCSP response query: %w", err)
-		}
-		p.stmt = stmt
-	}
-	return p.stmt, nil
-}
 
 // FindOCSPResponse returns the certificate's status and the response
 // stored for it, if the response is for that status.

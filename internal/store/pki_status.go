@@ -16,11 +16,13 @@ var _ pki.StatusFinder = (*PKIStore)(nil)
 // serial's unique index.
 const statusQuery = `SELECT status, revoked_at, reason FROM certificates WHERE serial = ?`
 
-// statusStmt is statusQuery prepared once for the PKIStore: OCSP runs it
-// for every request, and parsing it each time cost more than running it.
-type statusStmt struct {
-	mu   sync.Mutex
-	stmt *sql.Stmt
+// onceStmt is a query prepared once on the readers for the PKIStore: OCSP
+// runs its queries for requests, and parsing them each time cost more
+// than running them.
+type onceStmt struct {
+	query string
+	mu    sync.Mutex
+	stmt  *sql.Stmt
 }
 
 // FindCertificateStatus returns the certificate with the given serial with
@@ -45,13 +47,13 @@ func (s *PKIStore) FindCertificateStatus(ctx context.Context, serial string) (*l
 
 // prepared returns the statement, preparing it on first use; a failed
 // preparation is tried again on the next call.
-func (p *statusStmt) prepared(ctx context.Context, db *DB) (*sql.Stmt, error) {
+func (p *onceStmt) prepared(ctx context.Context, db *DB) (*sql.Stmt, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stmt == nil {
-		stmt, err := db.sql.PrepareContext(ctx, db.rebind(statusQuery))
+		stmt, err := db.sql.PrepareContext(ctx, db.rebind(p.query))
 		if err != nil {
-			return nil, fmt.Errorf("prepare certificate status: %w", err)
+			return nil, fmt.Errorf("prepare %q: %w", p.query, err)
 		}
 		p.stmt = stmt
 	}
