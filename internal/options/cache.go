@@ -1,9 +1,9 @@
 package options
 
 import (
-	"container/list"
 	"crypto/sha256"
-	"sync"
+
+	"github.com/lanyard-id/lanyard/internal/lru"
 )
 
 // cacheSize bounds the number of compiled scripts kept. Lanyard has a few
@@ -27,43 +27,6 @@ func keyOf(process, source string) cacheKey {
 
 // cache is a least-recently-used cache of compiled scripts, safe for
 // concurrent use. Only scripts that compiled are kept.
-type cache struct {
-	mu    sync.Mutex
-	order *list.List // of *cacheEntry, most recently used first
-	byKey map[cacheKey]*list.Element
-}
+type cache = lru.Cache[cacheKey, *program]
 
-type cacheEntry struct {
-	key  cacheKey
-	prog *program
-}
-
-func newCache() *cache {
-	return &cache{order: list.New(), byKey: make(map[cacheKey]*list.Element)}
-}
-
-func (c *cache) get(k cacheKey) *program {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.byKey[k]
-	if !ok {
-		return nil
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*cacheEntry).prog
-}
-
-func (c *cache) put(k cacheKey, p *program) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[k]; ok {
-		c.order.MoveToFront(el)
-		return
-	}
-	c.byKey[k] = c.order.PushFront(&cacheEntry{key: k, prog: p})
-	for c.order.Len() > cacheSize {
-		last := c.order.Back()
-		c.order.Remove(last)
-		delete(c.byKey, last.Value.(*cacheEntry).key)
-	}
-}
+func newCache() *cache { return lru.New[cacheKey, *program](cacheSize, nil) }

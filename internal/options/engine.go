@@ -114,13 +114,13 @@ func (e *Engine) DryRun(process, source string, u User) (map[string]any, error) 
 // compile returns the compiled script from the cache or compiles it.
 func (e *Engine) compile(process, source string) (*program, error) {
 	k := keyOf(process, source)
-	if p := e.cache.get(k); p != nil {
+	if p, ok := e.cache.Get(k); ok {
 		return p, nil
 	}
 	p, err := compile(process, source)
 	if err != nil {
 		return nil, err
 	}
-	e.cache.put(k, p)
+	e.cache.Put(k, p)
 	return p, nil
 }

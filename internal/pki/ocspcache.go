@@ -1,10 +1,11 @@
 package pki
 
 import (
-	"container/list"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/lanyard-id/lanyard/internal/lru"
 )
 
 // defaultOCSPCacheBytes bounds the memory of the pre-signed OCSP responses
@@ -28,76 +29,33 @@ type ocspAnswer struct {
 // response is never served for a status the certificate no longer has. It
 // evicts the least recently used responses beyond its byte budget.
 type ocspCache struct {
-	mu    sync.Mutex
-	max   int
-	size  int
-	order *list.List // of *ocspEntry, most recently used first
-	items map[string]*list.Element
+	entries *lru.Cache[string, *ocspAnswer]
+	mu      sync.Mutex
 	// gen grows with every drop and clear: a response read from the
 	// database before one is not kept, since it may be what was dropped.
 	gen uint64
 }
 
-type ocspEntry struct {
-	key    string
-	answer *ocspAnswer
-}
-
 func newOCSPCache(maxBytes int) *ocspCache {
-	return &ocspCache{max: maxBytes, order: list.New(), items: map[string]*list.Element{}}
+	return &ocspCache{entries: lru.New(maxBytes, ocspCost)}
 }
 
-// cost is what an entry is charged against the budget: its key, its
+// ocspCost is what an entry is charged against the budget: its key, its
 // response and the bookkeeping around them.
-func (e *ocspEntry) cost() int { return len(e.key) + len(e.answer.der) + len(e.answer.etag) + 160 }
+func ocspCost(key string, a *ocspAnswer) int { return len(key) + len(a.der) + len(a.etag) + 160 }
 
 // get returns the response kept under key, or nil.
 func (c *ocspCache) get(key string) *ocspAnswer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.items[key]
-	if !ok {
-		return nil
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*ocspEntry).answer
+	a, _ := c.entries.Get(key)
+	return a
 }
 
 // put keeps a under key, replacing any response there, and evicts the
 // least recently used responses until the cache fits its budget.
-func (c *ocspCache) put(key string, a *ocspAnswer) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.putLocked(key, a)
-}
-
-func (c *ocspCache) putLocked(key string, a *ocspAnswer) {
-	if el, ok := c.items[key]; ok {
-		c.remove(el)
-	}
-	e := &ocspEntry{key: key, answer: a}
-	if e.cost() > c.max {
-		return
-	}
-	c.items[key] = c.order.PushFront(e)
-	c.size += e.cost()
-	for c.size > c.max {
-		c.remove(c.order.Back())
-	}
-}
-
-func (c *ocspCache) remove(el *list.Element) {
-	e := c.order.Remove(el).(*ocspEntry)
-	delete(c.items, e.key)
-	c.size -= e.cost()
-}
+func (c *ocspCache) put(key string, a *ocspAnswer) { c.entries.Put(key, a) }
 
 // len returns the number of responses kept.
-func (c *ocspCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.items)
-}
+func (c *ocspCache) len() int { return c.entries.Len() }
 
 // generation returns the count of drops and clears so far, for putIf.
 func (c *ocspCache) generation() uint64 {
@@ -112,7 +70,7 @@ func (c *ocspCache) putIf(key string, a *ocspAnswer, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen {
-		c.putLocked(key, a)
+		c.entries.Put(key, a)
 	}
 }
 
@@ -121,11 +79,7 @@ func (c *ocspCache) drop(keys []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	for _, k := range keys {
-		if el, ok := c.items[k]; ok {
-			c.remove(el)
-		}
-	}
+	c.entries.Remove(keys...)
 }
 
 // clear forgets every response.
@@ -133,7 +87,5 @@ func (c *ocspCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.order.Init()
-	c.items = map[string]*list.Element{}
-	c.size = 0
+	c.entries.Clear()
 }
