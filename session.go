@@ -48,6 +48,10 @@ type SessionService interface {
 	// CreateSession starts a session for the user and returns the token to
 	// put in the cookie.
 	CreateSession(ctx context.Context, userID int64, addr string, ttl time.Duration) (token string, err error)
+	// LogIn starts the session of a password login by actor, the user
+	// userID, in one transaction with its audit event, and ends the session
+	// of the token it replaces ("" for none).
+	LogIn(ctx context.Context, actor Actor, userID int64, replaces string, ttl time.Duration) (token string, err error)
 	// CreateSessionBy starts a session for a user who logged in by the
 	// given method (AuthPassword or AuthMobileID).
 	CreateSessionBy(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (token string, err error)

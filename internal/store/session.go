@@ -52,6 +52,28 @@ func (s *SessionService) CreateSession(ctx context.Context, userID int64, addr s
 	return s.CreateSessionBy(ctx, userID, addr, lanyard.AuthPassword, ttl)
 }
 
+// LogIn starts the session of a password login and records it, ending
+// the session it replaces, all in one transaction.
+func (s *SessionService) LogIn(ctx context.Context, actor lanyard.Actor, userID int64, replaces string, ttl time.Duration) (string, error) {
+	var token string
+	err := s.db.inTx(ctx, func(tx *Tx) error {
+		if replaces != "" {
+			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(replaces)); err != nil {
+				return err
+			}
+		}
+		var err error
+		if token, err = tx.insertSession(ctx, userID, actor.Addr, lanyard.AuthPassword, ttl); err != nil {
+			return err
+		}
+		return tx.insertAudit(ctx, actor, "session.login", actor.Username, "")
+	})
+	if err != nil {
+		return "", fmt.Errorf("log in: %w", err)
+	}
+	return token, nil
+}
+
 // CreateSessionBy starts a session of a login by method and returns its
 // token (256 random bits).
 func (s *SessionService) CreateSessionBy(ctx context.Context, userID int64, addr, method string, ttl time.Duration) (string, error) {

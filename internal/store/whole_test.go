@@ -21,6 +21,18 @@ type wholeCase struct {
 }
 
 var wholeCases = []wholeCase{
+	{"log in with a password in place of an earlier session", func(t *testing.T, f *fixture) (func() error, []lanyard.SignedCertificate, int) {
+		u := f.user(t)
+		sessions := store.NewSessionService(f.db)
+		old, err := sessions.CreateSession(context.Background(), u.ID, "192.0.2.1", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() error {
+			_, err := sessions.LogIn(context.Background(), lanyard.Actor{Username: u.Username, Addr: "192.0.2.1"}, u.ID, old, time.Hour)
+			return err
+		}, nil, 0
+	}},
 	{"lock a mobile ID", func(t *testing.T, f *fixture) (func() error, []lanyard.SignedCertificate, int) {
 		m, certs := f.active(t, f.user(t))
 		return func() error {

@@ -106,17 +106,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A fresh token on every login: a token planted before login is useless.
-	if old, ok := r.Context().Value(tokenKey).(string); ok {
-		s.Sessions.DeleteSession(r.Context(), old)
-	}
-	token, err := s.Sessions.CreateSession(r.Context(), u.ID, addr, s.SessionTTL)
+	old, _ := r.Context().Value(tokenKey).(string)
+	token, err := s.Sessions.LogIn(r.Context(), lanyard.Actor{Username: u.Username, Addr: addr}, u.ID, old, s.SessionTTL)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	s.metrics.logins.WithLabelValues("ok").Inc()
 	s.setSessionCookie(w, token, s.SessionTTL)
-	s.auditAs(r, lanyard.Actor{Username: u.Username, Addr: addr}, "session.login", u.Username, "")
 	if u.MustChangePassword {
 		http.Redirect(w, r, "/password", http.StatusSeeOther)
 		return
