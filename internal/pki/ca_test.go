@@ -6,7 +6,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -101,12 +100,7 @@ func TestCRLAcrossInstances(t *testing.T) {
 		clk := newTestClock(time.Now())
 		clock := clk.Now
 		e := newEnv(t, dsn, pki.Config{Now: clock})
-		other, err := pki.Open(ctx, store.NewPKIStore(openDB(t, dsn)), pki.Config{
-			PublicURL: e.cfg.PublicURL, MasterKeyFile: filepath.Join(e.cfg.DataDir, "master.key"), Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(other.Close)
+		other := e.openInstance(t, dsn, clock)
 		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
 		if _, err := e.ca.RevokeCertificate(ctx, actor, c.Serial, lanyard.ReasonCessationOfOperation); err != nil {
 			t.Fatal(err)

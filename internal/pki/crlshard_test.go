@@ -17,7 +17,6 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/pki"
-	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -265,12 +264,7 @@ func TestCRLShardsAcrossInstances(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		se := newShardEnv(t, dsn)
-		other, err := pki.Open(ctx, store.NewPKIStore(openDB(t, dsn)), pki.Config{
-			PublicURL: se.cfg.PublicURL, MasterKeyFile: filepath.Join(se.cfg.DataDir, "master.key"), Now: se.clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(other.Close)
+		other := se.openInstance(t, dsn, se.clock)
 		otherURL := newServer(t, other.Handler())
 
 		var certs []*lanyard.Certificate
@@ -290,7 +284,7 @@ func TestCRLShardsAcrossInstances(t *testing.T) {
 
 		// The revoking instance stops before it publishes: the status
 		// change is in the database, the CRL is not.
-		_, err = se.st.UpdateStatus(ctx, actor, certs[0].Serial, "certificate.revoke", func(c *lanyard.Certificate, now time.Time) (bool, string, error) {
+		_, err := se.st.UpdateStatus(ctx, actor, certs[0].Serial, "certificate.revoke", func(c *lanyard.Certificate, now time.Time) (bool, string, error) {
 			changed, err := c.Revoke(lanyard.ReasonKeyCompromise, now)
 			return changed, "", err
 		})

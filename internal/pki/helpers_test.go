@@ -38,6 +38,20 @@ var actor = lanyard.Actor{Username: "operator", Addr: "127.0.0.1"}
 // openDB opens and migrates the database at dsn.
 func openDB(tb testing.TB, dsn string) *store.DB { return testenv.OpenDB(tb, dsn) }
 
+// openInstance opens e's CA again as another instance would: its own
+// database handle on dsn, the same master key and public URL, time from
+// now (nil: the clock). It is closed when the test ends.
+func (e *env) openInstance(tb testing.TB, dsn string, now func() time.Time) *pki.CA {
+	tb.Helper()
+	ca, err := pki.Open(context.Background(), store.NewPKIStore(openDB(tb, dsn)), pki.Config{
+		PublicURL: e.cfg.PublicURL, MasterKeyFile: filepath.Join(e.cfg.DataDir, "master.key"), Now: now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(ca.Close)
+	return ca
+}
+
 // newEnv creates the CA on dsn with cfg (PublicURL and DataDir defaulted).
 func newEnv(tb testing.TB, dsn string, cfg pki.Config) *env {
 	tb.Helper()

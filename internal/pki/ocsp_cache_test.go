@@ -8,14 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/pki"
-	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 	"golang.org/x/crypto/ocsp"
 )
@@ -32,12 +30,7 @@ func TestOCSPPreSigned(t *testing.T) {
 		clk := newTestClock(time.Now().UTC().Truncate(time.Second))
 		clock := clk.Now
 		e := newEnv(t, dsn, pki.Config{Now: clock})
-		other, err := pki.Open(ctx, store.NewPKIStore(openDB(t, dsn)), pki.Config{
-			PublicURL: e.cfg.PublicURL, MasterKeyFile: filepath.Join(e.cfg.DataDir, "master.key"), Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(other.Close)
+		other := e.openInstance(t, dsn, clock)
 		c, _ := e.issue(t, e.alice, lanyard.UsageSignature)
 		der, err := ocsp.CreateRequest(mustParse(t, c.DER), e.ca.Issuer(), nil)
 		if err != nil {
