@@ -22,9 +22,8 @@ import (
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/lanyard-id/lanyard/appclient"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -279,22 +278,19 @@ func (p *walletPhone) auditStorage() storageAudit {
 	return step(p.browser, "search the app's storage", chromedp.Evaluate[storageAudit](js, chromedp.EvalAwaitPromise))
 }
 
-// decodeQR returns the text of the QR code in a PNG image.
+// decodeQR returns the text of the QR code in a PNG image, read as the
+// reference app reads one.
 func decodeQR(t *testing.T, pngData []byte) string {
 	t.Helper()
 	img, err := png.Decode(bytes.NewReader(pngData))
 	if err != nil {
 		t.Fatalf("the QR code is not a PNG: %v", err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	text, err := appclient.ScanQR(img)
 	if err != nil {
 		t.Fatalf("the QR code cannot be read: %v", err)
 	}
-	return res.GetText()
+	return text
 }
 
 // cameraVideo makes a video file for Chromium's fake camera that shows

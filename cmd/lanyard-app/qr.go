@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image"
 	"image/png"
 	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/lanyard-id/lanyard"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
+	"github.com/lanyard-id/lanyard/appclient"
 )
 
 // maxQRFile is the largest QR image file enroll reads.
@@ -66,23 +64,9 @@ func decodeQR(name string, data []byte) (string, error) {
 	if err != nil {
 		return "", lanyard.Errorf(lanyard.EINVALID, "%s is not a PNG image.", name)
 	}
-	text, err := scanQR(img)
+	text, err := appclient.ScanQR(img)
 	if err != nil {
 		return "", lanyard.Errorf(lanyard.EINVALID, "%s holds no QR code that can be read.", name)
 	}
 	return text, nil
-}
-
-// scanQR finds and decodes a QR code anywhere in img.
-func scanQR(img image.Image) (string, error) {
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		return "", err
-	}
-	hints := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true}
-	result, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		return "", err
-	}
-	return result.GetText(), nil
 }
