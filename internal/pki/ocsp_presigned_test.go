@@ -227,6 +227,7 @@ type cuttableWatch struct {
 	inner pki.StatusWatch
 	fn    func([]string)
 	cut   atomic.Bool
+	lost  atomic.Int32 // news that arrived while cut
 }
 
 // deliver passes on what the real watch tells, unless cut: then the news
@@ -234,7 +235,9 @@ type cuttableWatch struct {
 func (w *cuttableWatch) deliver(serials []string) {
 	if !w.cut.Load() {
 		w.fn(serials)
+		return
 	}
+	w.lost.Add(1)
 }
 
 func (w *cuttableWatch) Live() bool { return !w.cut.Load() && w.inner.Live() }
@@ -281,6 +284,14 @@ func TestOCSPWatchDownFallsBack(t *testing.T) {
 		}
 		if st := b.OCSPStats(); st.Database != before.Database+1 || st.Memory != before.Memory {
 			t.Errorf("with the watch down: %+v then %+v, want an answer from the database", before, st)
+		}
+		// The news of the revocation must reach B while cut, as it does
+		// on a broken connection; arriving after the resume, it would
+		// rightly drop the answer B is about to hold in memory.
+		for deadline := time.Now().Add(10 * time.Second); st.watch.lost.Load() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the revocation never reached B's status watch")
+			}
 		}
 		st.watch.resume()
 		status()
