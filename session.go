@@ -17,8 +17,6 @@ type Session struct {
 	Addr      string
 	// Method is how the user logged in: AuthPassword or AuthMobileID.
 	Method string
-	// Flash is the message the session's next page shows once.
-	Flash Flash
 }
 
 // How a session's user logged in, as the RFC 8176 "amr" values that ID
@@ -32,8 +30,9 @@ const (
 )
 
 // Flash is a message for the next page a user sees, set by the action
-// that redirects there. It lives in the session, on the server, so that
-// no link can make a page of the portal say something of its own.
+// that redirects there. The portal keeps it in a cookie bound to the
+// session, never in the URL, so that no link can make a page of the portal
+// say something of its own.
 type Flash struct {
 	Notice string `json:",omitempty"` // what succeeded
 	Error  string `json:",omitempty"` // what went wrong
@@ -58,10 +57,6 @@ type SessionService interface {
 	// FindSession returns the session and its user for a token, or
 	// EUNAUTHORIZED when it is unknown or expired.
 	FindSession(ctx context.Context, token string) (*Session, *User, error)
-	// SetFlash replaces the session's message for its next page; ClearFlash
-	// removes it once shown.
-	SetFlash(ctx context.Context, token string, f Flash) error
-	ClearFlash(ctx context.Context, token string) error
 	DeleteSession(ctx context.Context, token string) error
 	DeleteUserSessions(ctx context.Context, userID int64) error
 }

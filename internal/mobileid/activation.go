@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
-	"github.com/lanyard-id/lanyard/appclient"
 )
 
 // Activation is what the activation step shows.
@@ -40,6 +39,11 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The process is not at its activation step.")
 	}
 	a := &Activation{Process: e}
+	// Right after the start, the code issued with the process.
+	if h, ok := s.handoffs.take(e.PublicID, u.ID, s.now()); ok && e.MobileID == h.mobile.ID && !e.ByEmail {
+		a.MobileID, a.ExpiresAt, a.Link = h.mobile, h.expires, h.link
+		return a, nil
+	}
 	if e.MobileID != 0 {
 		if a.MobileID, err = s.Store.FindMobileID(ctx, e.MobileID); err != nil {
 			return nil, err
@@ -53,32 +57,14 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 	if err != nil {
 		return nil, fmt.Errorf("decode process options: %w", err)
 	}
-	ttl := s.ScreenCodeTTL
-	if e.ByEmail {
-		ttl = s.EmailCodeTTL
-	}
-	code := newID()
-	m := a.MobileID
-	if m == nil {
-		m = &lanyard.MobileID{
-			PublicID: newID(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
-			ProfileName: o.ProfileName, ServerName: o.ServerName, ProfileUser: o.UserID,
-		}
-	}
-	expires := s.now().Add(ttl)
-	link := appclient.EnrollmentLink(s.BaseURL, code)
-	var mails []lanyard.Mail
-	if e.ByEmail {
-		cm, err := codeMail(u, link, expires)
-		if err != nil {
-			return nil, err
-		}
-		mails = append(mails, cm)
-	}
-	if err := s.Store.SetActivationCode(ctx, actor, e, HashCode(code), expires, m, mails...); err != nil {
+	code, link, err := s.newCode(u, e, o, a.MobileID)
+	if err != nil {
 		return nil, err
 	}
-	a.MobileID, a.ExpiresAt = m, expires
+	if err := s.Store.SetActivationCode(ctx, actor, e, code.Hash, code.ExpiresAt, code.MobileID, code.Mails...); err != nil {
+		return nil, err
+	}
+	a.MobileID, a.ExpiresAt = code.MobileID, code.ExpiresAt
 	if !e.ByEmail {
 		a.Link = link
 	}

@@ -112,8 +112,21 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 	if in.Options.EncryptionRecovery == options.RecoveryManual && len(in.Archived) > 0 {
 		e.Step = lanyard.StepRecovery
 	}
-	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, nil); err != nil {
+	// At the activation step, the code is issued with the process, and the
+	// link handed to the page the browser goes to next.
+	var code *lanyard.ActivationCode
+	var link string
+	if e.Step == lanyard.StepActivation {
+		if code, link, err = s.newCode(u, e, in.Options, nil); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, code); err != nil {
 		return nil, err
+	}
+	if code != nil && !e.ByEmail {
+		now := s.now()
+		s.handoffs.put(e.PublicID, handoff{userID: u.ID, link: link, expires: code.ExpiresAt, until: now.Add(handoffTTL), mobile: code.MobileID}, now)
 	}
 	return e, nil
 }

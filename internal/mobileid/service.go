@@ -54,6 +54,8 @@ type Service struct {
 	EmailCodeTTL  time.Duration
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+
+	handoffs handoffs
 }
 
 func (s *Service) now() time.Time {

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/lanyard-id/lanyard"
-	"github.com/lanyard-id/lanyard/appclient"
 	"github.com/lanyard-id/lanyard/internal/options"
 )
 
@@ -49,19 +48,12 @@ func (s *Service) Supply(ctx context.Context, actor lanyard.Actor, userID int64,
 			return nil, err
 		}
 	}
-	code := newID()
-	m := &lanyard.MobileID{
-		PublicID: newID(), UserID: in.User.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
-		ProfileName: in.Options.ProfileName, ServerName: in.Options.ServerName, ProfileUser: in.Options.UserID,
-	}
-	expires := s.now().Add(s.EmailCodeTTL)
-	mail, err := codeMail(in.User, appclient.EnrollmentLink(s.BaseURL, code), expires)
+	ac, _, err := s.newCode(in.User, e, in.Options, nil)
 	if err != nil {
 		return nil, err
 	}
-	ac := &lanyard.ActivationCode{Hash: HashCode(code), ExpiresAt: expires, MobileID: m, Mails: []lanyard.Mail{mail}}
 	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, ac); err != nil {
 		return nil, err
 	}
-	return &Activation{Process: e, ExpiresAt: expires, MobileID: m}, nil
+	return &Activation{Process: e, ExpiresAt: ac.ExpiresAt, MobileID: ac.MobileID}, nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -113,10 +112,9 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	// One query on every request: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
-	var flash string
-	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method, s.flash
+	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashToken(token)),
-		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method, &flash}})
+		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method}})
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	} else if err != nil {
@@ -124,10 +122,6 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	}
 	sess.UserID = u.ID
 	sess.CreatedAt, sess.ExpiresAt, sess.LastSeen = decodeTime(created), decodeTime(expires), decodeTime(seen)
-	if flash != "" {
-		// A message that cannot be read is dropped, not an error.
-		_ = json.Unmarshal([]byte(flash), &sess.Flash)
-	}
 	now := s.db.Now()
 	if !now.Before(sess.ExpiresAt) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session has expired. Please log in again.")
@@ -149,27 +143,6 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 		sess.LastSeen = now
 	}
 	return &sess, u, nil
-}
-
-// SetFlash replaces the message the session's next page shows.
-func (s *SessionService) SetFlash(ctx context.Context, token string, f lanyard.Flash) error {
-	b, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("encode message: %w", err)
-	}
-	return s.setFlash(ctx, token, string(b))
-}
-
-// ClearFlash removes the session's message once a page has shown it.
-func (s *SessionService) ClearFlash(ctx context.Context, token string) error {
-	return s.setFlash(ctx, token, "")
-}
-
-func (s *SessionService) setFlash(ctx context.Context, token, flash string) error {
-	if _, err := s.db.exec(ctx, `UPDATE sessions SET flash = ? WHERE token_hash = ?`, flash, hashToken(token)); err != nil {
-		return fmt.Errorf("set session message: %w", err)
-	}
-	return nil
 }
 
 // DeleteSession ends the session of token; an unknown token is no error.

@@ -59,32 +59,3 @@ func TestSessionIdleTimeout(t *testing.T) {
 		}
 	})
 }
-
-// TestSessionFlash checks that a session's message is kept for the next
-// page and removed once cleared.
-func TestSessionFlash(t *testing.T) {
-	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
-		ctx := context.Background()
-		db := openDB(t, dsn)
-		users := store.NewUserService(db, fastHash)
-		sessions := store.NewSessionService(db)
-		u := alice()
-		if err := users.CreateUser(ctx, lanyard.CLIActor, u, "correct horse"); err != nil {
-			t.Fatal(err)
-		}
-		token, _ := sessions.CreateSession(ctx, u.ID, "127.0.0.1", time.Hour)
-		want := lanyard.Flash{Notice: "Saved <b>version</b> 2."}
-		if err := sessions.SetFlash(ctx, token, want); err != nil {
-			t.Fatal(err)
-		}
-		if sess, _, err := sessions.FindSession(ctx, token); err != nil || sess.Flash != want {
-			t.Fatalf("flash %+v, %v; want %+v", sess.Flash, err, want)
-		}
-		if err := sessions.ClearFlash(ctx, token); err != nil {
-			t.Fatal(err)
-		}
-		if sess, _, err := sessions.FindSession(ctx, token); err != nil || !sess.Flash.Empty() {
-			t.Fatalf("flash after clearing: %+v, %v", sess.Flash, err)
-		}
-	})
-}

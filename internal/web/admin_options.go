@@ -62,7 +62,7 @@ func (s *Server) handleAdminOption(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Source, v.Version = old.Source, old.Version
 	}
-	f := s.takeFlash(r)
+	f := s.takeFlash(w, r)
 	s.renderOption(w, r, http.StatusOK, v, f.Notice, f.Error)
 }
 

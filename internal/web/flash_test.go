@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"encoding/base64"
 	"html"
 	"net/http"
 	"net/url"
@@ -74,5 +75,42 @@ func TestApplicationPagesTakeNoNoticeFromTheQuery(t *testing.T) {
 		if strings.Contains(body, "compromised") {
 			t.Errorf("%s shows text from its query:\n%s", path, body)
 		}
+	}
+}
+
+// TestPlantedMessagesAreNotShown checks that a message cookie the server
+// did not seal for the browser's own session shows nothing: one made up,
+// and one another user's session received.
+func TestPlantedMessagesAreNotShown(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t))
+	p.addUser(t, "alice", lanyard.UserActive)
+	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	adm, alice := p.loggedIn(t, "root"), p.loggedIn(t, "alice")
+	u, _ := url.Parse(p.URL)
+	planted := base64.RawURLEncoding.EncodeToString([]byte(`{"Notice":"Your account is compromised."}`))
+	alice.Jar.SetCookies(u, []*http.Cookie{{Name: "lanyard_flash", Value: planted + "." + planted}})
+	if _, body := p.get(t, alice, "/mobile-id"); strings.Contains(body, "compromised") {
+		t.Fatal("a made-up message cookie shows")
+	}
+	// The root's message, sealed for the root's session, moved to alice.
+	resp, _ := p.post(t, adm, "/admin/users/alice/state", url.Values{"state": {"locked"}})
+	wantStatus(t, resp, "", http.StatusSeeOther)
+	var sealed *http.Cookie
+	for _, c := range adm.Jar.Cookies(u) {
+		if c.Name == "lanyard_flash" {
+			sealed = c
+		}
+	}
+	if sealed == nil {
+		t.Fatal("no message cookie after an action")
+	}
+	p.addUser(t, "bob", lanyard.UserActive)
+	bob := p.loggedIn(t, "bob")
+	bob.Jar.SetCookies(u, []*http.Cookie{{Name: "lanyard_flash", Value: sealed.Value}})
+	if _, body := p.get(t, bob, "/mobile-id"); strings.Contains(body, "alice is now locked") {
+		t.Fatal("a message sealed for another session shows")
+	}
+	if _, body := p.get(t, adm, "/admin/users"); !strings.Contains(body, "alice is now locked") {
+		t.Fatal("the message does not show for the session it was made for")
 	}
 }

@@ -88,7 +88,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	v.User = currentUser(r)
 	v.Request = r
 	if r.Method == http.MethodGet && v.Notice == "" && v.Error == "" {
-		f := s.takeFlash(r)
+		f := s.takeFlash(w, r)
 		v.Notice, v.Error = f.Notice, f.Error
 	}
 	var buf bytes.Buffer
