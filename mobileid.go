@@ -135,6 +135,11 @@ type MobileIDStore interface {
 	// for the app; a cancelled one locks its mobile ID if the app enrolled
 	// meanwhile, revoking its certificates.
 	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string, mails ...Mail) error
+	// FinishEnrollment ends the process e at its activation step with its
+	// last Next and returns the state of its mobile ID, in one
+	// transaction; a process finished already returns the state as well,
+	// and one that ended otherwise meanwhile is ECONFLICT.
+	FinishEnrollment(ctx context.Context, actor Actor, e *Enrollment) (MobileIDState, error)
 	// SetActivationCode stores the hash of a new code for the enrollment,
 	// voiding any earlier one, and creates its registered mobile ID if it
 	// has none yet.

@@ -72,26 +72,22 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 }
 
 // Finish is the last Next: the process ends, and the mobile ID stays
-// registered until the app enrols, or is active already.
-func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string) (*lanyard.MobileID, error) {
+// registered until the app enrols, or is active already. It returns the
+// mobile ID's state.
+func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string) (lanyard.MobileIDState, error) {
 	e, err := s.Process(ctx, u, publicID)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	switch e.Step {
-	case lanyard.StepFinished:
-	case lanyard.StepActivation:
+	case lanyard.StepFinished, lanyard.StepActivation:
 		if e.MobileID == 0 {
-			return nil, lanyard.Errorf(lanyard.ECONFLICT, "The activation code has not been issued yet.")
+			return "", lanyard.Errorf(lanyard.ECONFLICT, "The activation code has not been issued yet.")
 		}
-		e.Step = lanyard.StepFinished
-		if err := s.Store.UpdateEnrollment(ctx, actor, e, "mobileid.process_finish", "finished"); err != nil {
-			return nil, err
-		}
+		return s.Store.FinishEnrollment(ctx, actor, e)
 	default:
-		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", e.Step)
+		return "", lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", e.Step)
 	}
-	return s.Store.FindMobileID(ctx, e.MobileID)
 }
 
 // Cancel closes the process at any step: the code is void, nothing is

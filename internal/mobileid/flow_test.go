@@ -16,8 +16,8 @@ import (
 
 // getMobileID runs "Get mobile ID" for u from the first step to Next, with
 // the app enrolling in between, locking u's active mobile ID when lock is
-// set, and returns the new mobile ID.
-func (e *env) getMobileID(t *testing.T, u *lanyard.User, lock bool) *lanyard.MobileID {
+// set, and returns the new mobile ID's ID.
+func (e *env) getMobileID(t *testing.T, u *lanyard.User, lock bool) (mobileID int64) {
 	t.Helper()
 	ctx := context.Background()
 	actor := lanyard.Actor{Username: u.Username}
@@ -32,11 +32,10 @@ func (e *env) getMobileID(t *testing.T, u *lanyard.User, lock bool) *lanyard.Mob
 	if _, err := e.svc.Enroll(ctx, e.enrollRequest(t, a.Link)); err != nil {
 		t.Fatalf("enroll: %v", err)
 	}
-	m, err := e.svc.Finish(ctx, actor, u, en.PublicID)
-	if err != nil {
+	if _, err := e.svc.Finish(ctx, actor, u, en.PublicID); err != nil {
 		t.Fatalf("finish: %v", err)
 	}
-	return m
+	return a.MobileID.ID
 }
 
 // enrollRequest is what an app sends for the enrollment link: fresh keys
@@ -63,7 +62,10 @@ func (e *env) enrollRequest(t *testing.T, link string) mobileid.EnrollRequest {
 func TestRecoveryQueuedOnlyWithSomethingToRecover(t *testing.T) {
 	e := newEnv(t, testenv.DSN(t, "sqlite"))
 	u := e.addUser(t, "alice")
-	m := e.getMobileID(t, u, false)
+	m, err := e.db.FindMobileID(context.Background(), e.getMobileID(t, u, false))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if m.RecoveryPending {
 		t.Fatal("recovery pending with nothing archived")
 	}

@@ -23,7 +23,8 @@ type Intro struct {
 	// Existing is the user's active mobile ID, if any: it must be locked
 	// before a new one is issued.
 	Existing *lanyard.MobileID
-	// Archived are the user's archived encryption certificates.
+	// Archived are the user's archived encryption certificates, read when
+	// the options issue an encryption certificate or recover by hand.
 	Archived []*lanyard.Certificate
 }
 
@@ -57,8 +58,11 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 			break
 		}
 	}
-	if in.Archived, err = s.Certs.FindArchivedCertificates(ctx, u.ID); err != nil {
-		return nil, err
+	// The archive matters here only where it is shown or chosen from.
+	if o.IssueEncryption || o.EncryptionRecovery == options.RecoveryManual {
+		if in.Archived, err = s.Certs.FindArchivedCertificates(ctx, u.ID); err != nil {
+			return nil, err
+		}
 	}
 	return in, nil
 }

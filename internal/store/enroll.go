@@ -15,13 +15,7 @@ func (db *DB) EnrollMobileID(ctx context.Context, actor lanyard.Actor, codeHash 
 	var e *lanyard.Enrollment
 	err := db.inTx(ctx, func(tx *Tx) error {
 		var err error
-		if e, err = tx.claimCode(ctx, codeHash); err != nil {
-			return err
-		}
-		if e.MobileID != m.ID {
-			return lanyard.Errorf(lanyard.ECONFLICT, "The activation code belongs to another mobile ID.")
-		}
-		if err := tx.checkUserActive(ctx, e.UserID); err != nil {
+		if e, err = tx.claimCodeOf(ctx, codeHash, m); err != nil {
 			return err
 		}
 		m.Certificates = m.Certificates[:0]
@@ -63,6 +57,38 @@ func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollme
 	return e, tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
 }
 
+// claimCodeOf consumes a valid activation code of the mobile ID m in tx,
+// as claimCode does, and checks that m's user is active: the user's row
+// is locked first, then one statement claims the code and reads the
+// user's state.
+func (tx *Tx) claimCodeOf(ctx context.Context, codeHash []byte, m *lanyard.MobileID) (*lanyard.Enrollment, error) {
+	if err := tx.lockUser(ctx, m.UserID); err != nil {
+		return nil, err
+	}
+	var username, state string
+	e, err := scanEnrollment(extraScanner{s: tx.queryRow(ctx, `UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ?
+		WHERE code_hash = ? AND code_expires_at > ? AND user_id = ?
+		RETURNING `+enrollmentColumns+`, (SELECT username FROM users WHERE id = enrollments.user_id), (SELECT state FROM users WHERE id = enrollments.user_id)`,
+		encodeTime(tx.now), codeHash, encodeTime(tx.now), m.UserID), extra: []any{&username, &state}})
+	if errNoRows(err) {
+		// Used, expired, cancelled or never issued: say which, as the
+		// code's first reader would have.
+		if _, err := findValidCode(ctx, tx, codeHash, tx.now); err != nil {
+			return nil, err
+		}
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The activation code belongs to another mobile ID.")
+	} else if err != nil {
+		return nil, fmt.Errorf("claim activation code: %w", err)
+	}
+	if e.MobileID != m.ID {
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The activation code belongs to another mobile ID.")
+	}
+	if err := requireUserActive(username, state); err != nil {
+		return nil, err
+	}
+	return e, tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
+}
+
 // checkUserActive refuses a user who is not active, as enrollment must.
 func (tx *Tx) checkUserActive(ctx context.Context, userID int64) error {
 	var username, state string
@@ -77,6 +103,11 @@ func (tx *Tx) checkUserActive(ctx context.Context, userID int64) error {
 	} else if err != nil {
 		return fmt.Errorf("read user state: %w", err)
 	}
+	return requireUserActive(username, state)
+}
+
+// requireUserActive refuses the user username in state unless active.
+func requireUserActive(username, state string) error {
 	if lanyard.UserState(state) != lanyard.UserActive {
 		return lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", username, state)
 	}
@@ -98,10 +129,8 @@ func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lany
 	if n, _ := res.RowsAffected(); n != 1 {
 		return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
 	}
-	for _, c := range m.Certificates {
-		if err := tx.insertMobileIDCertificate(ctx, m.ID, c); err != nil {
-			return err
-		}
+	if err := tx.insertMobileIDCertificates(ctx, m.ID, m.Certificates); err != nil {
+		return err
 	}
 	m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
 	return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,

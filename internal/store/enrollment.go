@@ -136,6 +136,52 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 	})
 }
 
+// FinishEnrollment is the last Next of the process e: the step moves from
+// activation to finished, conditionally, so that a process cancelled or
+// failed meanwhile stays so, and the statement returns the state of the
+// process's mobile ID.
+func (db *DB) FinishEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) (lanyard.MobileIDState, error) {
+	var state sql.NullString
+	err := db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, e.UserID); err != nil {
+			return err
+		}
+		err := tx.queryRow(ctx, `UPDATE enrollments SET step = ?, updated_at = ? WHERE id = ? AND step = ?
+			RETURNING (SELECT state FROM mobile_ids WHERE id = enrollments.mobile_id)`,
+			string(lanyard.StepFinished), encodeTime(tx.now), e.ID, string(lanyard.StepActivation)).Scan(&state)
+		if errNoRows(err) {
+			return tx.finishedAlready(ctx, e, &state)
+		} else if err != nil {
+			return fmt.Errorf("finish enrollment: %w", err)
+		}
+		e.Step, e.UpdatedAt = lanyard.StepFinished, tx.now
+		return tx.insertAudit(ctx, actor, "mobileid.process_finish", e.Process, fmt.Sprintf("process %s: finished", e.PublicID))
+	})
+	if err != nil {
+		return "", err
+	}
+	if !state.Valid {
+		return "", lanyard.Errorf(lanyard.ECONFLICT, "The process has no mobile ID.")
+	}
+	return lanyard.MobileIDState(state.String), nil
+}
+
+// finishedAlready reads the step of a process that was not at its
+// activation step when Next came: finished already (a second Next) gives
+// its mobile ID's state, anything else is ECONFLICT.
+func (tx *Tx) finishedAlready(ctx context.Context, e *lanyard.Enrollment, state *sql.NullString) error {
+	var step string
+	err := tx.queryRow(ctx, `SELECT step, (SELECT state FROM mobile_ids WHERE id = enrollments.mobile_id) FROM enrollments WHERE id = ?`, e.ID).Scan(&step, state)
+	if err != nil {
+		return fmt.Errorf("read enrollment: %w", err)
+	}
+	if lanyard.ProcessStep(step) != lanyard.StepFinished {
+		return lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", step)
+	}
+	e.Step = lanyard.StepFinished
+	return nil
+}
+
 // SetActivationCode stores a new code hash, voiding the earlier one, and
 // creates the registered mobile ID m when the process has none.
 func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID, mails ...lanyard.Mail) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -43,6 +44,11 @@ func findMobileID(ctx context.Context, c conn, where string, args ...any) (*lany
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mobile ID.")
 	} else if err != nil {
 		return nil, fmt.Errorf("find mobile ID: %w", err)
+	}
+	// A mobile ID gets its certificates when the app enrols it: one still
+	// waiting for the app has none to read.
+	if m.State == lanyard.MobileIDRegistered {
+		return m, nil
 	}
 	if err := loadCertificates(ctx, c, m); err != nil {
 		return nil, err
@@ -115,13 +121,20 @@ func (db *DB) FindMobileIDs(ctx context.Context, userID int64, lockedLimit int) 
 	return ms, nil
 }
 
-func (tx *Tx) insertMobileIDCertificate(ctx context.Context, mobileID int64, c lanyard.MobileIDCertificate) error {
-	_, err := tx.exec(ctx, `INSERT INTO mobile_id_certificates (mobile_id, serial, usage, recovered) VALUES (?, ?, ?, ?)`,
-		mobileID, c.Serial, string(c.Usage), boolInt(c.Recovered))
-	if isUniqueViolation(err) {
+// insertMobileIDCertificates links certificates to a mobile ID in one
+// statement; a link that exists already is left as it is.
+func (tx *Tx) insertMobileIDCertificates(ctx context.Context, mobileID int64, certs []lanyard.MobileIDCertificate) error {
+	if len(certs) == 0 {
 		return nil
-	} else if err != nil {
-		return fmt.Errorf("link certificate %s: %w", c.Serial, err)
+	}
+	q := `INSERT INTO mobile_id_certificates (mobile_id, serial, usage, recovered) VALUES (?, ?, ?, ?)` +
+		strings.Repeat(`, (?, ?, ?, ?)`, len(certs)-1) + ` ON CONFLICT DO NOTHING`
+	args := make([]any, 0, 4*len(certs))
+	for _, c := range certs {
+		args = append(args, mobileID, c.Serial, string(c.Usage), boolInt(c.Recovered))
+	}
+	if _, err := tx.exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("link certificates: %w", err)
 	}
 	return nil
 }
@@ -139,13 +152,14 @@ func (db *DB) AddRecoveredCertificates(ctx context.Context, actor lanyard.Actor,
 		if n, _ := res.RowsAffected(); n != 1 {
 			return nil
 		}
+		var recovered []lanyard.MobileIDCertificate
 		for _, s := range serials {
-			c := lanyard.MobileIDCertificate{Serial: s, Usage: lanyard.UsageEncryption, Recovered: true}
-			if err := tx.insertMobileIDCertificate(ctx, m.ID, c); err != nil {
-				return err
-			}
-			m.Certificates = append(m.Certificates, c)
+			recovered = append(recovered, lanyard.MobileIDCertificate{Serial: s, Usage: lanyard.UsageEncryption, Recovered: true})
 		}
+		if err := tx.insertMobileIDCertificates(ctx, m.ID, recovered); err != nil {
+			return err
+		}
+		m.Certificates = append(m.Certificates, recovered...)
 		m.RecoveryPending = false
 		return tx.insertAudit(ctx, actor, "mobileid.recover", m.PublicID, fmt.Sprintf("%d archived encryption certificates recovered: %v", len(serials), serials))
 	})

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/secret"
@@ -13,7 +15,7 @@ import (
 var _ lanyard.MailQueue = (*Outbox)(nil)
 
 // Outbox is the mail queue in the database. Bodies are sealed with a key
-// derived from the master key and bound to their row.
+// derived from the master key and bound to their envelope.
 type Outbox struct {
 	db  *DB
 	box *secret.Box
@@ -61,19 +63,14 @@ func (tx *Tx) queueMails(ctx context.Context, actor lanyard.Actor, mails ...lany
 		if err != nil {
 			return fmt.Errorf("encode mail: %w", err)
 		}
-		var id int64
-		// The row is inserted first so the seal can be bound to its ID.
-		err = tx.queryRow(ctx, `INSERT INTO outbox (to_addr, subject, kind, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-			m.To, m.Subject, m.Kind, []byte{}, encodeTime(tx.now)).Scan(&id)
+		ref := rand.Text()
+		sealed, err := tx.db.mailBox.Seal(body, sealBinding(0, ref, m.To, m.Subject, m.Kind))
 		if err != nil {
+			return fmt.Errorf("seal mail: %w", err)
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO outbox (to_addr, subject, kind, body, seal_ref, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.To, m.Subject, m.Kind, sealed, ref, encodeTime(tx.now)); err != nil {
 			return fmt.Errorf("queue mail: %w", err)
-		}
-		sealed, err := tx.db.mailBox.Seal(body, "outbox "+strconv.FormatInt(id, 10))
-		if err != nil {
-			return fmt.Errorf("seal mail: %w", err)
-		}
-		if _, err := tx.exec(ctx, `UPDATE outbox SET body = ? WHERE id = ?`, sealed, id); err != nil {
-			return fmt.Errorf("seal mail: %w", err)
 		}
 		if err := tx.insertAudit(ctx, actor, "mail.queue", m.To, fmt.Sprintf("%s: %s", m.Kind, m.Subject)); err != nil {
 			return err
@@ -82,20 +79,32 @@ func (tx *Tx) queueMails(ctx context.Context, actor lanyard.Actor, mails ...lany
 	return nil
 }
 
+// sealBinding is what a mail's seal is bound to: its own reference and
+// its envelope, so that a body moved to another row, or a row whose
+// recipient was changed, does not open. A mail sealed before the rows had
+// references (ref empty) is bound to its row's ID.
+func sealBinding(id int64, ref, to, subject, kind string) string {
+	if ref == "" {
+		return "outbox " + strconv.FormatInt(id, 10)
+	}
+	return strings.Join([]string{"outbox", ref, to, subject, kind}, "\x00")
+}
+
 // FindMail returns a queued mail with its body opened.
 func (o *Outbox) FindMail(ctx context.Context, id int64) (*lanyard.OutboxMessage, *lanyard.Mail, error) {
 	var msg lanyard.OutboxMessage
 	var body []byte
 	var created, sent int64
-	err := o.db.queryRow(ctx, `SELECT id, to_addr, subject, kind, body, created_at, sent_at, attempts, last_error FROM outbox WHERE id = ?`, id).
-		Scan(&msg.ID, &msg.To, &msg.Subject, &msg.Kind, &body, &created, &sent, &msg.Attempts, &msg.LastError)
+	var ref string
+	err := o.db.queryRow(ctx, `SELECT id, to_addr, subject, kind, body, seal_ref, created_at, sent_at, attempts, last_error FROM outbox WHERE id = ?`, id).
+		Scan(&msg.ID, &msg.To, &msg.Subject, &msg.Kind, &body, &ref, &created, &sent, &msg.Attempts, &msg.LastError)
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.ENOTFOUND, "There is no such mail.")
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("find mail: %w", err)
 	}
 	msg.CreatedAt, msg.SentAt = decodeTime(created), decodeTime(sent)
-	plain, err := o.box.Open(body, "outbox "+strconv.FormatInt(id, 10))
+	plain, err := o.box.Open(body, sealBinding(id, ref, msg.To, msg.Subject, msg.Kind))
 	if err != nil {
 		return nil, nil, fmt.Errorf("open mail %d: %w", id, err)
 	}

@@ -135,13 +135,13 @@ func (s *Server) handleGetRecovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetFinish(w http.ResponseWriter, r *http.Request) {
-	m, err := s.MobileIDs.Finish(r.Context(), actor(r), currentUser(r), r.PathValue("process"))
+	state, err := s.MobileIDs.Finish(r.Context(), actor(r), currentUser(r), r.PathValue("process"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	notice := "Your mobile ID is active."
-	if m.State == lanyard.MobileIDRegistered {
+	if state == lanyard.MobileIDRegistered {
 		notice = "Your mobile ID is registered and waits for the app: scan the QR code before it expires."
 	}
 	s.redirectNotice(w, r, "/mobile-id", notice)
