@@ -39,6 +39,28 @@ func BenchmarkIssue(b *testing.B) {
 	}
 }
 
+// BenchmarkSignCertificate measures signing one end-entity certificate
+// for a request already checked, as a mobile ID's certificates are
+// signed: the template, the encoding and the issuing CA's signature,
+// without the database, for each kind of issuing CA key.
+func BenchmarkSignCertificate(b *testing.B) {
+	for _, alg := range []pki.KeyAlgorithm{pki.ECDSAP256, pki.ECDSAP384, pki.RSA3072} {
+		b.Run(string(alg), func(b *testing.B) {
+			e := newEnv(b, testenv.DSN(b, "sqlite"), pki.Config{KeyAlgorithm: alg})
+			req, err := pki.CheckCSR(makeCSR(b, newKey(b), pkixName()), e.alice)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := e.ca.SignCheckedRequest(e.alice, lanyard.UsageSignature, req, 2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkOCSP measures OCSP responses per second through the HTTP
 // handler (no network): answering with the certificate's response signed
 // ahead, from memory (POST and GET); a request with a nonce within the

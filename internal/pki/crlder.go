@@ -1,11 +1,6 @@
 package pki
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
@@ -25,48 +20,9 @@ import (
 // it with what CreateRevocationList makes of the same list.
 
 var (
-	oidAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidCRLNumber        = asn1.ObjectIdentifier{2, 5, 29, 20}
 	oidIssuingDistPoint = asn1.ObjectIdentifier{2, 5, 29, 28}
-	oidECDSAWithSHA256  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSAWithSHA384  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSAWithSHA512  = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
-	oidSHA256WithRSA    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 )
-
-// crlSigning is how the issuing CA's key signs: the AlgorithmIdentifier in
-// the CRL and the hash, as x509 chooses them for the key.
-type crlSigning struct {
-	oid        asn1.ObjectIdentifier
-	nullParams bool
-	hash       crypto.Hash
-}
-
-func signingFor(pub crypto.PublicKey) (crlSigning, error) {
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		switch k.Curve {
-		case elliptic.P256():
-			return crlSigning{oid: oidECDSAWithSHA256, hash: crypto.SHA256}, nil
-		case elliptic.P384():
-			return crlSigning{oid: oidECDSAWithSHA384, hash: crypto.SHA384}, nil
-		case elliptic.P521():
-			return crlSigning{oid: oidECDSAWithSHA512, hash: crypto.SHA512}, nil
-		}
-	case *rsa.PublicKey:
-		return crlSigning{oid: oidSHA256WithRSA, nullParams: true, hash: crypto.SHA256}, nil
-	}
-	return crlSigning{}, fmt.Errorf("no CRL signature algorithm for a %T issuing key", pub)
-}
-
-func (s crlSigning) addAlgorithm(b *cryptobyte.Builder) {
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(s.oid)
-		if s.nullParams {
-			b.AddASN1NULL()
-		}
-	})
-}
 
 // crlBuilder writes one CRL: the entries are added as they are read, then
 // finish signs it.
@@ -221,11 +177,7 @@ func (cb *crlBuilder) finish(ca *CA, f crlFields) ([]byte, error) {
 	exts := cryptobyte.NewBuilder(nil)
 	exts.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			addExtension(b, oidAuthorityKeyID, false, func(b *cryptobyte.Builder) {
-				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-					b.AddASN1(cbasn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(ca.issuer.SubjectKeyId) })
-				})
-			})
+			addExtension(b, oidAuthorityKeyID, false, func(b *cryptobyte.Builder) { addAuthorityKeyID(b, ca.issuer.SubjectKeyId) })
 			addExtension(b, oidCRLNumber, false, func(b *cryptobyte.Builder) { b.AddASN1Int64(f.number) })
 			if f.idp != "" {
 				addExtension(b, oidIssuingDistPoint, true, func(b *cryptobyte.Builder) { addIssuingDistributionPoint(b, f.idp) })
@@ -259,20 +211,11 @@ func (cb *crlBuilder) finish(ca *CA, f crlFields) ([]byte, error) {
 	buf = append(buf, suffix...)
 	tbsEnd := len(buf)
 
-	h := sig.hash.New()
-	h.Write(buf[start:tbsEnd])
-	signature, err := ca.signer.Sign(rand.Reader, h.Sum(nil), sig.hash)
-	if err != nil {
-		return nil, fmt.Errorf("sign CRL: %w", err)
-	}
 	// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm,
 	// signatureValue BIT STRING }
-	tail := cryptobyte.NewBuilder(nil)
-	sig.addAlgorithm(tail)
-	tail.AddASN1BitString(signature)
-	sigPart, err := tail.Bytes()
+	sigPart, err := sig.sign(ca.signer, buf[start:tbsEnd])
 	if err != nil {
-		return nil, fmt.Errorf("encode CRL: %w", err)
+		return nil, fmt.Errorf("sign CRL: %w", err)
 	}
 	buf = append(buf, sigPart...)
 	outer := derHeader(0x30, len(buf)-start)
@@ -281,58 +224,15 @@ func (cb *crlBuilder) finish(ca *CA, f crlFields) ([]byte, error) {
 	return buf[start:], nil
 }
 
-// derHeader returns the identifier and length octets of a DER value of n
-// content octets.
-func derHeader(tag byte, n int) []byte {
-	if n < 0x80 {
-		return []byte{tag, byte(n)}
-	}
-	var l []byte
-	for v := n; v > 0; v >>= 8 {
-		l = append([]byte{byte(v)}, l...)
-	}
-	return append([]byte{tag, 0x80 | byte(len(l))}, l...)
-}
-
 // addIssuingDistributionPoint writes the extension's value (RFC 5280
 // §5.2.5), whose module tags implicitly:
 //
 //	IssuingDistributionPoint ::= SEQUENCE {
 //	    distributionPoint     [0] DistributionPointName OPTIONAL,
 //	    onlyContainsUserCerts [1] BOOLEAN DEFAULT FALSE, ... }
-//	DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... }
-//
-// A tag on a CHOICE is explicit, so distributionPoint is [0] around
-// fullName's [0] (GeneralNames, whose one GeneralName is the URI, [6]).
 func addIssuingDistributionPoint(b *cryptobyte.Builder, uri string) {
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
-			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
-				b.AddASN1(cbasn1.Tag(6).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes([]byte(uri)) })
-			})
-		})
+		addDistributionPointName(b, uri)
 		b.AddASN1(cbasn1.Tag(1).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddUint8(0xff) })
 	})
-}
-
-// addExtension writes an Extension whose extnValue value writes.
-func addExtension(b *cryptobyte.Builder, oid asn1.ObjectIdentifier, critical bool, value func(*cryptobyte.Builder)) {
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(oid)
-		if critical {
-			b.AddASN1Boolean(true)
-		}
-		b.AddASN1(cbasn1.OCTET_STRING, value)
-	})
-}
-
-// addTime writes a Time as RFC 5280 §4.1.2.5 asks: UTCTime through 2049,
-// GeneralizedTime from 2050, in UTC to the second.
-func addTime(b *cryptobyte.Builder, t time.Time) {
-	t = t.UTC().Truncate(time.Second)
-	if t.Year() >= 1950 && t.Year() < 2050 {
-		b.AddASN1UTCTime(t)
-		return
-	}
-	b.AddASN1GeneralizedTime(t)
 }

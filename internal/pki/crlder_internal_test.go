@@ -22,9 +22,15 @@ import (
 // organizations given.
 func testIssuer(t testing.TB, key crypto.Signer, org ...string) *CA {
 	t.Helper()
+	return testIssuerUntil(t, key, time.Now().AddDate(20, 0, 0), org...)
+}
+
+// testIssuerUntil is testIssuer with a CA certificate valid until notAfter.
+func testIssuerUntil(t testing.TB, key crypto.Signer, notAfter time.Time, org ...string) *CA {
+	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Test CA", Organization: append([]string{"Lanyard"}, org...)},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(20, 0, 0),
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter,
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		SubjectKeyId: []byte{1, 2, 3, 4, 5, 6, 7, 8},
 	}

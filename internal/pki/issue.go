@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"fmt"
 
 	"github.com/lanyard-id/lanyard"
@@ -131,7 +130,7 @@ func (ca *CA) sign(user *lanyard.User, usage lanyard.CertificateUsage, pub crypt
 	if err != nil {
 		return nil, err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.issuer, pub, ca.signer)
+	der, err := ca.certificateDER(tmpl, pub)
 	if err != nil {
 		return nil, fmt.Errorf("sign certificate: %w", err)
 	}
