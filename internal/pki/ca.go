@@ -172,6 +172,9 @@ func load(ctx context.Context, st Store, cfg Config, kek []byte, rec *CARecord) 
 	if !samePublicKey(ca.signer, ca.issuer.PublicKey) {
 		return nil, fmt.Errorf("the issuing CA key %s does not match its certificate", rec.IssuingKeyLabel)
 	}
+	if err := checkSigner(ca.signer, ca.issuer); err != nil {
+		return nil, fmt.Errorf("the issuing CA key %s: %w", rec.IssuingKeyLabel, err)
+	}
 	// A quarter of the budget for the responses signed when first asked
 	// (several certificates, SHA-256 CertIDs); the rest is for the
 	// responses signed ahead (startPresigned).

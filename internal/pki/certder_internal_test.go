@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	encasn1 "encoding/asn1"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"os/exec"
 	"strings"
@@ -277,6 +279,31 @@ func TestFaultyRSASignatureIsRefused(t *testing.T) {
 		}
 		if !rsaIssuer && (certErr != nil || crlErr != nil) {
 			t.Errorf("ECDSA: certificate %v, CRL %v", certErr, crlErr)
+		}
+	}
+}
+
+// TestSignerCheckedWhenTheCAOpens checks that an issuing key whose
+// signatures do not verify is found by the check the CA runs when it
+// opens, whatever its kind, and a sound one passes.
+func TestSignerCheckedWhenTheCAOpens(t *testing.T) {
+	for _, alg := range []KeyAlgorithm{ECDSAP256, RSA3072} {
+		key, err := generateKey(alg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "check"},
+			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issuer, _ := x509.ParseCertificate(der)
+		if err := checkSigner(key, issuer); err != nil {
+			t.Errorf("%s: a sound key: %v", alg, err)
+		}
+		if err := checkSigner(faultySigner{key}, issuer); err == nil {
+			t.Errorf("%s: a key whose signatures do not verify passed", alg)
 		}
 	}
 }

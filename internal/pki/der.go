@@ -6,6 +6,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/asn1"
 	"fmt"
 	"time"
@@ -32,6 +33,7 @@ type signing struct {
 	oid        asn1.ObjectIdentifier
 	nullParams bool
 	hash       crypto.Hash
+	alg        x509.SignatureAlgorithm // the same, as x509 names it
 	// verifyWith is the issuing key when each signature is verified
 	// before it leaves the CA, which only RSA keys need (see sign).
 	verifyWith *rsa.PublicKey
@@ -42,14 +44,14 @@ func signingFor(pub crypto.PublicKey) (signing, error) {
 	case *ecdsa.PublicKey:
 		switch k.Curve {
 		case elliptic.P256():
-			return signing{oid: oidECDSAWithSHA256, hash: crypto.SHA256}, nil
+			return signing{oid: oidECDSAWithSHA256, hash: crypto.SHA256, alg: x509.ECDSAWithSHA256}, nil
 		case elliptic.P384():
-			return signing{oid: oidECDSAWithSHA384, hash: crypto.SHA384}, nil
+			return signing{oid: oidECDSAWithSHA384, hash: crypto.SHA384, alg: x509.ECDSAWithSHA384}, nil
 		case elliptic.P521():
-			return signing{oid: oidECDSAWithSHA512, hash: crypto.SHA512}, nil
+			return signing{oid: oidECDSAWithSHA512, hash: crypto.SHA512, alg: x509.ECDSAWithSHA512}, nil
 		}
 	case *rsa.PublicKey:
-		return signing{oid: oidSHA256WithRSA, nullParams: true, hash: crypto.SHA256, verifyWith: k}, nil
+		return signing{oid: oidSHA256WithRSA, nullParams: true, hash: crypto.SHA256, alg: x509.SHA256WithRSA, verifyWith: k}, nil
 	}
 	return signing{}, fmt.Errorf("no signature algorithm for a %T issuing key", pub)
 }
@@ -97,6 +99,29 @@ func (s signing) sign(signer crypto.Signer, tbs []byte) ([]byte, error) {
 	s.addAlgorithm(b)
 	b.AddASN1BitString(signature)
 	return b.Bytes()
+}
+
+// checkSigner signs a test message with the issuing key, as certificates
+// are signed, and verifies the signature once: the ECDSA signatures of
+// the certificates are not verified one by one, so a key (a token's, say)
+// that signs wrongly is caught here, when the CA opens, rather than where
+// its certificates are used.
+func checkSigner(signer crypto.Signer, issuer *x509.Certificate) error {
+	s, err := signingFor(signer.Public())
+	if err != nil {
+		return err
+	}
+	msg := []byte("Lanyard issuing key check")
+	h := s.hash.New()
+	h.Write(msg)
+	sig, err := signer.Sign(rand.Reader, h.Sum(nil), s.hash)
+	if err != nil {
+		return fmt.Errorf("sign a test message: %w", err)
+	}
+	if err := issuer.CheckSignature(s.alg, msg, sig); err != nil {
+		return fmt.Errorf("its test signature does not verify: %w", err)
+	}
+	return nil
 }
 
 // derHeader returns the identifier and length octets of a DER value of n
