@@ -38,7 +38,7 @@ func TestClusterGetMobileID(t *testing.T) {
 		t.Fatalf("enroll with B printed %q", name)
 	}
 	finish := fetch(t, nil, a.url+start.location()+"/finish", url.Values{}, ck)
-	if finish.status != http.StatusSeeOther || !saysActive(t, b.url, ck) {
+	if finish.status != http.StatusSeeOther || !saysActive(t, b.url, ck, finish) {
 		t.Fatalf("Next on A after enrolling with B: %d %q", finish.status, finish.header.Get("Location"))
 	}
 	onPage := fetch(t, nil, b.url+"/mobile-id", nil, ck)

@@ -169,7 +169,7 @@ func TestDirectoryOpenLDAP(t *testing.T) {
 		if r.status != http.StatusSeeOther {
 			t.Fatalf("Dry run: status %d", r.status)
 		}
-		page := fetch(t, nil, s.url+r.header.Get("Location"), nil, boss)
+		page := follow(t, s.url, r, boss)
 		for _, want := range []string{"What a sync would change", "user0042", "common name User 0042 -&gt; User Forty-Two", "Dry run, nothing changed: directory: 0 added, 1 updated"} {
 			if !strings.Contains(page.body, want) {
 				t.Fatalf("Admin › Directory after a dry run lacks %q:\n%s", want, page.body)
@@ -244,7 +244,7 @@ func TestDirectoryOpenLDAP(t *testing.T) {
 		if now.status != http.StatusSeeOther {
 			t.Fatalf("Sync now: status %d", now.status)
 		}
-		page := fetch(t, nil, s.url+now.header.Get("Location"), nil, boss)
+		page := follow(t, s.url, now, boss)
 		if !strings.Contains(page.body, "unreachable") || !strings.Contains(page.body, "Sync now") {
 			t.Fatalf("Admin › Directory after Sync now with the directory down:\n%s", page.body)
 		}

@@ -281,7 +281,7 @@ func getMobileIDOverHTTP(t *testing.T, s *server, ck *http.Cookie, action string
 		t.Errorf("lanyard-app enroll printed %q, want %q", name, aliceProfile)
 	}
 	finish := fetch(t, nil, s.url+"/mobile-id/get/"+step+"/finish", url.Values{}, ck)
-	if finish.status != http.StatusSeeOther || finish.location() != "/mobile-id" || !saysActive(t, s.url, ck) {
+	if finish.status != http.StatusSeeOther || finish.location() != "/mobile-id" || !saysActive(t, s.url, ck, finish) {
 		t.Fatalf("Next on the activation page: status %d, Location %q; want 303 to /mobile-id saying the mobile ID is active",
 			finish.status, finish.header.Get("Location"))
 	}
@@ -306,10 +306,12 @@ func startGetMobileIDOverHTTP(t *testing.T, s *server, ck *http.Cookie, action s
 }
 
 // saysActive reports whether the next page of the session of ck, the
-// Mobile ID page, tells that the mobile ID is active.
-func saysActive(t *testing.T, base string, ck *http.Cookie) bool {
+// Mobile ID page, says the mobile ID is active, as a browser shows it
+// after the redirect: with the cookies the redirect set, which carry its
+// message.
+func saysActive(t *testing.T, base string, ck *http.Cookie, redirect response) bool {
 	t.Helper()
-	page := fetch(t, nil, base+"/mobile-id", nil, ck)
+	page := follow(t, base, redirect, ck)
 	return page.status == http.StatusOK && strings.Contains(page.body, "Your mobile ID is active.")
 }
 

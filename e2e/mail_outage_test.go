@@ -123,8 +123,8 @@ func mailOnceThroughOutage(t *testing.T, engine string) {
 		if r.status != http.StatusSeeOther || loc != "/operator/users/user"+fmt.Sprint(i) {
 			t.Fatalf("supply %d: %d %s", i, r.status, loc)
 		}
-		// The notice is the next page's, from the session.
-		if page := fetch(t, nil, s.url+loc, nil, ck); !strings.Contains(page.body, `role="status"`) {
+		// The notice is the next page's, from the cookie the redirect set.
+		if page := follow(t, s.url, r, ck); !strings.Contains(page.body, `role="status"`) {
 			t.Fatalf("supply %d: the next page says nothing was done:\n%s", i, page.body)
 		}
 	}

@@ -152,7 +152,7 @@ func TestQRCodeByEmail(t *testing.T) {
 		t.Fatalf("lanyard-app enroll printed %q", name)
 	}
 	finish := fetch(t, nil, s.url+start.location()+"/finish", url.Values{}, ck)
-	if finish.status != http.StatusSeeOther || !saysActive(t, s.url, ck) {
+	if finish.status != http.StatusSeeOther || !saysActive(t, s.url, ck, finish) {
 		t.Fatalf("Next after enrollment: %d %q", finish.status, finish.header.Get("Location"))
 	}
 	inbox.waitMail(t, "Your mobile ID is active")
