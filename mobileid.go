@@ -113,6 +113,15 @@ type ActivationCode struct {
 	Mails     []Mail
 }
 
+// PeekedCode is what a valid activation code leads to.
+type PeekedCode struct {
+	Enrollment *Enrollment
+	User       *User
+	MobileID   *MobileID // waiting for the app, so without certificates
+	// HasArchive reports whether the user has archived encryption keys.
+	HasArchive bool
+}
+
 // MobileIDStore keeps mobile IDs, enrollments and activation codes.
 type MobileIDStore interface {
 	CreateEnrollment(ctx context.Context, actor Actor, e *Enrollment) error
@@ -135,11 +144,11 @@ type MobileIDStore interface {
 	// for the app; a cancelled one locks its mobile ID if the app enrolled
 	// meanwhile, revoking its certificates.
 	UpdateEnrollment(ctx context.Context, actor Actor, e *Enrollment, action, detail string, mails ...Mail) error
-	// FinishEnrollment ends the process e at its activation step with its
-	// last Next and returns the state of its mobile ID, in one
-	// transaction; a process finished already returns the state as well,
-	// and one that ended otherwise meanwhile is ECONFLICT.
-	FinishEnrollment(ctx context.Context, actor Actor, e *Enrollment) (MobileIDState, error)
+	// FinishEnrollment ends the user's process publicID at its activation
+	// step with its last Next and returns the state of its mobile ID, in
+	// one transaction; a process finished already returns the state as
+	// well, and one that ended otherwise is ECONFLICT.
+	FinishEnrollment(ctx context.Context, actor Actor, userID int64, publicID string) (MobileIDState, error)
 	// SetActivationCode stores the hash of a new code for the enrollment,
 	// voiding any earlier one, and creates its registered mobile ID if it
 	// has none yet.
@@ -148,6 +157,10 @@ type MobileIDStore interface {
 	// using it up: ENOTFOUND for an unknown or used code, EEXPIRED for an
 	// expired one.
 	PeekActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)
+	// PeekCode is PeekActivationCode with what the app's enrollment needs
+	// besides, read with it: the user, the mobile ID waiting for the app,
+	// and whether the user has archived keys.
+	PeekCode(ctx context.Context, codeHash []byte) (*PeekedCode, error)
 	// ClaimActivationCode consumes a code: exactly one caller gets the
 	// enrollment; later callers get ENOTFOUND, expired codes EEXPIRED.
 	ClaimActivationCode(ctx context.Context, codeHash []byte) (*Enrollment, error)

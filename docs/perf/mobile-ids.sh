@@ -17,7 +17,7 @@ port=$((18000 + RANDOM % 1000))
 schema=bench_$RANDOM
 cleanup() {
 	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ "$engine" = postgres ] && psql -q -h 127.0.0.1 -U postgres test -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null
+	[ "$engine" = postgres ] && psql -q -h 127.0.0.1 -U postgres test -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT

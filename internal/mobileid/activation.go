@@ -75,19 +75,10 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 // registered until the app enrols, or is active already. It returns the
 // mobile ID's state.
 func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string) (lanyard.MobileIDState, error) {
-	e, err := s.Process(ctx, u, publicID)
-	if err != nil {
+	if err := requireActive(u); err != nil {
 		return "", err
 	}
-	switch e.Step {
-	case lanyard.StepFinished, lanyard.StepActivation:
-		if e.MobileID == 0 {
-			return "", lanyard.Errorf(lanyard.ECONFLICT, "The activation code has not been issued yet.")
-		}
-		return s.Store.FinishEnrollment(ctx, actor, e)
-	default:
-		return "", lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", e.Step)
-	}
+	return s.Store.FinishEnrollment(ctx, actor, u.ID, publicID)
 }
 
 // Cancel closes the process at any step: the code is void, nothing is

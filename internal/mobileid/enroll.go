@@ -75,33 +75,30 @@ func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult,
 		return nil, err
 	}
 	codeHash := HashCode(req.Code)
-	e, err := s.Store.PeekActivationCode(ctx, codeHash)
+	p, err := s.Store.PeekCode(ctx, codeHash)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
 		return s.enrolledAlready(ctx, codeHash, req, err)
 	} else if err != nil {
 		return nil, err
 	}
-	u, err := s.Users.FindUserByID(ctx, e.UserID)
-	if err != nil {
-		return nil, err
-	}
-	csrs, err := checkRequests(e, u, req)
+	csrs, err := checkRequests(p.Enrollment, p.User, req)
 	if err != nil {
 		return nil, err
 	}
 	actor := lanyard.Actor{Username: "app", Addr: "device " + req.DeviceName}
-	res, err := s.enroll(ctx, &actor, e, u, codeHash, req, csrs)
+	res, err := s.enroll(ctx, &actor, p, codeHash, req, csrs)
 	if err != nil {
-		s.enrollFailed(ctx, actor, e, codeHash, err)
+		s.enrollFailed(ctx, actor, p.Enrollment, codeHash, err)
 		return nil, err
 	}
 	return res, nil
 }
 
 // enroll signs and records the certificates of the checked requests for
-// the code's user u, read once for the request: the store checks the
-// user's state again in the transaction that records them.
-func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.Enrollment, u *lanyard.User, codeHash []byte, req EnrollRequest, csrs map[lanyard.CertificateUsage]*pki.CheckedRequest) (*EnrollResult, error) {
+// the code's user, read once with the code: the store checks the user's
+// state again in the transaction that records them.
+func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, p *lanyard.PeekedCode, codeHash []byte, req EnrollRequest, csrs map[lanyard.CertificateUsage]*pki.CheckedRequest) (*EnrollResult, error) {
+	e, u, m := p.Enrollment, p.User, p.MobileID
 	if err := requireActive(u); err != nil {
 		return nil, err
 	}
@@ -109,10 +106,6 @@ func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.E
 	o, err := decodeOptions(e)
 	if err != nil {
 		return nil, fmt.Errorf("decode process options: %w", err)
-	}
-	m, err := s.Store.FindMobileID(ctx, e.MobileID)
-	if err != nil {
-		return nil, err
 	}
 	if m.State != lanyard.MobileIDRegistered {
 		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
@@ -141,9 +134,7 @@ func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.E
 		signed = append(signed, lanyard.SignedCertificate{Certificate: cert})
 	}
 	m.DeviceName, m.TransportKey = strings.TrimSpace(req.DeviceName), req.TransportKey
-	if m.RecoveryPending, err = s.recoveryWanted(ctx, e, o); err != nil {
-		return nil, err
-	}
+	m.RecoveryPending = recoveryWanted(e, o, p.HasArchive)
 	if _, err := s.Store.EnrollMobileID(ctx, *actor, codeHash, m, signed, mailsIf(o.NotifyUser, createdMail(u, m))...); err != nil {
 		return nil, err
 	}
@@ -155,17 +146,13 @@ func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, e *lanyard.E
 
 // recoveryWanted reports whether archived keys are to be delivered: those
 // chosen in the manual form, or with automatic recovery any the user has
-// (the new mobile ID's own are not recorded yet), so that the recovery
-// job is queued only when there is something to recover.
-func (s *Service) recoveryWanted(ctx context.Context, e *lanyard.Enrollment, o options.MobileID) (bool, error) {
+// (hasArchive; the new mobile ID's own are not recorded yet), so that the
+// recovery job is queued only when there is something to recover.
+func recoveryWanted(e *lanyard.Enrollment, o options.MobileID, hasArchive bool) bool {
 	if o.EncryptionRecovery == options.RecoveryManual {
-		return len(e.RecoverSerials) > 0, nil
+		return len(e.RecoverSerials) > 0
 	}
-	if o.RecoverLatest <= 0 {
-		return false, nil
-	}
-	archived, err := s.Certs.FindArchivedCertificates(ctx, e.UserID)
-	return len(archived) > 0, err
+	return o.RecoverLatest > 0 && hasArchive
 }
 
 // enrollFailed decides what a failed enrollment leaves: nothing when the

@@ -40,14 +40,10 @@ func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 // intro gathers what a process starts from: the active user, the options
 // of the process for them, their mobile ID and their archived keys.
 func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string, u *lanyard.User) (*Intro, error) {
-	if err := requireActive(u); err != nil {
-		return nil, err
-	}
-	o, err := s.processOptions(ctx, process, u)
+	in, err := s.introOptions(ctx, process, u)
 	if err != nil {
 		return nil, err
 	}
-	in := &Intro{User: u, Options: o, Usages: optionUsages(o)}
 	ms, err := s.Store.FindMobileIDs(ctx, u.ID, 0)
 	if err != nil {
 		return nil, err
@@ -58,6 +54,21 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 			break
 		}
 	}
+	return in, nil
+}
+
+// introOptions is intro without the user's mobile ID, for the start of
+// the process, whose transaction finds it (and refuses to replace an
+// active one unless told to lock it).
+func (s *Service) introOptions(ctx context.Context, process string, u *lanyard.User) (*Intro, error) {
+	if err := requireActive(u); err != nil {
+		return nil, err
+	}
+	o, err := s.processOptions(ctx, process, u)
+	if err != nil {
+		return nil, err
+	}
+	in := &Intro{User: u, Options: o, Usages: optionUsages(o)}
 	// The archive matters here only where it is shown or chosen from.
 	if o.IssueEncryption || o.EncryptionRecovery == options.RecoveryManual {
 		if in.Archived, err = s.Certs.FindArchivedCertificates(ctx, u.ID); err != nil {
@@ -95,7 +106,7 @@ type StartRequest struct {
 // fixes the options and the certificates, and opens the process at the
 // manual recovery form or at activation.
 func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
-	in, err := s.Intro(ctx, actor, u)
+	in, err := s.introOptions(ctx, GetProcess, u)
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
@@ -154,8 +165,8 @@ func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intr
 	if err := s.Store.OpenEnrollment(ctx, actor, e, lockExisting, code); err != nil {
 		return err
 	}
-	if in.Existing != nil {
-		s.CA.StatusChanged(ctx)
+	if lockExisting {
+		s.CA.StatusChanged(ctx) // certificates may have been revoked
 	}
 	return nil
 }

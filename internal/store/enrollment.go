@@ -14,21 +14,30 @@ const enrollmentColumns = `id, public_id, user_id, process, step, options, usage
 
 func scanEnrollment(s scanner) (*lanyard.Enrollment, error) {
 	var e lanyard.Enrollment
+	dest, decode := enrollmentFields(&e)
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	decode()
+	return &e, nil
+}
+
+// enrollmentFields returns what a row of enrollmentColumns scans into for
+// e, and what then decodes it.
+func enrollmentFields(e *lanyard.Enrollment) ([]any, func()) {
 	var usages, serials string
 	var byEmail int
 	var expires, created, updated int64
 	var mobileID sql.NullInt64
-	if err := s.Scan(&e.ID, &e.PublicID, &e.UserID, &e.Process, &e.Step, &e.Options, &usages, &serials, &byEmail, &expires, &mobileID, &created, &updated); err != nil {
-		return nil, err
+	return []any{&e.ID, &e.PublicID, &e.UserID, &e.Process, &e.Step, &e.Options, &usages, &serials, &byEmail, &expires, &mobileID, &created, &updated}, func() {
+		for _, u := range splitList(usages) {
+			e.Usages = append(e.Usages, lanyard.CertificateUsage(u))
+		}
+		e.RecoverSerials = splitList(serials)
+		e.ByEmail = byEmail != 0
+		e.CodeExpiresAt, e.CreatedAt, e.UpdatedAt = decodeTime(expires), decodeTime(created), decodeTime(updated)
+		e.MobileID = mobileID.Int64
 	}
-	for _, u := range splitList(usages) {
-		e.Usages = append(e.Usages, lanyard.CertificateUsage(u))
-	}
-	e.RecoverSerials = splitList(serials)
-	e.ByEmail = byEmail != 0
-	e.CodeExpiresAt, e.CreatedAt, e.UpdatedAt = decodeTime(expires), decodeTime(created), decodeTime(updated)
-	e.MobileID = mobileID.Int64
-	return &e, nil
 }
 
 func splitList(s string) []string {
@@ -50,7 +59,7 @@ func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id 
 
 // CreateEnrollment starts a process for a user.
 func (db *DB) CreateEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) error {
-	return db.inTx(ctx, func(tx *Tx) error { return tx.insertEnrollment(ctx, actor, e) })
+	return db.inTx(ctx, func(tx *Tx) error { return tx.insertEnrollment(ctx, actor, e, nil) })
 }
 
 // FindEnrollment returns a user's process; another user's is ENOTFOUND.
@@ -74,15 +83,20 @@ func findEnrollment(ctx context.Context, c conn, where string, args ...any) (*la
 
 // findValidCode reads the enrollment of an activation code that is valid
 // at now.
+var (
+	errCodeNotValid = lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+	errCodeExpired  = lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
+)
+
 func findValidCode(ctx context.Context, c conn, codeHash []byte, now time.Time) (*lanyard.Enrollment, error) {
 	e, err := findEnrollment(ctx, c, `code_hash = ?`, codeHash)
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
-		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+		return nil, errCodeNotValid
 	} else if err != nil {
 		return nil, err
 	}
 	if !now.Before(e.CodeExpiresAt) {
-		return nil, lanyard.Errorf(lanyard.EEXPIRED, "The activation code has expired. Start again in Self-Service.")
+		return nil, errCodeExpired
 	}
 	return e, nil
 }
@@ -136,50 +150,55 @@ func (db *DB) UpdateEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 	})
 }
 
-// FinishEnrollment is the last Next of the process e: the step moves from
-// activation to finished, conditionally, so that a process cancelled or
-// failed meanwhile stays so, and the statement returns the state of the
-// process's mobile ID.
-func (db *DB) FinishEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) (lanyard.MobileIDState, error) {
-	var state sql.NullString
+// FinishEnrollment is the last Next of the user's process publicID: the
+// step moves from activation to finished, conditionally, so that a
+// process cancelled or failed meanwhile stays so, and the statement
+// returns the state of the process's mobile ID. A process finished
+// already gives the state as well.
+func (db *DB) FinishEnrollment(ctx context.Context, actor lanyard.Actor, userID int64, publicID string) (lanyard.MobileIDState, error) {
+	if !lanyard.ValidText(publicID) {
+		return "", lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
+	}
+	var state string
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.lockUser(ctx, e.UserID); err != nil {
+		if err := tx.lockUser(ctx, userID); err != nil {
 			return err
 		}
-		err := tx.queryRow(ctx, `UPDATE enrollments SET step = ?, updated_at = ? WHERE id = ? AND step = ?
-			RETURNING (SELECT state FROM mobile_ids WHERE id = enrollments.mobile_id)`,
-			string(lanyard.StepFinished), encodeTime(tx.now), e.ID, string(lanyard.StepActivation)).Scan(&state)
+		var process string
+		err := tx.queryRow(ctx, `UPDATE enrollments SET step = ?, updated_at = ?
+			WHERE public_id = ? AND user_id = ? AND step = ? AND mobile_id IS NOT NULL
+			RETURNING process, (SELECT state FROM mobile_ids WHERE id = enrollments.mobile_id)`,
+			string(lanyard.StepFinished), encodeTime(tx.now), publicID, userID, string(lanyard.StepActivation)).Scan(&process, &state)
 		if errNoRows(err) {
-			return tx.finishedAlready(ctx, e, &state)
+			state, err = tx.finishedAlready(ctx, userID, publicID)
+			return err
 		} else if err != nil {
 			return fmt.Errorf("finish enrollment: %w", err)
 		}
-		e.Step, e.UpdatedAt = lanyard.StepFinished, tx.now
-		return tx.insertAudit(ctx, actor, "mobileid.process_finish", e.Process, fmt.Sprintf("process %s: finished", e.PublicID))
+		return tx.insertAudit(ctx, actor, "mobileid.process_finish", process, fmt.Sprintf("process %s: finished", publicID))
 	})
+	return lanyard.MobileIDState(state), err
+}
+
+// finishedAlready explains why the user's process publicID did not move
+// to finished at Next: finished already (a second Next) gives its mobile
+// ID's state; anything else is an error that says why.
+func (tx *Tx) finishedAlready(ctx context.Context, userID int64, publicID string) (string, error) {
+	e, err := findEnrollment(ctx, tx, `public_id = ? AND user_id = ?`, publicID, userID)
 	if err != nil {
 		return "", err
 	}
-	if !state.Valid {
-		return "", lanyard.Errorf(lanyard.ECONFLICT, "The process has no mobile ID.")
+	switch {
+	case e.Step == lanyard.StepActivation && e.MobileID == 0:
+		return "", lanyard.Errorf(lanyard.ECONFLICT, "The activation code has not been issued yet.")
+	case e.Step != lanyard.StepFinished:
+		return "", lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", e.Step)
 	}
-	return lanyard.MobileIDState(state.String), nil
-}
-
-// finishedAlready reads the step of a process that was not at its
-// activation step when Next came: finished already (a second Next) gives
-// its mobile ID's state, anything else is ECONFLICT.
-func (tx *Tx) finishedAlready(ctx context.Context, e *lanyard.Enrollment, state *sql.NullString) error {
-	var step string
-	err := tx.queryRow(ctx, `SELECT step, (SELECT state FROM mobile_ids WHERE id = enrollments.mobile_id) FROM enrollments WHERE id = ?`, e.ID).Scan(&step, state)
-	if err != nil {
-		return fmt.Errorf("read enrollment: %w", err)
+	var state string
+	if err := tx.queryRow(ctx, `SELECT state FROM mobile_ids WHERE id = ?`, e.MobileID).Scan(&state); err != nil {
+		return "", fmt.Errorf("read mobile ID state: %w", err)
 	}
-	if lanyard.ProcessStep(step) != lanyard.StepFinished {
-		return lanyard.Errorf(lanyard.ECONFLICT, "The process has ended (%s).", step)
-	}
-	e.Step = lanyard.StepFinished
-	return nil
+	return state, nil
 }
 
 // SetActivationCode stores a new code hash, voiding the earlier one, and
@@ -196,6 +215,35 @@ func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lan
 // PeekActivationCode finds the enrollment of a valid code.
 func (db *DB) PeekActivationCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
 	return findValidCode(ctx, db, codeHash, db.Now())
+}
+
+// PeekCode finds what a valid code leads to in one query: its process,
+// the process's user and mobile ID, and whether the user has archived
+// keys.
+func (db *DB) PeekCode(ctx context.Context, codeHash []byte) (*lanyard.PeekedCode, error) {
+	p := &lanyard.PeekedCode{Enrollment: &lanyard.Enrollment{}, User: &lanyard.User{}, MobileID: &lanyard.MobileID{}}
+	eDest, eDecode := enrollmentFields(p.Enrollment)
+	uDest, uDecode := userFields(p.User)
+	mDest, mDecode := mobileIDFields(p.MobileID)
+	dest := append(append(append(eDest, uDest...), mDest...), &p.HasArchive)
+	err := db.queryRow(ctx, `SELECT `+prefixed("e.", enrollmentColumns)+`, `+prefixed("u.", userColumns)+`, `+prefixed("m.", mobileIDColumns)+`,
+		EXISTS (SELECT 1 FROM key_archive k WHERE k.user_id = e.user_id)
+		FROM enrollments e JOIN users u ON u.id = e.user_id JOIN mobile_ids m ON m.id = e.mobile_id
+		WHERE e.code_hash = ?`, codeHash).Scan(dest...)
+	if errNoRows(err) {
+		return nil, errCodeNotValid
+	} else if err != nil {
+		return nil, fmt.Errorf("find activation code: %w", err)
+	}
+	eDecode()
+	mDecode()
+	if err := uDecode(); err != nil {
+		return nil, err
+	}
+	if !db.Now().Before(p.Enrollment.CodeExpiresAt) {
+		return nil, errCodeExpired
+	}
+	return p, nil
 }
 
 // ClaimActivationCode consumes a code, one winner among racing callers.

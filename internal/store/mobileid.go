@@ -15,15 +15,24 @@ const mobileIDColumns = `id, public_id, user_id, state, process, profile_name, s
 
 func scanMobileID(s scanner) (*lanyard.MobileID, error) {
 	var m lanyard.MobileID
-	var pending int
-	var created, activated, updated int64
-	if err := s.Scan(&m.ID, &m.PublicID, &m.UserID, &m.State, &m.Process, &m.ProfileName, &m.ServerName, &m.ProfileUser,
-		&m.DeviceName, &m.TransportKey, &pending, &created, &activated, &updated); err != nil {
+	dest, decode := mobileIDFields(&m)
+	if err := s.Scan(dest...); err != nil {
 		return nil, err
 	}
-	m.RecoveryPending = pending != 0
-	m.CreatedAt, m.ActivatedAt, m.UpdatedAt = decodeTime(created), decodeTime(activated), decodeTime(updated)
+	decode()
 	return &m, nil
+}
+
+// mobileIDFields returns what a row of mobileIDColumns scans into for m,
+// and what then decodes it.
+func mobileIDFields(m *lanyard.MobileID) ([]any, func()) {
+	var pending int
+	var created, activated, updated int64
+	return []any{&m.ID, &m.PublicID, &m.UserID, &m.State, &m.Process, &m.ProfileName, &m.ServerName, &m.ProfileUser,
+			&m.DeviceName, &m.TransportKey, &pending, &created, &activated, &updated}, func() {
+			m.RecoveryPending = pending != 0
+			m.CreatedAt, m.ActivatedAt, m.UpdatedAt = decodeTime(created), decodeTime(activated), decodeTime(updated)
+		}
 }
 
 func (tx *Tx) insertMobileID(ctx context.Context, m *lanyard.MobileID) error {

@@ -27,13 +27,22 @@ func (db *DB) OpenEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyar
 		if err := tx.endOpenEnrollments(ctx, actor, e.UserID); err != nil {
 			return err
 		}
-		if err := tx.insertEnrollment(ctx, actor, e); err != nil {
+		if code == nil {
+			return tx.insertEnrollment(ctx, actor, e, nil)
+		}
+		// The mobile ID first, so that the process is created with its
+		// code in one statement.
+		if err := tx.insertMobileID(ctx, code.MobileID); err != nil {
 			return err
 		}
-		if code == nil {
-			return nil
+		e.MobileID = code.MobileID.ID
+		if e.Step != lanyard.StepFinished {
+			e.Step = lanyard.StepActivation
 		}
-		if err := tx.issueCode(ctx, actor, e, code); err != nil || e.Step != lanyard.StepFinished {
+		if err := tx.insertEnrollment(ctx, actor, e, code); err != nil {
+			return err
+		}
+		if err := tx.codeIssued(ctx, actor, e, code, true); err != nil || e.Step != lanyard.StepFinished {
 			return err
 		}
 		return tx.insertAudit(ctx, actor, "mobileid.supply", e.Process,
@@ -98,12 +107,21 @@ func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userI
 	return nil
 }
 
-func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment) error {
+// insertEnrollment creates the process e, with its code when code is not
+// nil (e.MobileID is then the code's mobile ID, registered already).
+func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, code *lanyard.ActivationCode) error {
 	e.CreatedAt, e.UpdatedAt = tx.now, tx.now
-	err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	var codeHash, mobileID any // NULL without a code
+	var expires int64
+	if code != nil {
+		codeHash, mobileID, expires = code.Hash, e.MobileID, encodeTime(code.ExpiresAt)
+		e.CodeExpiresAt = code.ExpiresAt
+	}
+	err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email,
+		code_hash, code_expires_at, mobile_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
-		boolInt(e.ByEmail), encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
+		boolInt(e.ByEmail), codeHash, expires, mobileID, encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("insert enrollment: %w", err)
 	}
@@ -113,15 +131,12 @@ func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 // issueCode stores the hash of a new code for e, voiding any earlier one,
 // registers its mobile ID when e has none, and queues the code's mails.
 func (tx *Tx) issueCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, code *lanyard.ActivationCode) error {
-	if e.MobileID == 0 {
-		m := code.MobileID
-		if err := tx.insertMobileID(ctx, m); err != nil {
+	registered := e.MobileID == 0
+	if registered {
+		if err := tx.insertMobileID(ctx, code.MobileID); err != nil {
 			return err
 		}
-		e.MobileID = m.ID
-		if err := tx.insertAudit(ctx, actor, "mobileid.register", m.PublicID, fmt.Sprintf("registered for user #%d, waiting for the app", m.UserID)); err != nil {
-			return err
-		}
+		e.MobileID = code.MobileID.ID
 	}
 	if e.Step != lanyard.StepFinished {
 		e.Step = lanyard.StepActivation
@@ -131,6 +146,18 @@ func (tx *Tx) issueCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enr
 		string(e.Step), code.Hash, encodeTime(code.ExpiresAt), e.MobileID, boolInt(e.ByEmail), encodeTime(tx.now), e.ID)
 	if err != nil {
 		return fmt.Errorf("store activation code: %w", err)
+	}
+	return tx.codeIssued(ctx, actor, e, code, registered)
+}
+
+// codeIssued records the rest of issuing code for e: the registration of
+// its mobile ID when it is new, the code's mails and the audit events.
+func (tx *Tx) codeIssued(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, code *lanyard.ActivationCode, registered bool) error {
+	if registered {
+		m := code.MobileID
+		if err := tx.insertAudit(ctx, actor, "mobileid.register", m.PublicID, fmt.Sprintf("registered for user #%d, waiting for the app", m.UserID)); err != nil {
+			return err
+		}
 	}
 	if err := tx.queueMails(ctx, actor, code.Mails...); err != nil {
 		return err

@@ -31,19 +31,28 @@ const userColumns = `id, username, email, common_name, attributes, state, roles,
 
 func scanUser(s scanner) (*lanyard.User, error) {
 	var u lanyard.User
+	dest, decode := userFields(&u)
+	if err := s.Scan(dest...); err != nil {
+		return nil, err
+	}
+	return &u, decode()
+}
+
+// userFields returns what a row of userColumns scans into for u, and what
+// then decodes it: for scanning a user together with other things.
+func userFields(u *lanyard.User) ([]any, func() error) {
 	var attrs, roles string
 	var mustChange int
 	var created, updated int64
-	if err := s.Scan(&u.ID, &u.Username, &u.Email, &u.CommonName, &attrs, &u.State, &roles, &mustChange, &created, &updated); err != nil {
-		return nil, err
+	return []any{&u.ID, &u.Username, &u.Email, &u.CommonName, &attrs, &u.State, &roles, &mustChange, &created, &updated}, func() error {
+		if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
+			return fmt.Errorf("decode attributes of %s: %w", u.Username, err)
+		}
+		u.Roles = decodeRoles(roles)
+		u.MustChangePassword = mustChange != 0
+		u.CreatedAt, u.UpdatedAt = decodeTime(created), decodeTime(updated)
+		return nil
 	}
-	if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
-		return nil, fmt.Errorf("decode attributes of %s: %w", u.Username, err)
-	}
-	u.Roles = decodeRoles(roles)
-	u.MustChangePassword = mustChange != 0
-	u.CreatedAt, u.UpdatedAt = decodeTime(created), decodeTime(updated)
-	return &u, nil
 }
 
 func encodeRoles(roles []lanyard.Role) string {
