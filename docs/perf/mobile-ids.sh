@@ -6,8 +6,8 @@
 #
 #   mobile-ids.sh sqlite|postgres [CONCURRENCY [COUNT [USERS]]]
 #
-# It builds ./cmd/lanyard into a temporary folder and removes that folder
-# at the end; on PostgreSQL it uses a fresh schema of the database test on
+# It builds ./cmd/lanyard into a temporary folder (or runs $LANYARD_BIN)
+# and removes that folder at the end; on PostgreSQL it uses a fresh schema of the database test on
 # 127.0.0.1 and drops it at the end.
 set -euo pipefail
 engine=$1 conc=${2:-4} count=${3:-800} users=${4:-1000}
@@ -21,8 +21,8 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-(cd "$root" && go build -o "$work/lanyard" ./cmd/lanyard)
-bin=$work/lanyard
+bin=${LANYARD_BIN:-$work/lanyard}
+[ -n "${LANYARD_BIN:-}" ] || (cd "$root" && go build -o "$bin" ./cmd/lanyard)
 printf 'bench password 1234\n' >"$work/pw"
 "$bin" bench users --users "$users" --password-file "$work/pw" >"$work/users.csv"
 db=() cpu=()

@@ -129,8 +129,14 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	}
 	// Immediate transactions take the write lock up front, so that a
 	// writer of another process (the admin CLI) waits on busy_timeout
-	// instead of failing with SQLITE_BUSY midway.
-	write, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	// instead of failing with SQLITE_BUSY midway. Statement journals stay
+	// in memory (temp_store), where SQLite would otherwise make, write and
+	// delete a file for each statement of a transaction that changes many
+	// pages. The write-ahead log is checkpointed every 4,000 pages (16 MB)
+	// rather than 1,000: a page written by many commits in between goes
+	// to the database once, with half the fsyncs, for checkpoints that
+	// still take a few milliseconds.
+	write, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
