@@ -43,6 +43,21 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 	}
 	seq, head, known := tx.db.head.guess()
 	moved := false
+	if known && tx.db.dialect == Postgres && len(tx.audit) <= auditInsertBatch {
+		// One round trip: the head moves and the events go in together,
+		// or neither when the guess is wrong.
+		var err error
+		if moved, err = tx.moveHeadAndInsert(ctx, seq, head); err != nil {
+			return err
+		}
+		if moved {
+			last := tx.audit[len(tx.audit)-1]
+			tx.movedHead = &auditHeadAt{seq: last.Seq, hash: last.Hash}
+			tx.audit = nil
+			return nil
+		}
+		known = false
+	}
 	if known {
 		lastSeq, lastHash := tx.chainAudit(seq, head)
 		res, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?`, lastSeq, lastHash, seq, head)
@@ -105,6 +120,33 @@ func (tx *Tx) insertChained(ctx context.Context, events []*lanyard.AuditEvent) e
 		}
 	}
 	return nil
+}
+
+// moveHeadAndInsert chains the events of tx after the guessed head (seq,
+// hash) and, in one PostgreSQL statement, moves the head from there and
+// inserts them; it reports false, having written nothing, when the head
+// was elsewhere.
+func (tx *Tx) moveHeadAndInsert(ctx context.Context, seq int64, head string) (bool, error) {
+	lastSeq, lastHash := tx.chainAudit(seq, head)
+	row := `(?::bigint, ?, ?, ?::bigint, ?, ?, ?, ?, ?)`
+	q := `WITH h AS (UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1)
+		INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail)
+		SELECT v.* FROM (VALUES ` + row + strings.Repeat(`, `+row, len(tx.audit)-1) + `) AS v(seq, prev_hash, hash, at, actor, addr, action, subject, detail)
+		WHERE EXISTS (SELECT 1 FROM h)`
+	args := make([]any, 0, 4+9*len(tx.audit))
+	args = append(args, lastSeq, lastHash, seq, head)
+	for _, e := range tx.audit {
+		args = append(args, e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
+	}
+	res, err := tx.exec(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("write audit events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("write audit events: %w", err)
+	}
+	return n == int64(len(tx.audit)), nil
 }
 
 // auditHeadAt is a position of the chain's head.

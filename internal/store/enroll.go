@@ -19,10 +19,10 @@ func (db *DB) EnrollMobileID(ctx context.Context, actor lanyard.Actor, codeHash 
 			return err
 		}
 		m.Certificates = m.Certificates[:0]
+		if err := tx.insertCertificates(ctx, actor, certs); err != nil {
+			return err
+		}
 		for _, sc := range certs {
-			if err := tx.insertCertificate(ctx, actor, sc.Certificate, sc.Archive); err != nil {
-				return err
-			}
 			m.Certificates = append(m.Certificates, lanyard.MobileIDCertificate{Serial: sc.Certificate.Serial, Usage: sc.Certificate.Usage})
 		}
 		if err := tx.activateMobileID(ctx, actor, m, e); err != nil {

@@ -160,10 +160,11 @@ func (db *DB) FinishEnrollment(ctx context.Context, actor lanyard.Actor, userID 
 		return "", lanyard.Errorf(lanyard.ENOTFOUND, "There is no such process.")
 	}
 	var state string
+	// The process's row alone is locked, by the update: Next changes
+	// nothing else of the user's, and whatever else changes the process
+	// (a cancel, the user's lock) finds it finished or makes it no longer
+	// at its activation step.
 	err := db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.lockUser(ctx, userID); err != nil {
-			return err
-		}
 		var process string
 		err := tx.queryRow(ctx, `UPDATE enrollments SET step = ?, updated_at = ?
 			WHERE public_id = ? AND user_id = ? AND step = ? AND mobile_id IS NOT NULL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -35,19 +36,56 @@ func (s *PKIStore) InsertCertificate(ctx context.Context, actor lanyard.Actor, c
 // insertCertificate records a signed certificate, and its archived key if
 // key is not nil, with its audit event.
 func (tx *Tx) insertCertificate(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *lanyard.ArchivedKey) error {
-	c.IssuedAt = tx.now
-	var id int64
-	resp := tx.presignOCSP(c)
-	err := tx.queryRow(ctx, `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at,
-		crl_shard, ocsp_der, ocsp_status, ocsp_this_update)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
-		encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now), c.CRLShard, resp.der, resp.status, resp.thisUpdate).Scan(&id)
+	return tx.insertCertificates(ctx, actor, []lanyard.SignedCertificate{{Certificate: c, Archive: key}})
+}
+
+// insertCertificates records signed certificates, in one statement, and
+// the archived keys of those that have one, each with its audit event.
+func (tx *Tx) insertCertificates(ctx context.Context, actor lanyard.Actor, certs []lanyard.SignedCertificate) error {
+	if len(certs) == 0 {
+		return nil
+	}
+	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	q := `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at,
+		crl_shard, ocsp_der, ocsp_status, ocsp_this_update) VALUES ` + row + strings.Repeat(`, `+row, len(certs)-1) + ` RETURNING id, serial`
+	args := make([]any, 0, 14*len(certs))
+	for _, sc := range certs {
+		c := sc.Certificate
+		c.IssuedAt = tx.now
+		resp := tx.presignOCSP(c)
+		args = append(args, c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
+			encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now), c.CRLShard, resp.der, resp.status, resp.thisUpdate)
+	}
+	type inserted struct {
+		id     int64
+		serial string
+	}
+	rows, err := queryAll(ctx, tx, q, args, func(s scanner) (inserted, error) {
+		var r inserted
+		return r, s.Scan(&r.id, &r.serial)
+	})
 	if isUniqueViolation(err) {
-		return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", c.Serial)
+		return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", certs[0].Certificate.Serial)
 	} else if err != nil {
 		return fmt.Errorf("insert certificate: %w", err)
 	}
+	// The order of RETURNING is not the order of VALUES on every engine.
+	ids := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		ids[r.serial] = r.id
+	}
+	for _, sc := range certs {
+		if err := tx.certificateRecorded(ctx, actor, sc.Certificate, sc.Archive, ids[sc.Certificate.Serial]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// certificateRecorded records the rest of a certificate's issue: its CRL
+// shard, its archived key if key is not nil (for the certificate's row
+// id), and its audit event.
+func (tx *Tx) certificateRecorded(ctx context.Context, actor lanyard.Actor, c *lanyard.Certificate, key *lanyard.ArchivedKey, id int64) error {
 	if err := tx.recordCRLShard(ctx, c.CRLShard); err != nil {
 		return err
 	}
