@@ -10,21 +10,31 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // Gate bounds how many hashes run at once. Each argon2id hash holds its
 // whole memory cost (19 MiB by default) while it runs, so without a bound
 // a burst of logins allocates that many times over, whatever limits
 // apply to each account or address.
+//
+// Once no hash runs, the gate gives their memory back to the system (at
+// most once a second): the Go runtime would keep it for a while, and a
+// burst of logins would leave the server holding memory that only the
+// next burst uses.
 type Gate struct {
 	slots    chan struct{}
 	inFlight atomic.Int64
 	peak     atomic.Int64
+	// idle runs when the last hash running ends; lastIdle is when it last
+	// ran, in Unix nanoseconds.
+	idle     func()
+	lastIdle atomic.Int64
 }
 
 // NewGate returns a gate letting n hashes run at once.
 func NewGate(n int) *Gate {
-	return &Gate{slots: make(chan struct{}, max(n, 1))}
+	return &Gate{slots: make(chan struct{}, max(n, 1)), idle: debug.FreeOSMemory}
 }
 
 // GateFor returns a gate sized for hashes of p: as many as fit in a
@@ -61,8 +71,15 @@ func (g *Gate) Acquire(ctx context.Context) error {
 
 // Release frees the slot of a finished hash.
 func (g *Gate) Release() {
-	g.inFlight.Add(-1)
+	left := g.inFlight.Add(-1)
 	<-g.slots
+	if left != 0 || g.idle == nil {
+		return
+	}
+	now, last := time.Now().UnixNano(), g.lastIdle.Load()
+	if now-last >= int64(time.Second) && g.lastIdle.CompareAndSwap(last, now) {
+		g.idle() // before the login answers: a collection, a few ms
+	}
 }
 
 // Peak is the most hashes that ran at once so far.

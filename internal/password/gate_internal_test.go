@@ -1,6 +1,10 @@
 package password
 
-import "testing"
+import (
+	"context"
+	"testing"
+	"time"
+)
 
 func TestGateSize(t *testing.T) {
 	cases := []struct {
@@ -22,5 +26,36 @@ func TestGateSize(t *testing.T) {
 	}
 	if GateFor(Default).Size() < 1 {
 		t.Fatal("a gate without slots")
+	}
+}
+
+// TestGateGivesMemoryBackWhenIdle checks that the gate gives memory back
+// once the last hash running ends, not while others still run, and at
+// most once a second.
+func TestGateGivesMemoryBackWhenIdle(t *testing.T) {
+	g := NewGate(2)
+	idle := make(chan struct{}, 10)
+	g.idle = func() { idle <- struct{}{} }
+	ctx := context.Background()
+	_ = g.Acquire(ctx)
+	_ = g.Acquire(ctx)
+	g.Release()
+	select {
+	case <-idle:
+		t.Fatal("memory given back while a hash runs")
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.Release()
+	select {
+	case <-idle:
+	case <-time.After(5 * time.Second):
+		t.Fatal("memory not given back once no hash runs")
+	}
+	_ = g.Acquire(ctx)
+	g.Release()
+	select {
+	case <-idle:
+		t.Fatal("memory given back twice within a second")
+	case <-time.After(50 * time.Millisecond):
 	}
 }
