@@ -28,8 +28,9 @@ type Gate struct {
 	peak     atomic.Int64
 	// idle runs when the last hash running ends; lastIdle is when it last
 	// ran, in Unix nanoseconds.
-	idle     func()
-	lastIdle atomic.Int64
+	idle      func()
+	lastIdle  atomic.Int64
+	idleLater atomic.Bool // a later run is scheduled
 }
 
 // NewGate returns a gate letting n hashes run at once.
@@ -77,8 +78,21 @@ func (g *Gate) Release() {
 		return
 	}
 	now, last := time.Now().UnixNano(), g.lastIdle.Load()
-	if now-last >= int64(time.Second) && g.lastIdle.CompareAndSwap(last, now) {
-		g.idle() // before the login answers: a collection, a few ms
+	switch wait := last + int64(time.Second) - now; {
+	case wait <= 0:
+		if g.lastIdle.CompareAndSwap(last, now) {
+			g.idle() // before the login answers: a collection, a few ms
+		}
+	case g.idleLater.CompareAndSwap(false, true):
+		// Too soon after the last time: once the second is over, if
+		// still no hash runs.
+		time.AfterFunc(time.Duration(wait), func() {
+			g.idleLater.Store(false)
+			if g.inFlight.Load() == 0 {
+				g.lastIdle.Store(time.Now().UnixNano())
+				g.idle()
+			}
+		})
 	}
 }
 

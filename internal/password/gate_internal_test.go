@@ -58,4 +58,11 @@ func TestGateGivesMemoryBackWhenIdle(t *testing.T) {
 		t.Fatal("memory given back twice within a second")
 	case <-time.After(50 * time.Millisecond):
 	}
+	// Once the second is over, the hash that ended too soon after the
+	// last time has its memory given back too.
+	select {
+	case <-idle:
+	case <-time.After(5 * time.Second):
+		t.Fatal("memory not given back after the second")
+	}
 }
