@@ -39,8 +39,11 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 		return nil, lanyard.Errorf(lanyard.ECONFLICT, "The process is not at its activation step.")
 	}
 	a := &Activation{Process: e}
-	// Right after the start, the code issued with the process.
-	if h, ok := s.handoffs.take(e.PublicID, u.ID, s.now()); ok && e.MobileID == h.mobile.ID && !e.ByEmail {
+	// Right after the start, the code issued with the process, if it is
+	// still the process's: a page of another instance may have issued one
+	// since, which changed the expiry.
+	if h, ok := s.handoffs.take(e.PublicID, u.ID, s.now()); ok && e.MobileID == h.mobile.ID && !e.ByEmail &&
+		e.CodeExpiresAt.Equal(h.expires.Truncate(time.Microsecond)) {
 		a.MobileID, a.ExpiresAt, a.Link = h.mobile, h.expires, h.link
 		return a, nil
 	}

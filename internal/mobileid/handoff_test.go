@@ -78,3 +78,31 @@ func TestCodeHandedOnlyToItsUser(t *testing.T) {
 		}
 	})
 }
+
+// TestCodeHandedOnlyWhileCurrent checks that a link waiting on one
+// instance is not shown once the page of another instance has issued a
+// fresh code: the page shows a code that works.
+func TestCodeHandedOnlyWhileCurrent(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		e := newEnv(t, dsn)
+		u := e.addUser(t, "alice")
+		actor := lanyard.Actor{Username: u.Username}
+		other, _ := e.instance(t, testenv.OpenDB(t, dsn))
+		en, err := e.svc.Start(ctx, actor, u, mobileid.StartRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Shift(time.Second) // the other page's code expires later
+		if _, err := other.Activate(ctx, actor, u, en.PublicID); err != nil {
+			t.Fatal(err)
+		}
+		a, err := e.svc.Activate(ctx, actor, u, en.PublicID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Enroll(ctx, e.enrollRequest(t, a.Link)); err != nil {
+			t.Fatalf("the page after another instance's shows a code that does not work: %v", err)
+		}
+	})
+}
