@@ -24,9 +24,8 @@ import (
 // front of it.
 type shardEnv struct {
 	*env
-	now time.Time
-	mu  sync.Mutex
-	srv string // the server's URL, standing in for the public URL
+	time *testClock
+	srv  string // the server's URL, standing in for the public URL
 }
 
 func newShardEnv(t *testing.T, dsn string) *shardEnv {
@@ -37,24 +36,15 @@ func newShardEnv(t *testing.T, dsn string) *shardEnv {
 // temporary folder).
 func newShardEnvIn(t *testing.T, dsn, dataDir string) *shardEnv {
 	t.Helper()
-	se := &shardEnv{now: time.Now().UTC()}
+	se := &shardEnv{time: newTestClock(time.Now().UTC())}
 	se.env = newEnv(t, dsn, pki.Config{Now: se.clock, DataDir: dataDir})
 	srv := newServer(t, se.ca.Handler())
 	se.srv = srv
 	return se
 }
 
-func (se *shardEnv) clock() time.Time {
-	se.mu.Lock()
-	defer se.mu.Unlock()
-	return se.now
-}
-
-func (se *shardEnv) advance(d time.Duration) {
-	se.mu.Lock()
-	defer se.mu.Unlock()
-	se.now = se.now.Add(d)
-}
+func (se *shardEnv) clock() time.Time        { return se.time.Now() }
+func (se *shardEnv) advance(d time.Duration) { se.time.Set(se.time.Now().Add(d)) }
 
 // url turns an address in a certificate into one of the test server.
 func (se *shardEnv) url(addr string) string {
