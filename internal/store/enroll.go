@@ -89,23 +89,6 @@ func (tx *Tx) claimCodeOf(ctx context.Context, codeHash []byte, m *lanyard.Mobil
 	return e, tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
 }
 
-// checkUserActive refuses a user who is not active, as enrollment must.
-func (tx *Tx) checkUserActive(ctx context.Context, userID int64) error {
-	var username, state string
-	var err error
-	if tx.locked != nil && tx.locked.id == userID {
-		username, state = tx.locked.username, tx.locked.state
-	} else {
-		err = tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ?`, userID).Scan(&username, &state)
-	}
-	if errNoRows(err) {
-		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
-	} else if err != nil {
-		return fmt.Errorf("read user state: %w", err)
-	}
-	return requireUserActive(username, state)
-}
-
 // requireUserActive refuses the user username in state unless active.
 func requireUserActive(username, state string) error {
 	if lanyard.UserState(state) != lanyard.UserActive {
