@@ -68,6 +68,20 @@ func (c *Cache[K, V]) Put(k K, v V) {
 	}
 }
 
+// Take returns the value kept under k and forgets it, at once.
+func (c *Cache[K, V]) Take(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[k]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	v := el.Value.(*entry[K, V]).value
+	c.remove(el)
+	return v, true
+}
+
 // Remove forgets the entries kept under keys.
 func (c *Cache[K, V]) Remove(keys ...K) {
 	c.mu.Lock()

@@ -68,3 +68,15 @@ func TestCostBound(t *testing.T) {
 		t.Fatalf("%d over the budget of %d", c.Size(), c.Max())
 	}
 }
+
+// TestTake checks that Take returns an entry once and forgets it.
+func TestTake(t *testing.T) {
+	c := lru.New[string, int](2, nil)
+	c.Put("a", 1)
+	if v, ok := c.Take("a"); !ok || v != 1 {
+		t.Fatalf("take: %d, %t", v, ok)
+	}
+	if _, ok := c.Take("a"); ok || c.Len() != 0 {
+		t.Fatalf("taken twice, or kept: %d entries", c.Len())
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/appclient"
+	"github.com/lanyard-id/lanyard/internal/lru"
 	"github.com/lanyard-id/lanyard/internal/options"
 )
 
@@ -58,45 +59,30 @@ type handoff struct {
 	mobile  *lanyard.MobileID
 }
 
-// handoffs are the links waiting for their activation page, by process.
+// handoffs are the links waiting for their activation page, by process,
+// the oldest forgotten first when too many wait.
 type handoffs struct {
-	mu sync.Mutex
-	m  map[string]handoff
+	once  sync.Once
+	links *lru.Cache[string, handoff]
 }
 
-// put keeps the link of process for its page. When too many wait, those
-// whose wait is over go first, then any.
-func (h *handoffs) put(process string, v handoff, now time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = make(map[string]handoff)
-	}
-	if len(h.m) >= maxHandoffs {
-		for k, old := range h.m {
-			if !now.Before(old.until) {
-				delete(h.m, k)
-			}
-		}
-		for k := range h.m {
-			if len(h.m) < maxHandoffs {
-				break
-			}
-			delete(h.m, k)
-		}
-	}
-	h.m[process] = v
+func (h *handoffs) cache() *lru.Cache[string, handoff] {
+	h.once.Do(func() { h.links = lru.New[string, handoff](maxHandoffs, nil) })
+	return h.links
 }
+
+// put keeps the link of process for its page.
+func (h *handoffs) put(process string, v handoff) { h.cache().Put(process, v) }
 
 // take returns, once, the link waiting for the page of process of the
 // user userID at now.
 func (h *handoffs) take(process string, userID int64, now time.Time) (handoff, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	v, ok := h.m[process]
+	v, ok := h.cache().Get(process)
 	if !ok || v.userID != userID {
 		return handoff{}, false
 	}
-	delete(h.m, process)
+	if v, ok = h.cache().Take(process); !ok {
+		return handoff{}, false // taken meanwhile
+	}
 	return v, now.Before(v.until) && now.Before(v.expires)
 }

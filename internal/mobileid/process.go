@@ -140,8 +140,7 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 		return nil, err
 	}
 	if code != nil && !e.ByEmail {
-		now := s.now()
-		s.handoffs.put(e.PublicID, handoff{userID: u.ID, link: link, expires: code.ExpiresAt, until: now.Add(handoffTTL), mobile: code.MobileID}, now)
+		s.handoffs.put(e.PublicID, handoff{userID: u.ID, link: link, expires: code.ExpiresAt, until: s.now().Add(handoffTTL), mobile: code.MobileID})
 	}
 	return e, nil
 }

@@ -23,7 +23,6 @@ var (
 	oidAuthorityKeyID  = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 	oidECDSAWithSHA384 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSAWithSHA512 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
 	oidSHA256WithRSA   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 )
 
@@ -47,8 +46,6 @@ func signingFor(pub crypto.PublicKey) (signing, error) {
 			return signing{oid: oidECDSAWithSHA256, hash: crypto.SHA256, alg: x509.ECDSAWithSHA256}, nil
 		case elliptic.P384():
 			return signing{oid: oidECDSAWithSHA384, hash: crypto.SHA384, alg: x509.ECDSAWithSHA384}, nil
-		case elliptic.P521():
-			return signing{oid: oidECDSAWithSHA512, hash: crypto.SHA512, alg: x509.ECDSAWithSHA512}, nil
 		}
 	case *rsa.PublicKey:
 		return signing{oid: oidSHA256WithRSA, nullParams: true, hash: crypto.SHA256, alg: x509.SHA256WithRSA, verifyWith: k}, nil
@@ -83,15 +80,13 @@ func (s signing) addAlgorithm(b *cryptobyte.Builder) {
 // ECDSA verification costs about twice as much as the signature, the
 // largest single cost of a certificate.
 func (s signing) sign(signer crypto.Signer, tbs []byte) ([]byte, error) {
-	h := s.hash.New()
-	h.Write(tbs)
-	digest := h.Sum(nil)
-	signature, err := signer.Sign(rand.Reader, digest, s.hash)
+	sum := digest(s.hash, tbs)
+	signature, err := signer.Sign(rand.Reader, sum, s.hash)
 	if err != nil {
 		return nil, err
 	}
 	if s.verifyWith != nil {
-		if err := rsa.VerifyPKCS1v15(s.verifyWith, s.hash, digest, signature); err != nil {
+		if err := rsa.VerifyPKCS1v15(s.verifyWith, s.hash, sum, signature); err != nil {
 			return nil, fmt.Errorf("the issuing key made a signature that does not verify: %w", err)
 		}
 	}
@@ -112,9 +107,7 @@ func checkSigner(signer crypto.Signer, issuer *x509.Certificate) error {
 		return err
 	}
 	msg := []byte("Lanyard issuing key check")
-	h := s.hash.New()
-	h.Write(msg)
-	sig, err := signer.Sign(rand.Reader, h.Sum(nil), s.hash)
+	sig, err := signer.Sign(rand.Reader, digest(s.hash, msg), s.hash)
 	if err != nil {
 		return fmt.Errorf("sign a test message: %w", err)
 	}

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
@@ -39,18 +36,14 @@ type responder struct {
 }
 
 func newResponder(issuer *x509.Certificate, signer crypto.Signer) (*responder, error) {
-	r := &responder{signer: signer, nameHash: map[crypto.Hash][]byte{}, keyHash: map[crypto.Hash][]byte{}}
-	switch k := signer.Public().(type) {
-	case *ecdsa.PublicKey:
-		r.hash, r.sigAlg.Algorithm = crypto.SHA256, asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-		if k.Curve == elliptic.P384() {
-			r.hash, r.sigAlg.Algorithm = crypto.SHA384, asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-		}
-	case *rsa.PublicKey:
-		r.hash, r.sigAlg.Algorithm = crypto.SHA256, asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
+	sg, err := signingFor(signer.Public())
+	if err != nil {
+		return nil, fmt.Errorf("OCSP: %w", err)
+	}
+	r := &responder{signer: signer, hash: sg.hash, nameHash: map[crypto.Hash][]byte{}, keyHash: map[crypto.Hash][]byte{}}
+	r.sigAlg.Algorithm = sg.oid
+	if sg.nullParams {
 		r.sigAlg.Parameters = asn1.NullRawValue
-	default:
-		return nil, fmt.Errorf("OCSP: unsupported issuer key %T", k)
 	}
 	keyBits, err := subjectPublicKeyBits(issuer.RawSubjectPublicKeyInfo)
 	if err != nil {
