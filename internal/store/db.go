@@ -224,8 +224,9 @@ type Tx struct {
 	audit []*lanyard.AuditEvent
 	// movedHead is where the transaction moved the audit chain's head.
 	movedHead *auditHeadAt
-	// locked is the user whose row the transaction locked (PostgreSQL).
-	locked *lockedUser
+	// lockedUser is the user whose row the transaction locked
+	// (PostgreSQL), until it ends.
+	lockedUser int64
 }
 
 // writerWait bounds the wait for SQLite's writer connection, as

@@ -126,7 +126,7 @@ func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lany
 func (db *DB) FindEnrollmentByUsedCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollment, error) {
 	e, err := findEnrollment(ctx, db, `used_code_hash = ? AND code_expires_at > ?`, codeHash, encodeTime(db.Now()))
 	if lanyard.ErrorCode(err) == lanyard.ENOTFOUND {
-		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "The activation code is not valid. It may have been used or cancelled; start again in Self-Service.")
+		return nil, errCodeNotValid
 	}
 	return e, err
 }

@@ -101,6 +101,13 @@ func Exec(db *DB, query string, args ...any) error {
 	return err
 }
 
+// CachedExec runs a write as the store's methods do outside a
+// transaction: through the writer's prepared statements.
+func CachedExec(db *DB, query string) error {
+	_, err := db.exec(context.Background(), query)
+	return err
+}
+
 // ReadOnlyExec runs a statement on the connections for reads outside
 // transactions.
 func ReadOnlyExec(db *DB, query string) error {

@@ -16,25 +16,18 @@ func (tx *Tx) lockUser(ctx context.Context, userID int64) error {
 	if tx.db.dialect != Postgres {
 		return nil
 	}
-	if tx.locked != nil && tx.locked.id == userID {
+	if tx.lockedUser == userID {
 		return nil
 	}
-	u := lockedUser{id: userID}
-	err := tx.queryRow(ctx, `SELECT username, state FROM users WHERE id = ? FOR UPDATE`, userID).Scan(&u.username, &u.state)
+	var one int
+	err := tx.queryRow(ctx, `SELECT 1 FROM users WHERE id = ? FOR UPDATE`, userID).Scan(&one)
 	if errNoRows(err) {
 		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
 	} else if err != nil {
 		return fmt.Errorf("lock user: %w", err)
 	}
-	tx.locked = &u
+	tx.lockedUser = userID
 	return nil
-}
-
-// lockedUser is the user whose row a PostgreSQL transaction locked, with
-// what it read there: locked, it cannot change until the transaction ends.
-type lockedUser struct {
-	id              int64
-	username, state string
 }
 
 // forUpdate is the clause that locks the rows a SELECT reads (of the table

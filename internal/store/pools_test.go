@@ -95,7 +95,7 @@ func TestPreparedStatementsRunWithTheirArguments(t *testing.T) {
 		// A statement that fails still fails with its own error, prepared
 		// or not, and leaves the next one working.
 		for range 2 {
-			if err := store.Exec(db, `UPDATE no_such_table SET x = 1`); err == nil {
+			if err := store.CachedExec(db, `UPDATE no_such_table SET x = 1`); err == nil {
 				t.Fatal("a statement on a missing table succeeded")
 			}
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -12,6 +13,11 @@ import (
 // its own, a directory batch of some length) run unprepared once it is
 // full, so that the cache cannot grow without bound.
 const stmtCacheSize = 512
+
+// stmtMaxParams is the most placeholders a statement kept may have: more
+// make a batch of a length of its own (the last rows of an import, say),
+// whose text is seldom seen twice and would fill the cache.
+const stmtMaxParams = 64
 
 // stmtCache keeps one prepared statement per query text for a pool, so
 // that SQLite parses and plans each statement once per connection instead
@@ -56,7 +62,7 @@ func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (c *stmtCache) prepare(ctx context.Context, query string) *sql.Stmt {
-	if c.n.Load() >= stmtCacheSize {
+	if c.n.Load() >= stmtCacheSize || strings.Count(query, "?") > stmtMaxParams {
 		return nil
 	}
 	if s := c.lookup(query); s != nil {

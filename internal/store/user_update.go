@@ -33,7 +33,6 @@ func (s *UserService) SetUserState(ctx context.Context, actor lanyard.Actor, use
 		if _, err := tx.exec(ctx, `UPDATE users SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), u.ID); err != nil {
 			return fmt.Errorf("update user state: %w", err)
 		}
-		tx.locked = nil // what lockUser read is the old state
 		if state != lanyard.UserActive {
 			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID); err != nil {
 				return fmt.Errorf("end sessions: %w", err)
