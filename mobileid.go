@@ -150,9 +150,9 @@ type MobileIDStore interface {
 	// well, and one that ended otherwise is ECONFLICT.
 	FinishEnrollment(ctx context.Context, actor Actor, userID int64, publicID string) (MobileIDState, error)
 	// SetActivationCode stores the hash of a new code for the enrollment,
-	// voiding any earlier one, and creates its registered mobile ID if it
-	// has none yet.
-	SetActivationCode(ctx context.Context, actor Actor, e *Enrollment, codeHash []byte, expires time.Time, m *MobileID, mails ...Mail) error
+	// voiding any earlier one, queues the code's mails, and creates the
+	// code's registered mobile ID if the enrollment has none yet.
+	SetActivationCode(ctx context.Context, actor Actor, e *Enrollment, code *ActivationCode) error
 	// PeekActivationCode finds the enrollment of a valid code without
 	// using it up: ENOTFOUND for an unknown or used code, EEXPIRED for an
 	// expired one.

@@ -57,8 +57,6 @@ func newClient(jar http.CookieJar) *http.Client {
 	}
 }
 
-// fetch sends one request with c (nil: a fresh client without cookies):
-// a GET without form, a POST of the form otherwise, with the cookies.
 // follow fetches where the redirect r leads, from base, with cookies and
 // the cookies r set (a message for the next page), as a browser does.
 func follow(t testing.TB, base string, r response, cookies ...*http.Cookie) response {
@@ -66,6 +64,8 @@ func follow(t testing.TB, base string, r response, cookies ...*http.Cookie) resp
 	return fetch(t, nil, base+r.header.Get("Location"), nil, append(cookies, r.cookies...)...)
 }
 
+// fetch sends one request with c (nil: a fresh client without cookies):
+// a GET without form, a POST of the form otherwise, with the cookies.
 func fetch(t testing.TB, c *http.Client, rawURL string, form url.Values, cookies ...*http.Cookie) response {
 	t.Helper()
 	if c == nil {

@@ -42,7 +42,7 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 	// Right after the start, the code issued with the process, if it is
 	// still the process's: a page of another instance may have issued one
 	// since, which changed the expiry.
-	if h, ok := s.handoffs.take(e.PublicID, u.ID, s.now()); ok && e.MobileID == h.mobile.ID && !e.ByEmail &&
+	if h, ok := s.handoffs.take(e.PublicID, u.ID, s.now()); ok && e.MobileID == h.mobile.ID &&
 		e.CodeExpiresAt.Equal(h.expires.Truncate(time.Microsecond)) {
 		a.MobileID, a.ExpiresAt, a.Link = h.mobile, h.expires, h.link
 		return a, nil
@@ -64,7 +64,7 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SetActivationCode(ctx, actor, e, code.Hash, code.ExpiresAt, code.MobileID, code.Mails...); err != nil {
+	if err := s.Store.SetActivationCode(ctx, actor, e, code); err != nil {
 		return nil, err
 	}
 	a.MobileID, a.ExpiresAt = code.MobileID, code.ExpiresAt

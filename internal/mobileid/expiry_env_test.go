@@ -122,7 +122,7 @@ func (e *env) activeMobileID(t *testing.T, u *lanyard.User, recovered ...string)
 		t.Fatal(err)
 	}
 	code := mobileid.HashCode(rand.Text())
-	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, code, time.Now().Add(time.Hour), m); err != nil {
+	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, &lanyard.ActivationCode{Hash: code, ExpiresAt: time.Now().Add(time.Hour), MobileID: m}); err != nil {
 		t.Fatal(err)
 	}
 	m.RecoveryPending = len(recovered) > 0

@@ -114,7 +114,7 @@ func (e *env) pendingRecovery(t *testing.T, username, opts string) *lanyard.Mobi
 		t.Fatal(err)
 	}
 	code := mobileid.HashCode(rand.Text())
-	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, code, time.Now().Add(time.Hour), m); err != nil {
+	if err := e.db.SetActivationCode(ctx, lanyard.SystemActor, en, &lanyard.ActivationCode{Hash: code, ExpiresAt: time.Now().Add(time.Hour), MobileID: m}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := e.ca.SignCertificate(u, lanyard.UsageSignature, csr(t), 1)

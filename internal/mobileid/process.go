@@ -152,10 +152,10 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 // second tab, an operator's supply) never leaves two mobile IDs waiting for
 // the app. With code, the process's activation code is issued in the same
 // transaction.
+//
+// The transaction refuses to replace an active mobile ID unless
+// lockExisting confirms it.
 func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intro, e *lanyard.Enrollment, lockExisting bool, code *lanyard.ActivationCode) error {
-	if in.Existing != nil && !lockExisting {
-		return lanyard.Errorf(lanyard.ECONFLICT, "%s already has an active mobile ID. Lock it to get a new one.", in.User.CommonName)
-	}
 	opts, err := json.Marshal(in.Options)
 	if err != nil {
 		return fmt.Errorf("encode options: %w", err)

@@ -42,6 +42,9 @@ func (s *Service) Supply(ctx context.Context, actor lanyard.Actor, userID int64,
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
 	}
+	if in.Existing != nil && !req.LockExisting {
+		return nil, lanyard.Errorf(lanyard.ECONFLICT, "%s already has an active mobile ID. Lock it to get a new one.", in.User.CommonName)
+	}
 	e := &lanyard.Enrollment{Process: SupplyProcess, Step: lanyard.StepFinished, Usages: in.Usages, ByEmail: true}
 	if in.Options.EncryptionRecovery == options.RecoveryManual {
 		if e.RecoverSerials, err = s.archivedSerials(ctx, userID, req.RecoverSerials); err != nil {

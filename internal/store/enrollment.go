@@ -203,13 +203,13 @@ func (tx *Tx) finishedAlready(ctx context.Context, userID int64, publicID string
 }
 
 // SetActivationCode stores a new code hash, voiding the earlier one, and
-// creates the registered mobile ID m when the process has none.
-func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, codeHash []byte, expires time.Time, m *lanyard.MobileID, mails ...lanyard.Mail) error {
+// creates the code's registered mobile ID when the process has none.
+func (db *DB) SetActivationCode(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, code *lanyard.ActivationCode) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.lockUser(ctx, e.UserID); err != nil {
 			return err
 		}
-		return tx.issueCode(ctx, actor, e, &lanyard.ActivationCode{Hash: codeHash, ExpiresAt: expires, MobileID: m, Mails: mails})
+		return tx.issueCode(ctx, actor, e, code)
 	})
 }
 

@@ -77,7 +77,7 @@ func (f *fixture) registered(t *testing.T, u *lanyard.User) (*lanyard.MobileID, 
 	m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
 		ProfileName: "MobileID " + u.CommonName, ServerName: "Smart ID", ProfileUser: u.Email}
 	code := []byte(rand.Text())
-	if err := f.db.SetActivationCode(ctx, lanyard.SystemActor, e, code, time.Now().Add(time.Hour), m); err != nil {
+	if err := f.db.SetActivationCode(ctx, lanyard.SystemActor, e, &lanyard.ActivationCode{Hash: code, ExpiresAt: time.Now().Add(time.Hour), MobileID: m}); err != nil {
 		t.Fatal(err)
 	}
 	m.DeviceName, m.TransportKey, m.RecoveryPending = "phone", make([]byte, 32), true
