@@ -148,12 +148,12 @@ func (ca *CA) buildCRL(ctx context.Context, shard string, number, covers int64, 
 }
 
 // RefreshCRLIfStale publishes a complete CRL when there is none or the
-// latest is past half its validity, as after a long stop, and keeps the
-// latest in memory.
+// latest is past half its validity, as after a long stop. It reads the
+// latest's header only: the CRL itself, tens of megabytes at a million
+// entries, is read into memory when first asked for.
 func (ca *CA) RefreshCRLIfStale(ctx context.Context) error {
-	latest, err := ca.store.LatestCRL(ctx)
+	latest, err := ca.store.LatestCRLHeader(ctx)
 	if err == nil && ca.now().Before(latest.ThisUpdate.Add(ca.cfg.CRLValidity/2)) {
-		ca.crlCache.put(latest)
 		return nil
 	} else if err != nil && lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
 		return err
