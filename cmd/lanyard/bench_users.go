@@ -52,7 +52,7 @@ func runBenchUsers(_ context.Context, e env, args []string) error {
 		return fmt.Errorf("the password file %s is empty", pwFile)
 	}
 	// Quoted: the hash holds commas.
-	hash := `"` + password.Hash(pw, password.Default) + `"`
+	hash := `"` + password.Hash(pw, passwordParams(e.getenv)) + `"`
 	w := bufio.NewWriterSize(e.stdout, 1<<16)
 	fmt.Fprintln(w, "username,email,common_name,state,roles,password")
 	for i := 1; i <= users; i++ {

@@ -37,10 +37,15 @@ func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subj
 // it: the head moves only if it is still there, which takes its lock as a
 // read for update would; when another process moved it meanwhile, it is
 // read and moved as it is. The events then go in with one statement.
+//
+// On PostgreSQL the transactions of this process take their turn at the
+// head (see auditHead.turn) before they guess, so that the guess is wrong
+// only when another instance wrote.
 func (tx *Tx) appendAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
 	}
+	tx.takeHeadTurn()
 	seq, head, known := tx.db.head.guess()
 	moved := false
 	if known && tx.db.dialect == Postgres && len(tx.audit) <= auditInsertBatch {
@@ -159,6 +164,34 @@ type auditHeadAt struct {
 type auditHead struct {
 	mu sync.Mutex
 	at *auditHeadAt
+	// turn is held by the PostgreSQL transaction of this process that
+	// moves the head, from its guess until it ends. The head's row lock
+	// lets one writer at a time from there to the commit anyway; taking
+	// turns in the process first means that each one guesses where the one
+	// before left the head, instead of several guessing the same place and
+	// all but one reading it again.
+	turn sync.Mutex
+}
+
+// takeHeadTurn waits for tx's turn at the audit chain's head, on
+// PostgreSQL; the turn ends with tx (endHeadTurn). Every transaction that
+// locks the head's row takes its turn first, so that none waits for the
+// row while holding the turn another one needs to release it.
+func (tx *Tx) takeHeadTurn() {
+	if tx.db.dialect != Postgres || tx.hasHeadTurn {
+		return
+	}
+	tx.db.head.turn.Lock()
+	tx.hasHeadTurn = true
+}
+
+// endHeadTurn gives tx's turn at the head to the next transaction; safe
+// to call more than once.
+func (tx *Tx) endHeadTurn() {
+	if tx.hasHeadTurn {
+		tx.hasHeadTurn = false
+		tx.db.head.turn.Unlock()
+	}
 }
 
 func (h *auditHead) guess() (int64, string, bool) {
@@ -180,6 +213,7 @@ func (h *auditHead) moved(at *auditHeadAt) {
 }
 
 func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {
+	tx.takeHeadTurn()
 	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
 	if tx.db.dialect == Postgres {
 		q += ` FOR UPDATE`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/auditlog"
+	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -73,6 +74,47 @@ func TestAuditChainWithConcurrentWriters(t *testing.T) {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		res, err := auditlog.Verify(ctx, openDB(t, dsn), key.Public())
 		if err != nil || !res.OK() || res.Events != int64(len(instances)*4*each) {
+			t.Fatalf("verify: %+v, %v", res, err)
+		}
+	})
+}
+
+// TestAuditHeadGuessedRightInOneProcess: the writers of one process take
+// turns at the chain's head, so each one's guess of the head is where the
+// one before left it, and a transaction of one event needs one statement
+// (on PostgreSQL; SQLite's one writer guesses right anyway), however many
+// write at once.
+func TestAuditHeadGuessedRightInOneProcess(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := db.RecordAudit(ctx, lanyard.SystemActor, "test.first", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		before := db.Counters()
+		const writers, each = 8, 25
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for j := range each {
+					if err := db.RecordAudit(ctx, lanyard.SystemActor, "test.turns", strconv.Itoa(w), strconv.Itoa(j)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		after := db.Counters()
+		perTx := 1 // the head moves and the event goes in with one statement
+		if db.Dialect() == store.SQLite {
+			perTx = 2 // the head's update, then the insert
+		}
+		if got, want := after.Statements-before.Statements, int64(writers*each*perTx); got != want {
+			t.Errorf("%d transactions of one event took %d statements, want %d: a writer guessed the head wrong", writers*each, got, want)
+		}
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if res, err := auditlog.Verify(ctx, db, key.Public()); err != nil || !res.OK() || res.Events != writers*each+1 {
 			t.Fatalf("verify: %+v, %v", res, err)
 		}
 	})

@@ -227,6 +227,9 @@ type Tx struct {
 	// lockedUser is the user whose row the transaction locked
 	// (PostgreSQL), until it ends.
 	lockedUser int64
+	// hasHeadTurn is set while the transaction holds this process's turn
+	// at the audit chain's head (PostgreSQL).
+	hasHeadTurn bool
 }
 
 // writerWait bounds the wait for SQLite's writer connection, as
@@ -295,6 +298,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if tx.movedHead != nil {
 		tx.db.head.moved(tx.movedHead)
 	}
+	tx.endHeadTurn()
 	tx.release()
 	return nil
 }
@@ -302,6 +306,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 // rollback is safe to defer after commit.
 func (tx *Tx) rollback() {
 	_ = tx.tx.Rollback()
+	tx.endHeadTurn()
 	tx.release()
 }
 
