@@ -173,6 +173,13 @@ type auditHead struct {
 	turn sync.Mutex
 }
 
+// forget drops the guess: the head it names may not have committed.
+func (h *auditHead) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.at = nil
+}
+
 // takeHeadTurn waits for tx's turn at the audit chain's head, on
 // PostgreSQL; the turn ends with tx (endHeadTurn). Every transaction that
 // locks the head's row takes its turn first, so that none waits for the

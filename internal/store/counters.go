@@ -15,17 +15,21 @@ type Counters struct {
 	Statements int64
 	// Transactions counts the transactions begun.
 	Transactions int64
+	// Commits counts the commits of the database: on SQLite one commit
+	// may take several transactions (groupcommit.go).
+	Commits int64
 }
 
 // counters is the live form of Counters.
 type counters struct {
 	statements   atomic.Int64
 	transactions atomic.Int64
+	commits      atomic.Int64
 }
 
 // Counters returns the statement and transaction counts so far.
 func (db *DB) Counters() Counters {
-	return Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load()}
+	return Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load(), Commits: db.count.commits.Load()}
 }
 
 // errInjected is the failure a fault hook injects.

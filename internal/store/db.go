@@ -39,7 +39,8 @@ const (
 // that every transaction and every other write takes in turn, and sql, a
 // few read-only connections for the reads outside transactions, which WAL
 // lets go on while the writer writes. Writers queue in the process instead
-// of polling the file lock, and a read never waits behind a write. On
+// of polling the file lock, and commit in groups (groupcommit.go); a read
+// never waits behind a write. On
 // PostgreSQL both are the same pool.
 type DB struct {
 	sql     *sql.DB // reads outside a transaction
@@ -69,6 +70,9 @@ type DB struct {
 	crlShards sync.Map
 	// head is where this process last moved the audit chain's head.
 	head auditHead
+	// writers hands SQLite's writer from one transaction to the next,
+	// and groups their commits (groupcommit.go).
+	writers writeQueue
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -85,6 +89,7 @@ func IsPostgresURL(dsn string) bool {
 // migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{dsn: dsn, Now: time.Now}
+	db.writers.head, db.writers.commits = &db.head, &db.count.commits
 	var err error
 	if IsPostgresURL(dsn) {
 		err = db.openPostgres(ctx, dsn)
@@ -199,9 +204,11 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 type Tx struct {
 	tx *sql.Tx
 	db *DB
-	// conn is the SQLite writer the transaction holds, returned to its
-	// pool when the transaction ends.
-	conn *sql.Conn
+	// group is the SQLite database transaction this one shares, in
+	// savepoint (see groupcommit.go); nil on PostgreSQL.
+	group     *writeGroup
+	savepoint string
+	ended     bool // committed or rolled back
 	// unprepared are the statements the transaction ran that the writer
 	// has not prepared yet: preparing takes the writer's connection, which
 	// the transaction holds, so they are prepared once it ends.
@@ -236,35 +243,16 @@ type Tx struct {
 // busy_timeout bounds the wait for another process's write lock.
 const writerWait = 10 * time.Second
 
-// writer takes the SQLite writer connection, waiting at most writerWait
-// for the transaction that holds it.
-func (db *DB) writer(ctx context.Context) (*sql.Conn, error) {
-	wctx, cancel := context.WithTimeout(ctx, writerWait)
-	defer cancel()
-	c, err := db.write.Conn(wctx)
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, lanyard.Errorf(lanyard.EUNAVAILABLE, "The database is busy. Try again in a moment.")
-		}
-		return nil, fmt.Errorf("wait for the database: %w", err)
-	}
-	return c, nil
-}
-
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
 func (db *DB) begin(ctx context.Context) (*Tx, error) {
 	t := &Tx{db: db}
 	var err error
 	if db.dialect == SQLite {
-		if t.conn, err = db.writer(ctx); err != nil {
+		if t.group, t.savepoint, err = db.join(ctx); err != nil {
 			return nil, err
 		}
-		t.tx, err = t.conn.BeginTx(ctx, nil)
-	} else {
-		t.tx, err = db.write.BeginTx(ctx, nil)
-	}
-	if err != nil {
-		t.release()
+		t.tx = t.group.tx
+	} else if t.tx, err = db.write.BeginTx(ctx, nil); err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	db.count.transactions.Add(1)
@@ -288,15 +276,32 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if err := tx.announceStatus(ctx); err != nil {
 		return err
 	}
-	if err := tx.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	if tx.group != nil {
+		// The transactions after this one in its group see where it
+		// left the chain's head.
+		if tx.movedHead != nil {
+			tx.db.head.moved(tx.movedHead)
+		}
+		err := tx.leave(true)
+		tx.ended = true
+		if err != nil {
+			return err
+		}
+	} else {
+		tx.db.count.commits.Add(1)
+		err := tx.tx.Commit()
+		tx.ended = true
+		if err != nil {
+			tx.endHeadTurn()
+			return fmt.Errorf("commit: %w", err)
+		}
+		if tx.movedHead != nil {
+			tx.db.head.moved(tx.movedHead)
+		}
 	}
 	tx.db.watches.publish(tx.statusChanged)
 	for _, shard := range tx.newShards {
 		tx.db.crlShards.Store(shard, true)
-	}
-	if tx.movedHead != nil {
-		tx.db.head.moved(tx.movedHead)
 	}
 	tx.endHeadTurn()
 	tx.release()
@@ -305,19 +310,21 @@ func (tx *Tx) commit(ctx context.Context) error {
 
 // rollback is safe to defer after commit.
 func (tx *Tx) rollback() {
-	_ = tx.tx.Rollback()
+	if tx.ended {
+		return
+	}
+	tx.ended = true
+	if tx.group != nil {
+		_ = tx.leave(false)
+	} else {
+		_ = tx.tx.Rollback()
+	}
 	tx.endHeadTurn()
 	tx.release()
 }
 
-// release returns the writer connection, once the transaction is over,
-// and prepares what the transaction ran unprepared.
+// release prepares what the transaction ran unprepared, once it is over.
 func (tx *Tx) release() {
-	if tx.conn == nil {
-		return
-	}
-	_ = tx.conn.Close()
-	tx.conn = nil
 	if len(tx.unprepared) == 0 {
 		return
 	}
@@ -361,7 +368,20 @@ func (tx *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 	return tx.tx.StmtContext(ctx, s)
 }
 
+// statementCtx is the context a statement of tx runs with. On SQLite,
+// cancelling a write interrupts it and rolls back the whole database
+// transaction, which may hold the transactions of others in its group: so
+// a statement there starts only while ctx lives, and then runs to its end,
+// which needs no wait (the transaction holds the writer).
+func (tx *Tx) statementCtx(ctx context.Context) context.Context {
+	if tx.group == nil || ctx.Err() != nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)
 	query = tx.db.rebind(query)
 	if s := tx.stmt(ctx, query); s != nil {
@@ -371,6 +391,7 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 }
 
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)
 	query = tx.db.rebind(query)
 	if s := tx.stmt(ctx, query); s != nil {
@@ -380,6 +401,7 @@ func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 }
 
 func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)
 	query = tx.db.rebind(query)
 	if s := tx.stmt(ctx, query); s != nil {

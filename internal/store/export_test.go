@@ -114,3 +114,29 @@ func ReadOnlyExec(db *DB, query string) error {
 	_, err := db.sql.Exec(query)
 	return err
 }
+
+// WriteInTx runs fn in a transaction of db, with a function that runs a
+// statement in it, and commits when fn returns nil.
+func (db *DB) WriteInTx(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		return fn(func(query string, args ...any) error {
+			_, err := tx.exec(ctx, query, args...)
+			return err
+		})
+	})
+}
+
+// WritersWaiting returns how many transactions wait for SQLite's writer.
+func WritersWaiting(db *DB) int {
+	db.writers.mu.Lock()
+	defer db.writers.mu.Unlock()
+	return len(db.writers.wait)
+}
+
+// Count returns the rows of table that the reads outside transactions
+// see: what has committed.
+func Count(db *DB, table string) (int, error) {
+	var n int
+	err := db.sql.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
+	return n, err
+}
