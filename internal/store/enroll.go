@@ -57,19 +57,33 @@ func (tx *Tx) claimCode(ctx context.Context, codeHash []byte) (*lanyard.Enrollme
 	return e, tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
 }
 
+// claimCodeLockingUser is claimCodeOf's statement on PostgreSQL.
+var claimCodeLockingUser = `WITH u AS (SELECT username, state FROM users WHERE id = ? FOR UPDATE)
+	UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ? FROM u
+	WHERE code_hash = ? AND code_expires_at > ? AND user_id = ?
+	RETURNING ` + prefixed("enrollments.", enrollmentColumns) + `, u.username, u.state`
+
 // claimCodeOf consumes a valid activation code of the mobile ID m in tx,
-// as claimCode does, and checks that m's user is active: the user's row
-// is locked first, then one statement claims the code and reads the
-// user's state.
+// as claimCode does but without an event of its own, and checks that m's
+// user is active: one statement claims the code and reads the user's
+// state, and on PostgreSQL locks the user's row first.
 func (tx *Tx) claimCodeOf(ctx context.Context, codeHash []byte, m *lanyard.MobileID) (*lanyard.Enrollment, error) {
-	if err := tx.lockUser(ctx, m.UserID); err != nil {
-		return nil, err
+	q := `UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ?
+		WHERE code_hash = ? AND code_expires_at > ? AND user_id = ?
+		RETURNING ` + enrollmentColumns + `, (SELECT username FROM users WHERE id = enrollments.user_id), (SELECT state FROM users WHERE id = enrollments.user_id)`
+	args := []any{encodeTime(tx.now), codeHash, encodeTime(tx.now), m.UserID}
+	if tx.db.dialect == Postgres && tx.lockedUser != m.UserID {
+		// The user's row is locked in the same statement, before the
+		// process's row is: the code's row is found first, then the
+		// user locked in the join, then the row updated.
+		q = claimCodeLockingUser
+		args = append([]any{m.UserID}, args...)
 	}
 	var username, state string
-	e, err := scanEnrollment(extraScanner{s: tx.queryRow(ctx, `UPDATE enrollments SET code_hash = NULL, used_code_hash = code_hash, updated_at = ?
-		WHERE code_hash = ? AND code_expires_at > ? AND user_id = ?
-		RETURNING `+enrollmentColumns+`, (SELECT username FROM users WHERE id = enrollments.user_id), (SELECT state FROM users WHERE id = enrollments.user_id)`,
-		encodeTime(tx.now), codeHash, encodeTime(tx.now), m.UserID), extra: []any{&username, &state}})
+	e, err := scanEnrollment(extraScanner{s: tx.queryRow(ctx, q, args...), extra: []any{&username, &state}})
+	if err == nil && tx.db.dialect == Postgres {
+		tx.lockedUser = m.UserID
+	}
 	if errNoRows(err) {
 		// Used, expired, cancelled or never issued: say which, as the
 		// code's first reader would have.
@@ -86,7 +100,9 @@ func (tx *Tx) claimCodeOf(ctx context.Context, codeHash []byte, m *lanyard.Mobil
 	if err := requireUserActive(username, state); err != nil {
 		return nil, err
 	}
-	return e, tx.insertAudit(ctx, lanyard.Actor{Username: "app", Addr: "app"}, "mobileid.code_use", e.Process, fmt.Sprintf("process %s: activation code used", e.PublicID))
+	// The code's use is recorded with the activation it is for, in one
+	// event (activateMobileID).
+	return e, nil
 }
 
 // requireUserActive refuses the user username in state unless active.
@@ -98,7 +114,8 @@ func requireUserActive(username, state string) error {
 }
 
 // activateMobileID makes the registered mobile ID m active on its device
-// with its certificates.
+// with its certificates, with the activation code of e that claimCodeOf
+// consumed: one event says both.
 func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment) error {
 	res, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
 		WHERE id = ? AND state = ?`,
@@ -117,7 +134,7 @@ func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lany
 	}
 	m.State, m.ActivatedAt, m.UpdatedAt = lanyard.MobileIDActive, tx.now, tx.now
 	return tx.insertAudit(ctx, actor, "mobileid.activate", m.PublicID,
-		fmt.Sprintf("process %s: active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
+		fmt.Sprintf("process %s: activation code used; active on device %q with %d certificates", e.PublicID, m.DeviceName, len(m.Certificates)))
 }
 
 // FindEnrollmentByUsedCode returns the process whose activation code was
