@@ -23,9 +23,10 @@ import (
 // writer does not commit on its own: it releases its savepoint inside one
 // database transaction, hands the writer to the next, and the last of the
 // group (the one that finds no one waiting, or the groupLimit-th) commits
-// them all at once. Each transaction is still whole or nothing: it runs
-// inside its own savepoint, and one that fails is rolled back to it,
-// without the others. No transaction returns before the commit that makes
+// them all at once. Each transaction is still whole or nothing: those
+// after the first run inside a savepoint of their own, and one that fails
+// is rolled back to it, without the others; the first, when it fails, has
+// the database transaction to itself and rolls it back. No transaction returns before the commit that makes
 // it durable, and one whose group failed to commit returns that error.
 //
 // A transaction waits for the writer at most writerWait, in the order
@@ -161,6 +162,11 @@ func (db *DB) join(ctx context.Context) (*writeGroup, string, error) {
 	}
 	g := q.open
 	g.members++
+	if g.members == 1 {
+		// The first of its group needs no savepoint: were it to fail,
+		// the database transaction would hold nothing of another.
+		return g, "", nil
+	}
 	name := "tx" + strconv.Itoa(g.members)
 	if _, err := g.tx.ExecContext(context.WithoutCancel(ctx), "SAVEPOINT "+name); err != nil {
 		q.abort(fmt.Errorf("begin transaction: %w", err))
@@ -197,10 +203,20 @@ func (tx *Tx) leave(commit bool) error {
 	g, q := tx.group, &tx.db.writers
 	tx.group = nil
 	var err error
-	if commit {
+	switch {
+	case tx.savepoint == "" && commit:
+	case tx.savepoint == "":
+		// The first of the group, alone in it: the whole database
+		// transaction goes.
+		q.open = nil
+		_ = g.tx.Rollback()
+		g.end()
+	case commit:
 		_, err = g.tx.Exec("RELEASE " + tx.savepoint)
-	} else if _, err = g.tx.Exec("ROLLBACK TO " + tx.savepoint); err == nil {
-		_, err = g.tx.Exec("RELEASE " + tx.savepoint)
+	default:
+		if _, err = g.tx.Exec("ROLLBACK TO " + tx.savepoint); err == nil {
+			_, err = g.tx.Exec("RELEASE " + tx.savepoint)
+		}
 	}
 	if err != nil {
 		// The database transaction is gone (a failed write can roll it

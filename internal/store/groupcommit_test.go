@@ -31,17 +31,20 @@ func queueBehind(t *testing.T, db *store.DB, waiting int, v string, fail error, 
 	}
 }
 
-// holdWriter starts a transaction that inserts "first" into t and holds
-// the writer until release is closed; it returns once the transaction holds
-// the writer.
-func holdWriter(t *testing.T, db *store.DB, release <-chan struct{}, done chan<- error) {
+// holdWriter starts a transaction that inserts "first" into t, holds
+// the writer until release is closed and returns fail; it returns once the
+// transaction holds the writer.
+func holdWriter(t *testing.T, db *store.DB, release <-chan struct{}, fail error, done chan<- error) {
 	t.Helper()
 	started := make(chan struct{})
 	go func() {
 		done <- db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
 			close(started)
 			<-release
-			return exec(`INSERT INTO t (v) VALUES ('first')`)
+			if err := exec(`INSERT INTO t (v) VALUES ('first')`); err != nil {
+				return err
+			}
+			return fail
 		})
 	}()
 	<-started
@@ -63,7 +66,7 @@ func TestGroupCommitKeepsEachWhole(t *testing.T) {
 	before := db.Counters()
 	release := make(chan struct{})
 	first, second, failing, last := make(chan error, 1), make(chan error, 1), make(chan error, 1), make(chan error, 1)
-	holdWriter(t, db, release, first)
+	holdWriter(t, db, release, nil, first)
 	queueBehind(t, db, 0, "second", nil, second)
 	no := errors.New("refused")
 	queueBehind(t, db, 1, "failing", no, failing)
@@ -94,6 +97,34 @@ func TestGroupCommitKeepsEachWhole(t *testing.T) {
 	}
 }
 
+// TestGroupCommitFirstFails: the first of a group, which has no
+// savepoint, fails alone; those waiting behind it commit together.
+func TestGroupCommitFirstFails(t *testing.T) {
+	db := sqliteDB(t)
+	before := db.Counters()
+	release := make(chan struct{})
+	first, second, third := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	no := errors.New("refused")
+	holdWriter(t, db, release, no, first)
+	queueBehind(t, db, 0, "second", nil, second)
+	queueBehind(t, db, 1, "third", nil, third)
+	close(release)
+	if err := <-first; !errors.Is(err, no) {
+		t.Fatalf("first transaction: %v", err)
+	}
+	for _, c := range []chan error{second, third} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := store.Count(db, "t"); err != nil || n != 2 {
+		t.Fatalf("%d rows (%v), want 2: the first's row must be gone", n, err)
+	}
+	if commits := db.Counters().Commits - before.Commits; commits != 1 {
+		t.Errorf("%d commits for the two that waited, want 1", commits)
+	}
+}
+
 // TestGroupCommitLostTogether: when the database transaction of a group
 // is lost (here a member rolls it back whole, as SQLite does on some
 // failures), every member that was done with it fails and nothing of them
@@ -102,7 +133,7 @@ func TestGroupCommitLostTogether(t *testing.T) {
 	db := sqliteDB(t)
 	release := make(chan struct{})
 	first, second, breaking := make(chan error, 1), make(chan error, 1), make(chan error, 1)
-	holdWriter(t, db, release, first)
+	holdWriter(t, db, release, nil, first)
 	queueBehind(t, db, 0, "second", nil, second)
 	go func() {
 		breaking <- db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
