@@ -65,8 +65,24 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// newID returns an opaque random identifier (130 bits, base32).
-func newID() string { return rand.Text() }
+// newID returns an identifier of 26 base32 characters, as rand.Text does:
+// the first 10 encode the millisecond it was made in, with an alphabet
+// whose order is that of its bytes, and the other 16 are random (80 bits).
+// Identifiers made one after the other sort one after the other, so the
+// index entries of a new process or mobile ID (and of its audit events)
+// land beside the last ones, on a page the writes before touched, instead
+// of on a random page of the index.
+func newID() string {
+	const alphabet = "234567ABCDEFGHIJKLMNOPQRSTUVWXYZ" // the base32 letters, in byte order
+	var b [26]byte
+	ms := time.Now().UnixMilli()
+	for i := 9; i >= 0; i-- {
+		b[i] = alphabet[ms&31]
+		ms >>= 5
+	}
+	copy(b[10:], rand.Text())
+	return string(b[:])
+}
 
 // HashCode is how activation codes are stored: only their SHA-256. Codes
 // have 130 random bits, so a plain hash cannot be reversed by guessing.
