@@ -9,7 +9,8 @@ import (
 
 // runJobs runs the background work of an instance until ctx ends: mail
 // (when SMTP is configured), keys recovered onto new devices, expired
-// activation codes, the CRLs owed or due for refresh, what a stopped
+// activation codes, the CRLs owed or due for refresh, the audit log's
+// search terms, what a stopped
 // server left half done, expiry reminders, and the audit log's signed
 // checkpoints (every minute there are new events, and at shutdown). Every job is safe to run on several instances at
 // once: each claims its work in the database.
@@ -44,6 +45,11 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			// each loads those another published, to serve from memory.
 			if err := a.ca.PublishCRLs(ctx); err != nil {
 				a.logger.Error("publish the CRLs owed", "err", err)
+			}
+			// The audit log's search terms, a few seconds' events at a
+			// time: a search reads the newest from the log meanwhile.
+			if _, err := a.db.IndexAuditTerms(ctx); err != nil {
+				a.logger.Error("index the audit log", "err", err)
 			}
 			if n, err := a.db.ExpireEnrollments(ctx); err != nil {
 				a.logger.Error("expire activation codes", "err", err)

@@ -306,35 +306,45 @@ func (db *DB) FindAuditEvents(ctx context.Context, f lanyard.AuditFilter) ([]*la
 	if !lanyard.ValidText(f.Actor + f.Action + f.Subject) {
 		return nil, lanyard.Errorf(lanyard.EINVALID, "The filter must be valid text.")
 	}
-	q := `SELECT ` + auditColumns + ` FROM audit_log WHERE 1=1`
+	var conds []string
 	var args []any
 	for _, c := range []struct{ col, val string }{{"actor", f.Actor}, {"action", f.Action}, {"subject", f.Subject}} {
 		if c.val != "" {
-			q += ` AND ` + c.col + ` = ?`
+			conds = append(conds, c.col+` = ?`)
 			args = append(args, c.val)
 		}
 	}
+	terms := len(conds) > 0
 	if !f.From.IsZero() {
-		q += ` AND at >= ?`
+		conds = append(conds, `at >= ?`)
 		args = append(args, encodeTime(f.From))
 	}
 	if !f.To.IsZero() {
-		q += ` AND at < ?`
+		conds = append(conds, `at < ?`)
 		args = append(args, encodeTime(f.To))
 	}
 	if f.BeforeID > 0 {
-		q += ` AND id < ?`
+		conds = append(conds, `id < ?`)
 		args = append(args, f.BeforeID)
 	}
 	if f.Limit <= 0 || f.Limit > 100_000 {
 		f.Limit = 100
 	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, f.Limit)
-	events, err := queryAll(ctx, db, q, args, scanChained)
-	if err != nil {
-		return nil, fmt.Errorf("find audit events: %w", err)
+	if terms {
+		return db.findAuditByTerm(ctx, f, conds, args)
 	}
-	return events, nil
+	events, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE 1=1`+andAll("", conds)+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, f.Limit), args, scanChained)
+	return events, wrapFind(err)
+}
+
+// andAll joins conditions on the columns of the table with alias as
+// " AND c1 AND c2 …".
+func andAll(alias string, conds []string) string {
+	var b strings.Builder
+	for _, c := range conds {
+		b.WriteString(" AND " + alias + c)
+	}
+	return b.String()
 }
 
 // EachAuditEvent calls fn for every event of the chain in the order of

@@ -1,0 +1,107 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// TestAuditSearchAcrossTheMark: a search by actor, action or subject, with
+// or without a time and a page, finds the same events, newest first,
+// whether they are indexed already, not yet, or some of each; and indexing
+// twice, or from two handles, indexes nothing twice.
+func TestAuditSearchAcrossTheMark(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db, other := openDB(t, dsn), openDB(t, dsn)
+		record := func(from, to int) {
+			for i := from; i < to; i++ {
+				actor := lanyard.Actor{Username: fmt.Sprintf("user%d", i%3), Addr: "127.0.0.1"}
+				if err := db.RecordAudit(ctx, actor, fmt.Sprintf("test.action%d", i%4), fmt.Sprintf("subject%d", i%5), fmt.Sprint(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		filters := []lanyard.AuditFilter{
+			{Actor: "user1"}, {Action: "test.action2"}, {Subject: "subject3"},
+			{Actor: "user0", Action: "test.action0"}, {Actor: "user2", Subject: "subject4", Action: "test.action1"},
+			{Subject: "subject1", Limit: 3}, {Actor: "nobody"},
+		}
+		// want is what a search must return: the matching events of the
+		// whole log, newest first, read without the terms.
+		want := func(f lanyard.AuditFilter) []string {
+			all, err := db.FindAuditEvents(ctx, lanyard.AuditFilter{Limit: 100_000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range all {
+				if (f.Actor == "" || e.Actor == f.Actor) && (f.Action == "" || e.Action == f.Action) && (f.Subject == "" || e.Subject == f.Subject) &&
+					(f.BeforeID == 0 || e.ID < f.BeforeID) {
+					out = append(out, e.Detail)
+				}
+			}
+			if f.Limit > 0 && len(out) > f.Limit {
+				out = out[:f.Limit]
+			}
+			return out
+		}
+		check := func(stage string) {
+			t.Helper()
+			for _, f := range filters {
+				events, err := db.FindAuditEvents(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, e := range events {
+					got = append(got, e.Detail)
+				}
+				if w := want(f); !slices.Equal(got, w) {
+					t.Errorf("%s: %+v found %v, want %v", stage, f, got, w)
+				}
+				// Page by page, two at a time, to the end.
+				var paged []string
+				page := f
+				page.Limit = 2
+				for {
+					events, err := db.FindAuditEvents(ctx, page)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, e := range events {
+						paged = append(paged, e.Detail)
+					}
+					if len(events) < 2 {
+						break
+					}
+					page.BeforeID = events[len(events)-1].ID
+				}
+				all := f
+				all.Limit = 0
+				if w := want(lanyard.AuditFilter{Actor: f.Actor, Action: f.Action, Subject: f.Subject, Limit: 100_000}); !slices.Equal(paged, w) {
+					t.Errorf("%s: %+v in pages found %v, want %v", stage, all, paged, w)
+				}
+			}
+		}
+		record(0, 30)
+		check("none indexed")
+		if n, err := db.IndexAuditTerms(ctx); err != nil || n < 30 {
+			t.Fatalf("indexed %d (%v), want at least the 30 recorded", n, err)
+		}
+		check("all indexed")
+		record(30, 50)
+		check("some indexed")
+		if _, err := other.IndexAuditTerms(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.IndexAuditTerms(ctx); err != nil || n != 0 {
+			t.Fatalf("indexed %d again (%v), want 0", n, err)
+		}
+		check("indexed by another handle")
+	})
+}
