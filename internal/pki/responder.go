@@ -184,7 +184,7 @@ func (ca *CA) singleResponse(ctx context.Context, req singleRequest) (singleResp
 
 // sign signs the response data and wraps it into an OCSPResponse.
 func (r *responder) sign(data responseData) ([]byte, error) {
-	tbs, err := asn1.Marshal(data)
+	tbs, err := encodeResponseData(&data)
 	if err != nil {
 		return nil, fmt.Errorf("encode OCSP response: %w", err)
 	}
@@ -192,7 +192,7 @@ func (r *responder) sign(data responseData) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign OCSP response: %w", err)
 	}
-	basic, err := asn1.Marshal(basicResponse{
+	basic, err := encodeBasicResponse(&basicResponse{
 		TBSResponseData:    asn1.RawValue{FullBytes: tbs},
 		SignatureAlgorithm: r.sigAlg,
 		Signature:          asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
@@ -200,5 +200,5 @@ func (r *responder) sign(data responseData) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode OCSP response: %w", err)
 	}
-	return asn1.Marshal(ocspResponse{Status: ocspSuccessful, Bytes: responseBytes{Type: oidOCSPBasic, Response: basic}})
+	return encodeOCSPResponse(&ocspResponse{Status: ocspSuccessful, Bytes: responseBytes{Type: oidOCSPBasic, Response: basic}})
 }
