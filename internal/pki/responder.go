@@ -174,7 +174,7 @@ func (ca *CA) singleResponse(ctx context.Context, req singleRequest) (singleResp
 		out.Good = true
 		key = append(key, 'g')
 	default:
-		out.Revoked = revokedInfo{RevocationTime: cert.RevokedAt.Truncate(time.Second), Reason: asn1.Enumerated(cert.Reason)}
+		out.Revoked = revokedInfo{RevocationTime: cert.RevokedAt.UTC().Truncate(time.Second), Reason: asn1.Enumerated(cert.Reason)}
 		key = append(key, 'r')
 		key = binary.AppendVarint(key, out.Revoked.RevocationTime.Unix())
 		key = binary.AppendVarint(key, int64(cert.Reason))
