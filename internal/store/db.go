@@ -244,11 +244,15 @@ type Tx struct {
 const writerWait = 10 * time.Second
 
 // begin starts a transaction. Callers defer tx.rollback() and call commit.
-func (db *DB) begin(ctx context.Context) (*Tx, error) {
+func (db *DB) begin(ctx context.Context) (*Tx, error) { return db.beginTx(ctx, false) }
+
+// beginTx is begin; solo marks a transaction that may hold SQLite's writer
+// long, which commits on its own (see writeGroup.solo).
+func (db *DB) beginTx(ctx context.Context, solo bool) (*Tx, error) {
 	t := &Tx{db: db}
 	var err error
 	if db.dialect == SQLite {
-		if t.group, t.savepoint, err = db.join(ctx); err != nil {
+		if t.group, t.savepoint, err = db.join(ctx, solo); err != nil {
 			return nil, err
 		}
 		t.tx = t.group.tx
@@ -340,7 +344,17 @@ func (tx *Tx) release() {
 
 // inTx runs fn in a transaction and commits when it returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := db.begin(ctx)
+	return db.runTx(ctx, false, fn)
+}
+
+// inSoloTx is inTx for a transaction that may hold SQLite's writer long:
+// an import, a directory sync, a CRL of many entries.
+func (db *DB) inSoloTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.runTx(ctx, true, fn)
+}
+
+func (db *DB) runTx(ctx context.Context, solo bool, fn func(tx *Tx) error) error {
+	tx, err := db.beginTx(ctx, solo)
 	if err != nil {
 		return err
 	}

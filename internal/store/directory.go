@@ -41,7 +41,7 @@ type directorySync struct {
 // are marked with the transaction's time; directory users left unmarked at
 // the end have left the directory.
 func (db *DB) SyncDirectory(ctx context.Context, actor lanyard.Actor, entries iter.Seq2[*lanyard.DirectoryEntry, error], opts lanyard.DirectorySyncOptions) (*lanyard.DirectoryResult, error) {
-	tx, err := db.begin(ctx)
+	tx, err := db.beginTx(ctx, true)
 	if err != nil {
 		return nil, err
 	}

@@ -126,6 +126,17 @@ func (db *DB) WriteInTx(ctx context.Context, fn func(exec func(query string, arg
 	})
 }
 
+// WriteInSoloTx is WriteInTx for a transaction marked as one that may
+// hold the writer long.
+func (db *DB) WriteInSoloTx(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
+	return db.inSoloTx(ctx, func(tx *Tx) error {
+		return fn(func(query string, args ...any) error {
+			_, err := tx.exec(ctx, query, args...)
+			return err
+		})
+	})
+}
+
 // WritersWaiting returns how many transactions wait for SQLite's writer.
 func WritersWaiting(db *DB) int {
 	db.writers.mu.Lock()

@@ -29,6 +29,10 @@ import (
 // the database transaction to itself and rolls it back. No transaction returns before the commit that makes
 // it durable, and one whose group failed to commit returns that error.
 //
+// A transaction that may hold the writer long (an import, a directory
+// sync, a CRL of many entries) is solo: the group before it commits
+// first, and it commits alone, so that no one's commit waits for it.
+//
 // A transaction waits for the writer at most writerWait, in the order
 // they asked.
 
@@ -57,6 +61,11 @@ type writeGroup struct {
 	members int           // savepoints taken so far
 	done    chan struct{} // closed once it committed or failed
 	err     error         // why it failed, once done
+	// solo is set for a transaction that may hold the writer long (an
+	// import, a directory sync, a large CRL): the group before it
+	// commits first, and it commits alone, so that no one waits for it
+	// to learn that their own commit is done.
+	solo bool
 }
 
 // take waits for the writer, at most writerWait.
@@ -99,21 +108,13 @@ func (q *writeQueue) take(ctx context.Context) error {
 // commits and the writer goes to the next one, or is free.
 func (q *writeQueue) passOn() {
 	q.mu.Lock()
-	if g := q.open; g != nil && len(q.wait) > 0 && g.members < groupLimit {
+	if g := q.open; g != nil && len(q.wait) > 0 && g.members < groupLimit && !g.solo {
 		q.handOver()
 		q.mu.Unlock()
 		return
 	}
 	q.mu.Unlock()
-	if g := q.open; g != nil {
-		q.open = nil
-		q.commits.Add(1)
-		if err := g.tx.Commit(); err != nil {
-			g.err = fmt.Errorf("commit: %w", err)
-			q.head.forget()
-		}
-		g.end()
-	}
+	q.commitOpen()
 	q.mu.Lock()
 	if len(q.wait) > 0 {
 		q.handOver()
@@ -121,6 +122,22 @@ func (q *writeQueue) passOn() {
 		q.busy = false
 	}
 	q.mu.Unlock()
+}
+
+// commitOpen commits the open group, if any; the holder of the writer
+// calls it.
+func (q *writeQueue) commitOpen() {
+	g := q.open
+	if g == nil {
+		return
+	}
+	q.open = nil
+	q.commits.Add(1)
+	if err := g.tx.Commit(); err != nil {
+		g.err = fmt.Errorf("commit: %w", err)
+		q.head.forget()
+	}
+	g.end()
 }
 
 // handOver gives the writer to the first waiter; q.mu is held.
@@ -146,11 +163,15 @@ func (g *writeGroup) end() {
 	close(g.done)
 }
 
-// join takes the writer and a savepoint in the open group, or in a new one.
-func (db *DB) join(ctx context.Context) (*writeGroup, string, error) {
+// join takes the writer and a savepoint in the open group, or in a new
+// one; a solo transaction (see writeGroup.solo) always in a new one.
+func (db *DB) join(ctx context.Context, solo bool) (*writeGroup, string, error) {
 	q := &db.writers
 	if err := q.take(ctx); err != nil {
 		return nil, "", err
+	}
+	if solo {
+		q.commitOpen()
 	}
 	if q.open == nil {
 		g, err := db.openGroup(ctx)
@@ -158,6 +179,7 @@ func (db *DB) join(ctx context.Context) (*writeGroup, string, error) {
 			q.passOn()
 			return nil, "", err
 		}
+		g.solo = solo
 		q.open = g
 	}
 	g := q.open

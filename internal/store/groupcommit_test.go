@@ -125,6 +125,47 @@ func TestGroupCommitFirstFails(t *testing.T) {
 	}
 }
 
+// TestGroupCommitSoloWaitsForNoOne: a long transaction marked solo
+// neither joins the group before it, whose members learn of their commit
+// before it ends, nor takes the ones after it into its own.
+func TestGroupCommitSoloWaitsForNoOne(t *testing.T) {
+	db := sqliteDB(t)
+	before := db.Counters()
+	release, soloRelease, soloStarted := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	first, solo, after := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	holdWriter(t, db, release, nil, first)
+	go func() {
+		solo <- db.WriteInSoloTx(context.Background(), func(exec func(string, ...any) error) error {
+			close(soloStarted)
+			<-soloRelease
+			return exec(`INSERT INTO t (v) VALUES ('solo')`)
+		})
+	}()
+	for store.WritersWaiting(db) != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	<-soloStarted
+	// The solo transaction holds the writer: the first has committed.
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.Count(db, "t"); err != nil || n != 1 {
+		t.Fatalf("%d rows (%v) while the solo transaction runs, want the first's", n, err)
+	}
+	queueBehind(t, db, 0, "after", nil, after)
+	close(soloRelease)
+	if err := <-solo; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-after; err != nil {
+		t.Fatal(err)
+	}
+	if commits := db.Counters().Commits - before.Commits; commits != 3 {
+		t.Errorf("%d commits, want 3: the solo transaction's own", commits)
+	}
+}
+
 // TestGroupCommitLostTogether: when the database transaction of a group
 // is lost (here a member rolls it back whole, as SQLite does on some
 // failures), every member that was done with it fails and nothing of them

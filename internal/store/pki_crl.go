@@ -47,7 +47,7 @@ func (s *PKIStore) latestCRL(ctx context.Context, withDER bool) (*pki.CRLRecord,
 // primary key, so two instances signing the same number conflict and the
 // loser retries.
 func (s *PKIStore) InsertCRL(ctx context.Context, crl *pki.CRLRecord) error {
-	return s.db.inTx(ctx, func(tx *Tx) error {
+	return s.db.inSoloTx(ctx, func(tx *Tx) error {
 		_, err := tx.exec(ctx, `INSERT INTO crls (number, this_update, next_update, covers, der) VALUES (?, ?, ?, ?, ?)`,
 			crl.Number, encodeTime(crl.ThisUpdate), encodeTime(crl.NextUpdate), crl.Covers, crl.DER)
 		if isUniqueViolation(err) {
@@ -170,7 +170,7 @@ func (s *PKIStore) FindShardCRL(ctx context.Context, shard string) (*pki.CRLReco
 // other's CRL there and gets ECONFLICT, so no two CRLs of one shard ever
 // share a number.
 func (s *PKIStore) PublishShardCRL(ctx context.Context, crl *pki.CRLRecord) error {
-	return s.db.inTx(ctx, func(tx *Tx) error {
+	return s.db.inSoloTx(ctx, func(tx *Tx) error {
 		var err error
 		n := int64(1)
 		if crl.Number == 1 {

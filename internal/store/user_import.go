@@ -37,7 +37,7 @@ func (s *UserService) HashPassword(pw string) string { return password.Hash(pw, 
 // audit log by as many events as users.
 func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor, src lanyard.UserStream) (int, error) {
 	n := 0
-	err := s.db.inTx(ctx, func(tx *Tx) error {
+	err := s.db.inSoloTx(ctx, func(tx *Tx) error {
 		ins := &userInserter{tx: tx}
 		defer ins.close()
 		digest := sha256.New()
