@@ -26,8 +26,9 @@ import (
 // them all at once. Each transaction is still whole or nothing: those
 // after the first run inside a savepoint of their own, and one that fails
 // is rolled back to it, without the others; the first, when it fails, has
-// the database transaction to itself and rolls it back. No transaction returns before the commit that makes
-// it durable, and one whose group failed to commit returns that error.
+// the database transaction to itself and rolls it back. No transaction
+// returns before the commit that holds it, and one whose group failed to
+// commit returns that error.
 //
 // A transaction that may hold the writer long (an import, a directory
 // sync, a CRL of many entries) is solo: the group before it commits
