@@ -9,8 +9,9 @@ import (
 
 // A server started with LANYARD_CPU_PROFILE=FILE profiles its CPU from
 // SIGUSR1 to SIGUSR2 into FILE, so that a measurement can leave out the
-// start and the logins before it (docs/perf/profile.sh does this). Without
-// the variable, the signals keep their default meaning.
+// start and the logins before it (docs/perf/mobile-ids.sh does this with
+// PROFILE set). Without the variable, the signals keep their default
+// meaning.
 func init() {
 	path := os.Getenv("LANYARD_CPU_PROFILE")
 	if path == "" {
