@@ -75,6 +75,18 @@ func TestBenchOCSP(t *testing.T) {
 		!regexp.MustCompile(`(?m)^lanyard_ocsp_status_watch_live 1$`).Match(metrics) {
 		t.Errorf("/metrics says of OCSP:\n%s", regexp.MustCompile(`(?m)^lanyard_ocsp.*$`).FindAll(metrics, -1))
 	}
+	// And of its database: the mobile IDs' transactions, and commits.
+	count := func(name string) int {
+		m := regexp.MustCompile(`(?m)^` + name + ` (\d+)$`).FindSubmatch(metrics)
+		if m == nil {
+			t.Fatalf("/metrics has no %s", name)
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	if tx, commits := count("lanyard_db_transactions_total"), count("lanyard_db_commits_total"); tx < 3 || commits < 1 || commits > tx || count("lanyard_db_statements_total") < tx {
+		t.Errorf("/metrics says of the database:\n%s", regexp.MustCompile(`(?m)^lanyard_db_.*$`).FindAll(metrics, -1))
+	}
 
 	c.fails(2, "--url is required", "bench", "ocsp", "--data", data)
 	c.fails(2, "not a loopback address", "bench", "ocsp", "--url", "http://192.0.2.1:8080", "--data", data)

@@ -69,6 +69,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	api := &appapi.API{MobileIDs: a.mobile, Limiter: a.sessions, Logger: a.logger, EnrollLimit: 20, EnrollWindow: 15 * time.Minute, Registry: registry, Ready: a.db.Ready}
 	srv.PKI = a.ca.Handler()
 	registerOCSPMetrics(registry, a.ca)
+	registerDatabaseMetrics(registry, a.db)
 	if srv.OIDC, err = a.openOIDC(); err != nil {
 		return err
 	}
