@@ -181,7 +181,7 @@ func (s *Service) Sync(ctx context.Context, m *lanyard.MobileID) (*SyncResult, e
 func (s *Service) Challenge(ctx context.Context) (id string, challenge []byte, expires time.Time, err error) {
 	challenge = make([]byte, 32)
 	rand.Read(challenge)
-	id, expires = newID(), s.now().Add(ChallengeTTL)
+	id, expires = newSecret(), s.now().Add(ChallengeTTL)
 	if err := s.Store.CreateChallenge(ctx, id, challenge, expires); err != nil {
 		return "", nil, time.Time{}, err
 	}

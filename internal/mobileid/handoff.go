@@ -20,11 +20,11 @@ func (s *Service) newCode(u *lanyard.User, e *lanyard.Enrollment, o options.Mobi
 	}
 	if m == nil {
 		m = &lanyard.MobileID{
-			PublicID: newID(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
+			PublicID: newPublicID(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
 			ProfileName: o.ProfileName, ServerName: o.ServerName, ProfileUser: o.UserID,
 		}
 	}
-	code := newID()
+	code := newSecret()
 	ac := &lanyard.ActivationCode{Hash: HashCode(code), ExpiresAt: s.now().Add(ttl), MobileID: m}
 	link := appclient.EnrollmentLink(s.BaseURL, code)
 	if e.ByEmail {

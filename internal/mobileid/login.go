@@ -37,10 +37,10 @@ func (s *Service) StartLogin(ctx context.Context, actor lanyard.Actor, in LoginS
 	rand.Read(challenge)
 	choices := distinctNumbers(3)
 	r := &lanyard.LoginRequest{
-		PublicID: newID(), Challenge: challenge, Match: choices[0], Choices: shuffled(choices),
+		PublicID: newSecret(), Challenge: challenge, Match: choices[0], Choices: shuffled(choices),
 		UserAgent: clip(in.UserAgent, 300), Addr: in.Addr, Next: in.Next,
 	}
-	started := &LoginStarted{Request: r, Token: newID(), BrowserSecret: newID()}
+	started := &LoginStarted{Request: r, Token: newSecret(), BrowserSecret: newSecret()}
 	if err := s.Logins.CreateLoginRequest(ctx, actor, r, HashCode(started.Token), HashCode(started.BrowserSecret)); err != nil {
 		return nil, err
 	}

@@ -160,7 +160,7 @@ func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intr
 	if err != nil {
 		return fmt.Errorf("encode options: %w", err)
 	}
-	e.PublicID, e.UserID, e.Options = newID(), in.User.ID, opts
+	e.PublicID, e.UserID, e.Options = newPublicID(), in.User.ID, opts
 	if err := s.Store.OpenEnrollment(ctx, actor, e, lockExisting, code); err != nil {
 		return err
 	}

@@ -65,14 +65,20 @@ func (s *Service) now() time.Time {
 	return time.Now().UTC()
 }
 
-// newID returns an identifier of 26 base32 characters, as rand.Text does:
-// the first 10 encode the millisecond it was made in, with an alphabet
-// whose order is that of its bytes, and the other 16 are random (80 bits).
-// Identifiers made one after the other sort one after the other, so the
-// index entries of a new process or mobile ID (and of its audit events)
-// land beside the last ones, on a page the writes before touched, instead
-// of on a random page of the index.
-func newID() string {
+// newSecret returns an opaque random value (130 bits, base32): the
+// activation codes, login tokens and challenges, which must be guessed by
+// no one and say nothing, not even when they were made.
+func newSecret() string { return rand.Text() }
+
+// newPublicID returns the identifier of a process or a mobile ID: 26
+// base32 characters, as newSecret's, of which the first 10 encode the
+// millisecond it was made in, with an alphabet whose order is that of its
+// bytes, and the other 16 are random (80 bits). Identifiers made one after
+// the other sort one after the other, so the index entries of a new
+// process or mobile ID (and of its audit events) land beside the last
+// ones, on a page the writes before touched, instead of on a random page
+// of the index. They are no capability: every use checks whose they are.
+func newPublicID() string {
 	const alphabet = "234567ABCDEFGHIJKLMNOPQRSTUVWXYZ" // the base32 letters, in byte order
 	var b [26]byte
 	ms := time.Now().UnixMilli()
