@@ -45,7 +45,9 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
 	}
-	tx.takeHeadTurn()
+	if err := tx.takeHeadTurn(ctx); err != nil {
+		return err
+	}
 	seq, head, known := tx.db.head.guess()
 	moved := false
 	if known && tx.db.dialect == Postgres && len(tx.audit) <= auditInsertBatch {
@@ -165,13 +167,16 @@ type auditHead struct {
 	mu sync.Mutex
 	at *auditHeadAt
 	// turn is held by the PostgreSQL transaction of this process that
-	// moves the head, from its guess until it ends. The head's row lock
-	// lets one writer at a time from there to the commit anyway; taking
-	// turns in the process first means that each one guesses where the one
-	// before left the head, instead of several guessing the same place and
-	// all but one reading it again.
-	turn sync.Mutex
+	// moves the head, from its guess until it commits or ends. The head's
+	// row lock lets one writer at a time from there to the commit anyway;
+	// taking turns in the process first means that each one guesses where
+	// the one before left the head, instead of several guessing the same
+	// place and all but one reading it again. A channel of one, so that a
+	// wait for it ends with its request.
+	turn chan struct{}
 }
+
+func newAuditHead() auditHead { return auditHead{turn: make(chan struct{}, 1)} }
 
 // forget drops the guess: the head it names may not have committed.
 func (h *auditHead) forget() {
@@ -181,15 +186,21 @@ func (h *auditHead) forget() {
 }
 
 // takeHeadTurn waits for tx's turn at the audit chain's head, on
-// PostgreSQL; the turn ends with tx (endHeadTurn). Every transaction that
-// locks the head's row takes its turn first, so that none waits for the
-// row while holding the turn another one needs to release it.
-func (tx *Tx) takeHeadTurn() {
+// PostgreSQL, or until ctx ends; the turn ends with tx's commit, or with
+// tx (endHeadTurn). Every transaction that locks the head's row takes its
+// turn first, so that none waits for the row while holding the turn
+// another one needs to release it.
+func (tx *Tx) takeHeadTurn(ctx context.Context) error {
 	if tx.db.dialect != Postgres || tx.hasHeadTurn {
-		return
+		return nil
 	}
-	tx.db.head.turn.Lock()
-	tx.hasHeadTurn = true
+	select {
+	case tx.db.head.turn <- struct{}{}:
+		tx.hasHeadTurn = true
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the audit chain's head: %w", ctx.Err())
+	}
 }
 
 // endHeadTurn gives tx's turn at the head to the next transaction; safe
@@ -197,7 +208,7 @@ func (tx *Tx) takeHeadTurn() {
 func (tx *Tx) endHeadTurn() {
 	if tx.hasHeadTurn {
 		tx.hasHeadTurn = false
-		tx.db.head.turn.Unlock()
+		<-tx.db.head.turn
 	}
 }
 
@@ -220,7 +231,9 @@ func (h *auditHead) moved(at *auditHeadAt) {
 }
 
 func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {
-	tx.takeHeadTurn()
+	if err := tx.takeHeadTurn(ctx); err != nil {
+		return 0, "", err
+	}
 	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
 	if tx.db.dialect == Postgres {
 		q += ` FOR UPDATE`

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -118,6 +119,28 @@ func TestAuditHeadGuessedRightInOneProcess(t *testing.T) {
 			t.Fatalf("verify: %+v, %v", res, err)
 		}
 	})
+}
+
+// TestAuditHeadTurnWaitEnds: on PostgreSQL, a transaction waiting for its
+// turn at the chain's head gives up when its request does, and the turn,
+// once free, serves the next.
+func TestAuditHeadTurnWaitEnds(t *testing.T) {
+	db := openDB(t, testenv.DSN(t, "postgres"))
+	release := store.HoldHeadTurn(db)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := db.RecordAudit(ctx, lanyard.SystemActor, "test.waits", "", ""); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiting for a held turn: %v, want the deadline", err)
+	}
+	release()
+	if err := db.RecordAudit(context.Background(), lanyard.SystemActor, "test.after", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The one that gave up left nothing behind.
+	events, err := db.FindAuditEvents(context.Background(), lanyard.AuditFilter{Action: "test.waits"})
+	if err != nil || len(events) != 0 {
+		t.Fatalf("events of the one that gave up: %d (%v)", len(events), err)
+	}
 }
 
 // TestAuditEventsBeforeTheChain: events written before the chain existed

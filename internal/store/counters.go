@@ -43,6 +43,12 @@ func isWrite(query string) bool {
 			return true
 		}
 	}
+	// A statement with a WITH clause writes when any of its parts does
+	// (PostgreSQL's data-modifying WITH).
+	if len(q) >= 4 && strings.EqualFold(q[:4], "WITH") {
+		u := strings.ToUpper(q)
+		return strings.Contains(u, "INSERT INTO") || strings.Contains(u, "UPDATE ") || strings.Contains(u, "DELETE FROM")
+	}
 	return false
 }
 

@@ -88,7 +88,7 @@ func IsPostgresURL(dsn string) bool {
 // path of an SQLite file (created with its folder if missing). It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{dsn: dsn, Now: time.Now}
+	db := &DB{dsn: dsn, Now: time.Now, head: newAuditHead()}
 	db.writers.head, db.writers.commits = &db.head, &db.count.commits
 	var err error
 	if IsPostgresURL(dsn) {
@@ -295,25 +295,25 @@ func (tx *Tx) commit(ctx context.Context) error {
 		tx.db.count.commits.Add(1)
 		err := tx.tx.Commit()
 		tx.ended = true
-		if err != nil {
-			tx.endHeadTurn()
-			return fmt.Errorf("commit: %w", err)
-		}
-		if tx.movedHead != nil {
+		if err == nil && tx.movedHead != nil {
 			tx.db.head.moved(tx.movedHead)
+		}
+		tx.endHeadTurn()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
 		}
 	}
 	tx.db.watches.publish(tx.statusChanged)
 	for _, shard := range tx.newShards {
 		tx.db.crlShards.Store(shard, true)
 	}
-	tx.endHeadTurn()
 	tx.release()
 	return nil
 }
 
 // rollback is safe to defer after commit.
 func (tx *Tx) rollback() {
+	tx.endHeadTurn()
 	if tx.ended {
 		return
 	}
@@ -323,7 +323,6 @@ func (tx *Tx) rollback() {
 	} else {
 		_ = tx.tx.Rollback()
 	}
-	tx.endHeadTurn()
 	tx.release()
 }
 

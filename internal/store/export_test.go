@@ -151,3 +151,11 @@ func Count(db *DB, table string) (int, error) {
 	err := db.sql.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
 	return n, err
 }
+
+// HoldHeadTurn takes the turn at the audit chain's head that PostgreSQL
+// transactions of db take, as a transaction moving the head would, and
+// returns its release.
+func HoldHeadTurn(db *DB) (release func()) {
+	db.head.turn <- struct{}{}
+	return func() { <-db.head.turn }
+}
