@@ -53,7 +53,9 @@ type auditTerm struct {
 
 func (db *DB) indexAuditBatch(ctx context.Context) (int, error) {
 	n := 0
-	err := db.inTx(ctx, func(tx *Tx) error {
+	// Solo: a batch takes milliseconds, which the requests of a commit
+	// group would otherwise wait for.
+	err := db.inSoloTx(ctx, func(tx *Tx) error {
 		var upto int64
 		if err := tx.queryRow(ctx, `SELECT upto FROM audit_terms_mark WHERE id = 1`+tx.forUpdate("")).Scan(&upto); err != nil {
 			return fmt.Errorf("read audit terms mark: %w", err)
