@@ -74,8 +74,12 @@ func (tx *Tx) claimCodeOf(ctx context.Context, codeHash []byte, m *lanyard.Mobil
 	args := []any{encodeTime(tx.now), codeHash, encodeTime(tx.now), m.UserID}
 	if tx.db.dialect == Postgres && tx.lockedUser != m.UserID {
 		// The user's row is locked in the same statement, before the
-		// process's row is: the code's row is found first, then the
-		// user locked in the join, then the row updated.
+		// process's row is: the code's row is found first (read, not
+		// locked), then the user locked in the join, then the row
+		// updated. PostgreSQL runs the locking CTE only when the join
+		// needs it, so a code that matches no row locks no one, which is
+		// right here (nothing is written) but would not be for a lock
+		// that must hold whatever the statement finds.
 		q = claimCodeLockingUser
 		args = append([]any{m.UserID}, args...)
 	}
