@@ -35,6 +35,15 @@ const auditTermsBatch = 1000
 // moves the mark past them; it returns how many events it indexed. Several
 // instances may run it at once: the mark's row takes them in turn.
 func (db *DB) IndexAuditTerms(ctx context.Context) (int, error) {
+	// A read first: an idle log costs no write transaction, which would
+	// take SQLite's writer and end the commit group under way.
+	var pending bool
+	if err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > (SELECT upto FROM audit_terms_mark WHERE id = 1))`).Scan(&pending); err != nil {
+		return 0, fmt.Errorf("read audit terms mark: %w", err)
+	}
+	if !pending {
+		return 0, nil
+	}
 	total := 0
 	for {
 		n, err := db.indexAuditBatch(ctx)

@@ -105,3 +105,25 @@ func TestAuditSearchAcrossTheMark(t *testing.T) {
 		check("indexed by another handle")
 	})
 }
+
+// TestAuditIndexingIdleWritesNothing: with every event indexed, the
+// indexing begins no transaction.
+func TestAuditIndexingIdleWritesNothing(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := db.RecordAudit(ctx, lanyard.SystemActor, "test.one", "s", ""); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.IndexAuditTerms(ctx); err != nil || n == 0 {
+			t.Fatalf("indexed %d (%v), want the new events", n, err)
+		}
+		before := db.Counters()
+		if n, err := db.IndexAuditTerms(ctx); err != nil || n != 0 {
+			t.Fatalf("indexed %d (%v) of an indexed log", n, err)
+		}
+		if tx := db.Counters().Transactions - before.Transactions; tx != 0 {
+			t.Errorf("an idle indexing began %d transactions, want 0", tx)
+		}
+	})
+}
