@@ -62,9 +62,9 @@ func (s signing) addAlgorithm(b *cryptobyte.Builder) {
 	})
 }
 
-// sign signs tbs, the DER of a TBSCertificate or TBSCertList, with
-// signer and returns what follows it in the signed structure: the
-// signatureAlgorithm and the signatureValue BIT STRING.
+// sign signs tbs, the DER of a TBSCertificate, TBSCertList or
+// ResponseData, with signer and returns what follows it in the signed
+// structure: the signatureAlgorithm and the signatureValue BIT STRING.
 //
 // An RSA signature is verified before it is used. A signature computed
 // with the Chinese remainder theorem that a fault gets wrong (in the

@@ -47,12 +47,6 @@ type responseBytes struct {
 	Response []byte
 }
 
-type basicResponse struct {
-	TBSResponseData    asn1.RawValue
-	SignatureAlgorithm pkix.AlgorithmIdentifier
-	Signature          asn1.BitString
-}
-
 type responseData struct {
 	Version     int `asn1:"optional,default:0,explicit,tag:0"`
 	ResponderID asn1.RawValue

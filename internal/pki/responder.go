@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
@@ -28,9 +27,8 @@ const ocspValidity = 4 * time.Hour
 // certificates of the issuing CA only; any other gets "unknown".
 type responder struct {
 	signer      crypto.Signer
-	hash        crypto.Hash
-	sigAlg      pkix.AlgorithmIdentifier
-	responderID asn1.RawValue
+	signing     signing
+	responderID asn1.RawValue // with its DER
 	nameHash    map[crypto.Hash][]byte
 	keyHash     map[crypto.Hash][]byte
 }
@@ -40,11 +38,7 @@ func newResponder(issuer *x509.Certificate, signer crypto.Signer) (*responder, e
 	if err != nil {
 		return nil, fmt.Errorf("OCSP: %w", err)
 	}
-	r := &responder{signer: signer, hash: sg.hash, nameHash: map[crypto.Hash][]byte{}, keyHash: map[crypto.Hash][]byte{}}
-	r.sigAlg.Algorithm = sg.oid
-	if sg.nullParams {
-		r.sigAlg.Parameters = asn1.NullRawValue
-	}
+	r := &responder{signer: signer, signing: sg, nameHash: map[crypto.Hash][]byte{}, keyHash: map[crypto.Hash][]byte{}}
 	keyBits, err := subjectPublicKeyBits(issuer.RawSubjectPublicKeyInfo)
 	if err != nil {
 		return nil, err
@@ -56,7 +50,8 @@ func newResponder(issuer *x509.Certificate, signer crypto.Signer) (*responder, e
 	// ResponderID byKey: the SHA-1 hash of the key, as RFC 6960 defines it.
 	keySum := sha1.Sum(keyBits)
 	inner, _ := asn1.Marshal(keySum[:])
-	r.responderID = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, IsCompound: true, Bytes: inner}
+	id, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, IsCompound: true, Bytes: inner})
+	r.responderID = asn1.RawValue{FullBytes: id}
 	return r, nil
 }
 
@@ -182,23 +177,17 @@ func (ca *CA) singleResponse(ctx context.Context, req singleRequest) (singleResp
 	return out, key, nil
 }
 
-// sign signs the response data and wraps it into an OCSPResponse.
+// sign signs the response data and wraps it into an OCSPResponse. An RSA
+// signature is verified before it is used, as the certificates' and CRLs'
+// are (signing.sign).
 func (r *responder) sign(data responseData) ([]byte, error) {
 	tbs, err := encodeResponseData(&data)
 	if err != nil {
 		return nil, fmt.Errorf("encode OCSP response: %w", err)
 	}
-	sig, err := r.signer.Sign(rand.Reader, digest(r.hash, tbs), r.hash)
+	signed, err := r.signing.sign(r.signer, tbs)
 	if err != nil {
 		return nil, fmt.Errorf("sign OCSP response: %w", err)
 	}
-	basic, err := encodeBasicResponse(&basicResponse{
-		TBSResponseData:    asn1.RawValue{FullBytes: tbs},
-		SignatureAlgorithm: r.sigAlg,
-		Signature:          asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode OCSP response: %w", err)
-	}
-	return encodeOCSPResponse(&ocspResponse{Status: ocspSuccessful, Bytes: responseBytes{Type: oidOCSPBasic, Response: basic}})
+	return encodeOCSPResponse(tbs, signed)
 }
