@@ -118,15 +118,21 @@ func (tx *Tx) insertChained(ctx context.Context, events []*lanyard.AuditEvent) e
 		events = events[len(batch):]
 		q := `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)` +
 			strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(batch)-1)
-		args := make([]any, 0, 9*len(batch))
-		for _, e := range batch {
-			args = append(args, e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
-		}
-		if _, err := tx.exec(ctx, q, args...); err != nil {
+		if _, err := tx.exec(ctx, q, appendAuditRows(make([]any, 0, 9*len(batch)), batch)...); err != nil {
 			return fmt.Errorf("write audit events: %w", err)
 		}
 	}
 	return nil
+}
+
+// appendAuditRows appends the columns of chained events, in the order the
+// INSERTs name them (seq, prev_hash, hash, at, actor, addr, action,
+// subject, detail).
+func appendAuditRows(args []any, events []*lanyard.AuditEvent) []any {
+	for _, e := range events {
+		args = append(args, e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
+	}
+	return args
 }
 
 // moveHeadAndInsert chains the events of tx after the guessed head (seq,
@@ -140,12 +146,8 @@ func (tx *Tx) moveHeadAndInsert(ctx context.Context, seq int64, head string) (bo
 		INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail)
 		SELECT v.* FROM (VALUES ` + row + strings.Repeat(`, `+row, len(tx.audit)-1) + `) AS v(seq, prev_hash, hash, at, actor, addr, action, subject, detail)
 		WHERE EXISTS (SELECT 1 FROM h)`
-	args := make([]any, 0, 4+9*len(tx.audit))
-	args = append(args, lastSeq, lastHash, seq, head)
-	for _, e := range tx.audit {
-		args = append(args, e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
-	}
-	res, err := tx.exec(ctx, q, args...)
+	args := append(make([]any, 0, 4+9*len(tx.audit)), lastSeq, lastHash, seq, head)
+	res, err := tx.exec(ctx, q, appendAuditRows(args, tx.audit)...)
 	if err != nil {
 		return false, fmt.Errorf("write audit events: %w", err)
 	}

@@ -115,21 +115,11 @@ func ReadOnlyExec(db *DB, query string) error {
 	return err
 }
 
-// WriteInTx runs fn in a transaction of db, with a function that runs a
-// statement in it, and commits when fn returns nil.
-func (db *DB) WriteInTx(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		return fn(func(query string, args ...any) error {
-			_, err := tx.exec(ctx, query, args...)
-			return err
-		})
-	})
-}
-
-// WriteInSoloTx is WriteInTx for a transaction marked as one that may
-// hold the writer long.
-func (db *DB) WriteInSoloTx(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
-	return db.inSoloTx(ctx, func(tx *Tx) error {
+// WriteInTx runs fn in a transaction of db, marked solo (one that may hold
+// the writer long) or not, with a function that runs a statement in it,
+// and commits when fn returns nil.
+func (db *DB) WriteInTx(ctx context.Context, solo bool, fn func(exec func(query string, args ...any) error) error) error {
+	return db.runTx(ctx, solo, func(tx *Tx) error {
 		return fn(func(query string, args ...any) error {
 			_, err := tx.exec(ctx, query, args...)
 			return err

@@ -19,7 +19,7 @@ import (
 func queueBehind(t *testing.T, db *store.DB, waiting int, v string, fail error, done chan<- error) {
 	t.Helper()
 	go func() {
-		done <- db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
+		done <- db.WriteInTx(context.Background(), false, func(exec func(string, ...any) error) error {
 			if err := exec(`INSERT INTO t (v) VALUES (?)`, v); err != nil {
 				return err
 			}
@@ -38,7 +38,7 @@ func holdWriter(t *testing.T, db *store.DB, release <-chan struct{}, fail error,
 	t.Helper()
 	started := make(chan struct{})
 	go func() {
-		done <- db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
+		done <- db.WriteInTx(context.Background(), false, func(exec func(string, ...any) error) error {
 			close(started)
 			<-release
 			if err := exec(`INSERT INTO t (v) VALUES ('first')`); err != nil {
@@ -135,7 +135,7 @@ func TestGroupCommitSoloWaitsForNoOne(t *testing.T) {
 	first, solo, after := make(chan error, 1), make(chan error, 1), make(chan error, 1)
 	holdWriter(t, db, release, nil, first)
 	go func() {
-		solo <- db.WriteInSoloTx(context.Background(), func(exec func(string, ...any) error) error {
+		solo <- db.WriteInTx(context.Background(), true, func(exec func(string, ...any) error) error {
 			close(soloStarted)
 			<-soloRelease
 			return exec(`INSERT INTO t (v) VALUES ('solo')`)
@@ -177,7 +177,7 @@ func TestGroupCommitLostTogether(t *testing.T) {
 	holdWriter(t, db, release, nil, first)
 	queueBehind(t, db, 0, "second", nil, second)
 	go func() {
-		breaking <- db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
+		breaking <- db.WriteInTx(context.Background(), false, func(exec func(string, ...any) error) error {
 			return exec(`ROLLBACK`)
 		})
 	}()
@@ -193,7 +193,7 @@ func TestGroupCommitLostTogether(t *testing.T) {
 	if n, err := store.Count(db, "t"); err != nil || n != 0 {
 		t.Fatalf("%d rows (%v) of a lost group, want 0", n, err)
 	}
-	if err := db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
+	if err := db.WriteInTx(context.Background(), false, func(exec func(string, ...any) error) error {
 		return exec(`INSERT INTO t (v) VALUES ('after')`)
 	}); err != nil {
 		t.Fatal(err)
@@ -221,7 +221,7 @@ func TestGroupCommitUnderLoad(t *testing.T) {
 			wg.Go(func() {
 				for i := range each {
 					fail := (w+i)%5 == 0
-					err := db.WriteInTx(context.Background(), func(exec func(string, ...any) error) error {
+					err := db.WriteInTx(context.Background(), false, func(exec func(string, ...any) error) error {
 						for part := range 2 {
 							if err := exec(`INSERT INTO t (v, part) VALUES (?, ?)`, strconv.Itoa(w)+"/"+strconv.Itoa(i), part); err != nil {
 								return err
