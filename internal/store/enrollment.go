@@ -218,6 +218,13 @@ func (db *DB) PeekActivationCode(ctx context.Context, codeHash []byte) (*lanyard
 	return findValidCode(ctx, db, codeHash, db.Now())
 }
 
+// peekCodeQuery reads a code's process, user, mobile ID and whether the
+// user has archived keys.
+var peekCodeQuery = `SELECT ` + prefixed("e.", enrollmentColumns) + `, ` + prefixed("u.", userColumns) + `, ` + prefixed("m.", mobileIDColumns) + `,
+	EXISTS (SELECT 1 FROM key_archive k WHERE k.user_id = e.user_id)
+	FROM enrollments e JOIN users u ON u.id = e.user_id JOIN mobile_ids m ON m.id = e.mobile_id
+	WHERE e.code_hash = ?`
+
 // PeekCode finds what a valid code leads to in one query: its process,
 // the process's user and mobile ID, and whether the user has archived
 // keys.
@@ -227,10 +234,7 @@ func (db *DB) PeekCode(ctx context.Context, codeHash []byte) (*lanyard.PeekedCod
 	uDest, uDecode := userFields(p.User)
 	mDest, mDecode := mobileIDFields(p.MobileID)
 	dest := append(append(append(eDest, uDest...), mDest...), &p.HasArchive)
-	err := db.queryRow(ctx, `SELECT `+prefixed("e.", enrollmentColumns)+`, `+prefixed("u.", userColumns)+`, `+prefixed("m.", mobileIDColumns)+`,
-		EXISTS (SELECT 1 FROM key_archive k WHERE k.user_id = e.user_id)
-		FROM enrollments e JOIN users u ON u.id = e.user_id JOIN mobile_ids m ON m.id = e.mobile_id
-		WHERE e.code_hash = ?`, codeHash).Scan(dest...)
+	err := db.queryRow(ctx, peekCodeQuery, codeHash).Scan(dest...)
 	if errNoRows(err) {
 		return nil, errCodeNotValid
 	} else if err != nil {

@@ -104,6 +104,10 @@ func (tx *Tx) insertSession(ctx context.Context, userID int64, addr, method stri
 	return token, nil
 }
 
+// findSessionQuery reads a session and its user by the token's hash.
+var findSessionQuery = `SELECT ` + prefixed("u.", userColumns) + `, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
+
 // FindSession returns the live session for token and its user.
 func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyard.Session, *lanyard.User, error) {
 	if token == "" || len(token) > 128 {
@@ -112,8 +116,7 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	// One query on every request: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
-	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, `SELECT `+prefixed("u.", userColumns)+`, s.id, s.created_at, s.expires_at, s.last_seen, s.addr, s.method
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hashToken(token)),
+	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, findSessionQuery, hashToken(token)),
 		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method}})
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
