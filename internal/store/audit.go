@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/auditlog"
 )
@@ -40,7 +42,9 @@ func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subj
 //
 // On PostgreSQL the transactions of this process take their turn at the
 // head (see auditHead.turn) before they guess, so that the guess is wrong
-// only when another instance wrote.
+// only when another instance wrote. There the move and the events go with
+// COMMIT, in a savepoint: when the guess was wrong, the statement fails,
+// COMMIT is not run, and commitPostgres chains the events again.
 func (tx *Tx) appendAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
@@ -50,20 +54,12 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 	}
 	seq, head, known := tx.db.head.guess()
 	moved := false
-	if known && tx.db.dialect == Postgres && len(tx.audit) <= auditInsertBatch {
-		// One round trip: the head moves and the events go in together,
-		// or neither when the guess is wrong.
-		var err error
-		if moved, err = tx.moveHeadAndInsert(ctx, seq, head); err != nil {
-			return err
-		}
-		if moved {
-			last := tx.audit[len(tx.audit)-1]
-			tx.movedHead = &auditHeadAt{seq: last.Seq, hash: last.Hash}
-			tx.audit = nil
-			return nil
-		}
-		known = false
+	if known && tx.pg != nil && len(tx.audit) <= auditInsertBatch {
+		tx.queueMoveHeadAndInsert(ctx, seq, head)
+		last := tx.audit[len(tx.audit)-1]
+		tx.movedHead = &auditHeadAt{seq: last.Seq, hash: last.Hash}
+		tx.guessedHead = true
+		return nil
 	}
 	if known {
 		lastSeq, lastHash := tx.chainAudit(seq, head)
@@ -87,6 +83,12 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 			return err
 		}
 	}
+	return tx.appendChained(ctx)
+}
+
+// appendChained writes the chained events of tx, which then moved the
+// head to the last of them.
+func (tx *Tx) appendChained(ctx context.Context) error {
 	if err := tx.insertChained(ctx, tx.audit); err != nil {
 		return err
 	}
@@ -118,7 +120,7 @@ func (tx *Tx) insertChained(ctx context.Context, events []*lanyard.AuditEvent) e
 		events = events[len(batch):]
 		q := `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)` +
 			strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(batch)-1)
-		if _, err := tx.exec(ctx, q, appendAuditRows(make([]any, 0, 9*len(batch)), batch)...); err != nil {
+		if err := tx.execLater(ctx, nil, q, appendAuditRows(make([]any, 0, 9*len(batch)), batch)...); err != nil {
 			return fmt.Errorf("write audit events: %w", err)
 		}
 	}
@@ -135,27 +137,55 @@ func appendAuditRows(args []any, events []*lanyard.AuditEvent) []any {
 	return args
 }
 
-// moveHeadAndInsert chains the events of tx after the guessed head (seq,
-// hash) and, in one PostgreSQL statement, moves the head from there and
-// inserts them; it reports false, having written nothing, when the head
-// was elsewhere.
-func (tx *Tx) moveHeadAndInsert(ctx context.Context, seq int64, head string) (bool, error) {
+// auditHeadSavepoint is where a PostgreSQL transaction that guessed the
+// audit chain's head goes back to when the guess was wrong.
+const auditHeadSavepoint = "audit_head"
+
+// queueMoveHeadAndInsert chains the events of tx after the guessed head
+// (seq, hash) and queues, in a savepoint, one PostgreSQL statement that
+// moves the head from there and inserts them. When the head was elsewhere
+// it fails with errCodeAuditHeadMoved (migration 027), having written
+// nothing.
+func (tx *Tx) queueMoveHeadAndInsert(ctx context.Context, seq int64, head string) {
 	lastSeq, lastHash := tx.chainAudit(seq, head)
 	row := `(?::bigint, ?, ?, ?::bigint, ?, ?, ?, ?, ?)`
 	q := `WITH h AS (UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1)
 		INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail)
 		SELECT v.* FROM (VALUES ` + row + strings.Repeat(`, `+row, len(tx.audit)-1) + `) AS v(seq, prev_hash, hash, at, actor, addr, action, subject, detail)
-		WHERE EXISTS (SELECT 1 FROM h)`
+		WHERE CASE WHEN EXISTS (SELECT 1 FROM h) THEN true ELSE audit_head_moved() END`
 	args := append(make([]any, 0, 4+9*len(tx.audit)), lastSeq, lastHash, seq, head)
-	res, err := tx.exec(ctx, q, appendAuditRows(args, tx.audit)...)
-	if err != nil {
-		return false, fmt.Errorf("write audit events: %w", err)
+	_ = tx.execLater(ctx, nil, `SAVEPOINT `+auditHeadSavepoint)
+	_ = tx.execLater(ctx, nil, q, appendAuditRows(args, tx.audit)...)
+}
+
+// errCodeAuditHeadMoved is the SQLSTATE of audit_head_moved().
+const errCodeAuditHeadMoved = "LY001"
+
+// commitPostgres commits tx; when the audit chain's head it guessed had
+// moved, it goes back to the savepoint before the move, chains the events
+// again after the head as it is, and commits.
+func (tx *Tx) commitPostgres(ctx context.Context) error {
+	err := tx.pg.commit(ctx)
+	var pgErr *pgconn.PgError
+	if !tx.guessedHead || !errors.As(err, &pgErr) || pgErr.Code != errCodeAuditHeadMoved {
+		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("write audit events: %w", err)
+	tx.guessedHead, tx.movedHead = false, nil
+	if _, err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT `+auditHeadSavepoint); err != nil {
+		return fmt.Errorf("write audit events: %w", err)
 	}
-	return n == int64(len(tx.audit)), nil
+	seq, head, err := tx.lockAuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	lastSeq, lastHash := tx.chainAudit(seq, head)
+	if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
+		return err
+	}
+	if err := tx.appendChained(ctx); err != nil {
+		return err
+	}
+	return tx.pg.commit(ctx)
 }
 
 // auditHeadAt is a position of the chain's head.
@@ -249,7 +279,7 @@ func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {
 }
 
 func (tx *Tx) moveAuditHead(ctx context.Context, seq int64, hash string) error {
-	if _, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, hash); err != nil {
+	if err := tx.execLater(ctx, nil, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, hash); err != nil {
 		return fmt.Errorf("move audit chain head: %w", err)
 	}
 	return nil

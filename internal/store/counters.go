@@ -18,6 +18,10 @@ type Counters struct {
 	// Commits counts the commits of the database: on SQLite one commit
 	// may take several transactions (groupcommit.go).
 	Commits int64
+	// RoundTrips counts, on PostgreSQL, the answers waited for: each
+	// statement outside a transaction, and each batch of a transaction's
+	// statements sent together (pgtx.go). Zero on SQLite.
+	RoundTrips int64
 }
 
 // counters is the live form of Counters.
@@ -25,11 +29,19 @@ type counters struct {
 	statements   atomic.Int64
 	transactions atomic.Int64
 	commits      atomic.Int64
+	// txStatements are the statements of transactions, and txRoundTrips
+	// the round trips they took on PostgreSQL.
+	txStatements atomic.Int64
+	txRoundTrips atomic.Int64
 }
 
 // Counters returns the statement and transaction counts so far.
 func (db *DB) Counters() Counters {
-	return Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load(), Commits: db.count.commits.Load()}
+	c := Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load(), Commits: db.count.commits.Load()}
+	if db.dialect == Postgres {
+		c.RoundTrips = c.Statements - db.count.txStatements.Load() + db.count.txRoundTrips.Load()
+	}
+	return c
 }
 
 // errInjected is the failure a fault hook injects.
@@ -58,12 +70,13 @@ func isWrite(query string) bool {
 // the transaction commits.
 func (tx *Tx) beforeStatement(query string) {
 	tx.db.count.statements.Add(1)
+	tx.db.count.txStatements.Add(1)
 	if !isWrite(query) {
 		return
 	}
 	tx.writes++
 	if !tx.failed && tx.db.failWrite != nil && tx.db.failWrite(tx.writes) {
 		tx.failed = true
-		_ = tx.tx.Rollback()
+		tx.abandon()
 	}
 }

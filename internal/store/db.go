@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/pki"
@@ -43,8 +44,11 @@ const (
 // never waits behind a write. On
 // PostgreSQL both are the same pool.
 type DB struct {
-	sql     *sql.DB // reads outside a transaction
-	write   *sql.DB // transactions and other writes
+	sql   *sql.DB // reads outside a transaction
+	write *sql.DB // transactions and other writes
+	// pg is the pool of PostgreSQL's transactions (pgTx), which pipeline
+	// their statements through pgx's own interface; nil on SQLite.
+	pg      *pgxpool.Pool
 	dialect Dialect
 	dsn     string
 
@@ -102,9 +106,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// openPostgres opens one pool for reads and writes. pgx prepares each
-// statement once per connection and keeps it (its statement cache), so
-// the pool keeps its connections: as many idle as open, for an hour.
+// openPostgres opens two pools: one for the statements outside
+// transactions, through database/sql, and one for transactions, through
+// pgx's own interface, which sends several statements in one round trip.
+// pgx prepares each statement once per connection and keeps it (its
+// statement cache), so both pools keep their connections for an hour.
 func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	db.dialect = Postgres
 	pool, err := sql.Open("pgx", dsn)
@@ -117,6 +123,16 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	if err := ping(ctx, pool, db.dialect); err != nil {
 		pool.Close()
 		return err
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		pool.Close()
+		return fmt.Errorf("open database: %w", err)
+	}
+	cfg.MaxConns, cfg.MaxConnIdleTime = 20, time.Hour
+	if db.pg, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		pool.Close()
+		return fmt.Errorf("connect to the postgres database: %w", err)
 	}
 	db.sql, db.write = pool, pool
 	return nil
@@ -189,6 +205,9 @@ func (db *DB) Close() error {
 	db.watches.closeAll()
 	db.readStmts.close()
 	db.writeStmts.close()
+	if db.pg != nil {
+		db.pg.Close()
+	}
 	err := db.sql.Close()
 	if db.write != db.sql {
 		err = errors.Join(err, db.write.Close())
@@ -202,7 +221,8 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 // Tx is a transaction with the time it started; everything it writes is
 // stamped with that one time.
 type Tx struct {
-	tx *sql.Tx
+	tx *sql.Tx // SQLite
+	pg *pgTx   // PostgreSQL
 	db *DB
 	// group is the SQLite database transaction this one shares, in
 	// savepoint (see groupcommit.go); nil on PostgreSQL.
@@ -231,6 +251,9 @@ type Tx struct {
 	audit []*lanyard.AuditEvent
 	// movedHead is where the transaction moved the audit chain's head.
 	movedHead *auditHeadAt
+	// guessedHead is set when the move of the head is queued on a guess
+	// (PostgreSQL), which COMMIT finds out (commitPostgres).
+	guessedHead bool
 	// lockedUser is the user whose row the transaction locked
 	// (PostgreSQL), until it ends.
 	lockedUser int64
@@ -256,8 +279,8 @@ func (db *DB) beginTx(ctx context.Context, solo bool) (*Tx, error) {
 			return nil, err
 		}
 		t.tx = t.group.tx
-	} else if t.tx, err = db.write.BeginTx(ctx, nil); err != nil {
-		return nil, fmt.Errorf("begin transaction: %w", err)
+	} else if t.pg, err = db.beginPostgres(ctx); err != nil {
+		return nil, err
 	}
 	db.count.transactions.Add(1)
 	t.now = db.Now().UTC()
@@ -269,15 +292,15 @@ func (tx *Tx) commit(ctx context.Context) error {
 		return err
 	}
 	if tx.failed || tx.db.failWrite != nil && tx.db.failWrite(tx.writes+1) {
-		_ = tx.tx.Rollback()
+		tx.abandon()
 		return fmt.Errorf("commit: %w", errInjected)
+	}
+	if err := tx.announceStatus(ctx); err != nil {
+		return err
 	}
 	// The transaction's audit events join the chain last, so that the
 	// chain's head is locked only for a moment.
 	if err := tx.appendAudit(ctx); err != nil {
-		return err
-	}
-	if err := tx.announceStatus(ctx); err != nil {
 		return err
 	}
 	if tx.group != nil {
@@ -293,8 +316,9 @@ func (tx *Tx) commit(ctx context.Context) error {
 		}
 	} else {
 		tx.db.count.commits.Add(1)
-		err := tx.tx.Commit()
+		err := tx.commitPostgres(ctx)
 		tx.ended = true
+		tx.pg.rollback() // gives the connection back; after a failed commit, rolls back
 		if err == nil && tx.movedHead != nil {
 			tx.db.head.moved(tx.movedHead)
 		}
@@ -321,9 +345,19 @@ func (tx *Tx) rollback() {
 	if tx.group != nil {
 		_ = tx.leave(false)
 	} else {
-		_ = tx.tx.Rollback()
+		tx.pg.rollback()
 	}
 	tx.release()
+}
+
+// abandon rolls tx back where it stands, as a connection that dies there
+// would: every statement after it fails (the fault hook).
+func (tx *Tx) abandon() {
+	if tx.pg != nil {
+		tx.pg.rollback()
+		return
+	}
+	_ = tx.tx.Rollback()
 }
 
 // release prepares what the transaction ran unprepared, once it is over.
@@ -397,23 +431,55 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)
 	query = tx.db.rebind(query)
+	if tx.pg != nil {
+		tag, err := tx.pg.exec(ctx, query, args)
+		if err != nil {
+			return nil, err
+		}
+		return pgResult(tag.RowsAffected()), nil
+	}
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
 	return tx.tx.ExecContext(ctx, query, args...)
 }
 
-func (tx *Tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// execLater is exec for a write whose answer tx does not wait for: on
+// PostgreSQL it is sent with the next statement that is answered, or with
+// COMMIT, which report its failure; on SQLite, where a statement costs no
+// round trip, it runs at once. fail, if not nil, makes the error reported
+// of the failure; without it, the failure is reported as a laterError.
+func (tx *Tx) execLater(ctx context.Context, fail func(error) error, query string, args ...any) error {
+	if tx.pg == nil {
+		_, err := tx.exec(ctx, query, args...)
+		if err != nil && fail != nil {
+			return fail(err)
+		}
+		return err
+	}
+	tx.beforeStatement(query)
+	tx.pg.queue(pgStatement{sql: tx.db.rebind(query), args: args, fail: fail})
+	return nil
+}
+
+func (tx *Tx) query(ctx context.Context, query string, args ...any) (rows, error) {
 	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)
 	query = tx.db.rebind(query)
+	if tx.pg != nil {
+		return tx.pg.query(ctx, query, args)
+	}
 	if s := tx.stmt(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
 	return tx.tx.QueryContext(ctx, query, args...)
 }
 
-func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
+	if tx.pg != nil {
+		r, err := tx.query(ctx, query, args...)
+		return queryRow{r, err}
+	}
 	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)
 	query = tx.db.rebind(query)

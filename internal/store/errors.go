@@ -11,6 +11,11 @@ import (
 // isUniqueViolation reports whether err is a unique or primary key
 // constraint failure on either engine.
 func isUniqueViolation(err error) bool {
+	// Not the failure of a statement sent before, reported by this one.
+	var later *laterError
+	if errors.As(err, &later) {
+		return false
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		return pgErr.Code == "23505"

@@ -7,6 +7,9 @@ import (
 	"github.com/lanyard-id/lanyard"
 )
 
+// lockUserQuery locks a user's row (PostgreSQL).
+const lockUserQuery = `SELECT 1 FROM users WHERE id = ? FOR UPDATE`
+
 // lockUser locks the user's row until tx ends, on PostgreSQL: every
 // transaction that changes several rows of one user's mobile IDs,
 // processes and certificates takes it first, so that two of them never
@@ -19,8 +22,17 @@ func (tx *Tx) lockUser(ctx context.Context, userID int64) error {
 	if tx.lockedUser == userID {
 		return nil
 	}
+	if !tx.pg.begun {
+		// The first statement: it goes with BEGIN and the statement
+		// after it, which fails with ENOTFOUND when there is no such user.
+		tx.beforeStatement(lockUserQuery)
+		tx.pg.queue(pgStatement{sql: tx.db.rebind(lockUserQuery), args: []any{userID},
+			none: lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")})
+		tx.lockedUser = userID
+		return nil
+	}
 	var one int
-	err := tx.queryRow(ctx, `SELECT 1 FROM users WHERE id = ? FOR UPDATE`, userID).Scan(&one)
+	err := tx.queryRow(ctx, lockUserQuery, userID).Scan(&one)
 	if errNoRows(err) {
 		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
 	} else if err != nil {

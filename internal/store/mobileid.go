@@ -35,10 +35,25 @@ func mobileIDFields(m *lanyard.MobileID) ([]any, func()) {
 		}
 }
 
+// insertMobileIDQuery inserts a mobile ID.
+const insertMobileIDQuery = `INSERT INTO mobile_ids (public_id, user_id, state, process, profile_name, server_name, profile_user, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// insertMobileIDLater inserts m without waiting for its ID (see
+// Tx.execLater); whoever needs it reads it by m's public ID.
+func (tx *Tx) insertMobileIDLater(ctx context.Context, m *lanyard.MobileID) error {
+	m.CreatedAt, m.UpdatedAt = tx.now, tx.now
+	err := tx.execLater(ctx, nil, insertMobileIDQuery,
+		m.PublicID, m.UserID, string(m.State), m.Process, m.ProfileName, m.ServerName, m.ProfileUser, encodeTime(tx.now), encodeTime(tx.now))
+	if err != nil {
+		return fmt.Errorf("insert mobile ID: %w", err)
+	}
+	return nil
+}
+
 func (tx *Tx) insertMobileID(ctx context.Context, m *lanyard.MobileID) error {
 	m.CreatedAt, m.UpdatedAt = tx.now, tx.now
-	err := tx.queryRow(ctx, `INSERT INTO mobile_ids (public_id, user_id, state, process, profile_name, server_name, profile_user, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	err := tx.queryRow(ctx, insertMobileIDQuery+` RETURNING id`,
 		m.PublicID, m.UserID, string(m.State), m.Process, m.ProfileName, m.ServerName, m.ProfileUser, encodeTime(tx.now), encodeTime(tx.now)).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("insert mobile ID: %w", err)
@@ -142,7 +157,7 @@ func (tx *Tx) insertMobileIDCertificates(ctx context.Context, mobileID int64, ce
 	for _, c := range certs {
 		args = append(args, mobileID, c.Serial, string(c.Usage), boolInt(c.Recovered))
 	}
-	if _, err := tx.exec(ctx, q, args...); err != nil {
+	if err := tx.execLater(ctx, nil, q, args...); err != nil {
 		return fmt.Errorf("link certificates: %w", err)
 	}
 	return nil

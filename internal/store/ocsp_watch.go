@@ -48,7 +48,7 @@ func (tx *Tx) announceStatus(ctx context.Context) error {
 	}
 	if tx.db.dialect == Postgres {
 		for _, payload := range chunkSerials(tx.statusChanged, maxNotifyBytes) {
-			if _, err := tx.exec(ctx, `SELECT pg_notify(?, ?)`, statusChannel, payload); err != nil {
+			if err := tx.execLater(ctx, nil, `SELECT pg_notify(?, ?)`, statusChannel, payload); err != nil {
 				return fmt.Errorf("announce status change: %w", err)
 			}
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,17 +32,19 @@ func (db *DB) OpenEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyar
 			return tx.insertEnrollment(ctx, actor, e, nil)
 		}
 		// The mobile ID first, so that the process is created with its
-		// code in one statement.
-		if err := tx.insertMobileID(ctx, code.MobileID); err != nil {
+		// code in one statement, which names the mobile ID by its public
+		// ID and returns both rows' IDs: the mobile ID's insert waits for
+		// no answer of its own.
+		if err := tx.insertMobileIDLater(ctx, code.MobileID); err != nil {
 			return err
 		}
-		e.MobileID = code.MobileID.ID
 		if e.Step != lanyard.StepFinished {
 			e.Step = lanyard.StepActivation
 		}
 		if err := tx.insertEnrollment(ctx, actor, e, code); err != nil {
 			return err
 		}
+		code.MobileID.ID = e.MobileID
 		if err := tx.codeIssued(ctx, actor, e, code, true); err != nil || e.Step != lanyard.StepFinished {
 			return err
 		}
@@ -111,20 +114,25 @@ func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userI
 // nil (e.MobileID is then the code's mobile ID, registered already).
 func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, code *lanyard.ActivationCode) error {
 	e.CreatedAt, e.UpdatedAt = tx.now, tx.now
-	var codeHash, mobileID any // NULL without a code
+	var codeHash, mobilePublicID any // NULL without a code
 	var expires int64
 	if code != nil {
-		codeHash, mobileID, expires = code.Hash, e.MobileID, encodeTime(code.ExpiresAt)
+		codeHash, mobilePublicID, expires = code.Hash, code.MobileID.PublicID, encodeTime(code.ExpiresAt)
 		e.CodeExpiresAt = code.ExpiresAt
 	}
+	var mobileID sql.NullInt64
 	err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email,
 		code_hash, code_expires_at, mobile_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM mobile_ids WHERE public_id = ?), ?, ?) RETURNING id, mobile_id`,
 		e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
-		boolInt(e.ByEmail), codeHash, expires, mobileID, encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID)
+		boolInt(e.ByEmail), codeHash, expires, mobilePublicID, encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID, &mobileID)
 	if err != nil {
 		return fmt.Errorf("insert enrollment: %w", err)
 	}
+	if code != nil && !mobileID.Valid {
+		return fmt.Errorf("insert enrollment: its mobile ID %s is not there", code.MobileID.PublicID)
+	}
+	e.MobileID = mobileID.Int64
 	return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))
 }
 

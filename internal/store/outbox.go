@@ -68,7 +68,7 @@ func (tx *Tx) queueMails(ctx context.Context, actor lanyard.Actor, mails ...lany
 		if err != nil {
 			return fmt.Errorf("seal mail: %w", err)
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO outbox (to_addr, subject, kind, body, seal_ref, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		if err := tx.execLater(ctx, nil, `INSERT INTO outbox (to_addr, subject, kind, body, seal_ref, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			m.To, m.Subject, m.Kind, sealed, ref, encodeTime(tx.now)); err != nil {
 			return fmt.Errorf("queue mail: %w", err)
 		}

@@ -47,32 +47,48 @@ func (tx *Tx) insertCertificates(ctx context.Context, actor lanyard.Actor, certs
 	}
 	row := `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	q := `INSERT INTO certificates (serial, user_id, usage, not_before, not_after, status, revoked_at, reason, der, issued_at,
-		crl_shard, ocsp_der, ocsp_status, ocsp_this_update) VALUES ` + row + strings.Repeat(`, `+row, len(certs)-1) + ` RETURNING id, serial`
+		crl_shard, ocsp_der, ocsp_status, ocsp_this_update) VALUES ` + row + strings.Repeat(`, `+row, len(certs)-1)
 	args := make([]any, 0, 14*len(certs))
+	archive := false
 	for _, sc := range certs {
 		c := sc.Certificate
 		c.IssuedAt = tx.now
 		resp := tx.presignOCSP(c)
 		args = append(args, c.Serial, c.UserID, string(c.Usage), encodeTime(c.NotBefore), encodeTime(c.NotAfter), string(c.Status),
 			encodeTime(c.RevokedAt), int(c.Reason), c.DER, encodeTime(tx.now), c.CRLShard, resp.der, resp.status, resp.thisUpdate)
+		archive = archive || sc.Archive != nil
 	}
-	type inserted struct {
-		id     int64
-		serial string
-	}
-	rows, err := queryAll(ctx, tx, q, args, func(s scanner) (inserted, error) {
-		var r inserted
-		return r, s.Scan(&r.id, &r.serial)
-	})
-	if isUniqueViolation(err) {
-		return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", certs[0].Certificate.Serial)
-	} else if err != nil {
+	fail := func(err error) error {
+		if isUniqueViolation(err) {
+			return lanyard.Errorf(lanyard.ECONFLICT, "A certificate with serial %s exists already.", certs[0].Certificate.Serial)
+		}
 		return fmt.Errorf("insert certificate: %w", err)
 	}
-	// The order of RETURNING is not the order of VALUES on every engine.
-	ids := make(map[string]int64, len(rows))
-	for _, r := range rows {
-		ids[r.serial] = r.id
+	// The rows' IDs are read back only for the archived keys that name
+	// them; otherwise the insert waits for no answer.
+	var ids map[string]int64
+	if !archive {
+		if err := tx.execLater(ctx, fail, q, args...); err != nil {
+			return err
+		}
+	} else {
+		type inserted struct {
+			id     int64
+			serial string
+		}
+		rows, err := queryAll(ctx, tx, q+` RETURNING id, serial`, args, func(s scanner) (inserted, error) {
+			var r inserted
+			return r, s.Scan(&r.id, &r.serial)
+		})
+		if err != nil {
+			return fail(err)
+		}
+		// The order of RETURNING is not the order of VALUES on every
+		// engine.
+		ids = make(map[string]int64, len(rows))
+		for _, r := range rows {
+			ids[r.serial] = r.id
+		}
 	}
 	for _, sc := range certs {
 		if err := tx.certificateRecorded(ctx, actor, sc.Certificate, sc.Archive, ids[sc.Certificate.Serial]); err != nil {

@@ -220,7 +220,7 @@ func (tx *Tx) recordCRLShard(ctx context.Context, shard string) error {
 	if _, known := tx.db.crlShards.Load(shard); known || slices.Contains(tx.newShards, shard) {
 		return nil
 	}
-	if _, err := tx.exec(ctx, `INSERT INTO crl_shards (shard, generation) VALUES (?, 1) ON CONFLICT (shard) DO NOTHING`, shard); err != nil {
+	if err := tx.execLater(ctx, nil, `INSERT INTO crl_shards (shard, generation) VALUES (?, 1) ON CONFLICT (shard) DO NOTHING`, shard); err != nil {
 		return fmt.Errorf("record CRL shard: %w", err)
 	}
 	tx.newShards = append(tx.newShards, shard)
@@ -249,13 +249,13 @@ func (tx *Tx) writeCRLOwed(ctx context.Context) error {
 	tx.crlOwed = false
 	slices.Sort(tx.owedShards)
 	for _, shard := range tx.owedShards {
-		if _, err := tx.exec(ctx, `INSERT INTO crl_shards (shard, generation) VALUES (?, 1)
+		if err := tx.execLater(ctx, nil, `INSERT INTO crl_shards (shard, generation) VALUES (?, 1)
 			ON CONFLICT (shard) DO UPDATE SET generation = crl_shards.generation + 1`, shard); err != nil {
 			return fmt.Errorf("mark CRL shard owed: %w", err)
 		}
 	}
 	tx.owedShards = nil
-	if _, err := tx.exec(ctx, `UPDATE crl_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
+	if err := tx.execLater(ctx, nil, `UPDATE crl_generation SET generation = generation + 1 WHERE id = 1`); err != nil {
 		return fmt.Errorf("mark CRL owed: %w", err)
 	}
 	return nil

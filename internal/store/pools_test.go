@@ -2,13 +2,19 @@ package store_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
@@ -142,6 +148,51 @@ func TestAuditChainAcrossHandles(t *testing.T) {
 		}
 		if n < 24 {
 			t.Fatalf("%d events, want at least 24", n)
+		}
+	})
+}
+
+// TestChangeOnAStaleHeadCommitsWhole: a change whose transaction guessed
+// the chain's head where another handle has moved it since commits whole,
+// its own writes and its event (on PostgreSQL the guess goes with COMMIT,
+// and a wrong one goes back to a savepoint after the change's writes).
+func TestChangeOnAStaleHeadCommitsWhole(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a, b := openDB(t, dsn), openDB(t, dsn)
+		users := store.NewUserService(a, fastHash)
+		u := &lanyard.User{Username: "stale", Email: "stale@example.com", CommonName: "Stale Head", State: lanyard.UserActive}
+		if err := users.CreateUser(ctx, lanyard.SystemActor, u, "a password of some length"); err != nil {
+			t.Fatal(err)
+		}
+		sessions := store.NewSessionService(a)
+		for i := range 3 {
+			// b moves the head; a's guess is now where a left it.
+			if err := b.RecordAudit(ctx, lanyard.SystemActor, "test.elsewhere", strconv.Itoa(i), ""); err != nil {
+				t.Fatal(err)
+			}
+			before := a.Counters()
+			token, err := sessions.LogIn(ctx, lanyard.Actor{Username: "stale", Addr: "192.0.2.7"}, u.ID, "", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := a.Counters().Statements - before.Statements; n < 6 {
+				t.Errorf("a login on a stale head took %d statements: the guess was not corrected", n)
+			}
+			if _, _, err := sessions.FindSession(ctx, token); err != nil {
+				t.Fatalf("the session of a login on a stale head: %v", err)
+			}
+		}
+		events, err := a.FindAuditEvents(ctx, lanyard.AuditFilter{Action: "session.login"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != 3 {
+			t.Fatalf("%d login events, want 3", len(events))
+		}
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if res, err := auditlog.Verify(ctx, a, key.Public()); err != nil || !res.OK() {
+			t.Fatalf("verify: %+v, %v", res, err)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 )
 
@@ -10,8 +9,17 @@ import (
 // for reads that need no transaction (on SQLite a transaction takes the
 // writer, so plain reads go without one, on the read-only connections).
 type conn interface {
-	query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	queryRow(ctx context.Context, query string, args ...any) *sql.Row
+	query(ctx context.Context, query string, args ...any) (rows, error)
+	queryRow(ctx context.Context, query string, args ...any) scanner
+}
+
+// rows are the rows a query returns: *sql.Rows, or those of a PostgreSQL
+// transaction (pgRows).
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Close() error
+	Err() error
 }
 
 var (
@@ -19,7 +27,7 @@ var (
 	_ conn = (*DB)(nil)
 )
 
-func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (db *DB) query(ctx context.Context, query string, args ...any) (rows, error) {
 	db.count.statements.Add(1)
 	query = db.rebind(query)
 	if s := db.readStmts.get(ctx, query); s != nil {
@@ -28,7 +36,7 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return db.sql.QueryContext(ctx, query, args...)
 }
 
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 	db.count.statements.Add(1)
 	query = db.rebind(query)
 	if s := db.readStmts.get(ctx, query); s != nil {
@@ -37,7 +45,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return db.sql.QueryRowContext(ctx, query, args...)
 }
 
-// scanner is a *sql.Row or *sql.Rows.
+// scanner is a *sql.Row, a queryRow or rows.
 type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs a query and scans every row with scan.

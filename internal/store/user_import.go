@@ -131,9 +131,9 @@ func (ins *userInserter) insert(ctx context.Context, users []lanyard.NewUser) ([
 		must[i] = int64(boolInt(u.MustChangePassword))
 	}
 	q, args := insertUsersSQL(tx.db.dialect, len(users)), insertUsersArgs(tx.db.dialect, cols, must, encodeTime(tx.now))
-	var rows *sql.Rows
+	var rows rows
 	var err error
-	if len(users) == importBatchRows {
+	if len(users) == importBatchRows && tx.pg == nil {
 		if ins.full == nil {
 			if ins.full, err = tx.tx.PrepareContext(ctx, tx.db.rebind(q)); err != nil {
 				return nil, fmt.Errorf("prepare the insert of users: %w", err)

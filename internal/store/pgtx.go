@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pgTx is a PostgreSQL transaction on a connection of its own, sent in as
+// few round trips as its statements allow: each round trip costs both
+// processes more than most statements do. BEGIN goes with the first
+// statement, the writes whose answers the transaction does not wait for
+// (Tx.execLater) go with the next statement it does wait for, and COMMIT
+// goes with the last of them.
+type pgTx struct {
+	conn *pgxpool.Conn
+	// begun is set once BEGIN has been sent.
+	begun bool
+	// pending are the statements queued and not yet sent.
+	pending []pgStatement
+	// err, once set, ends the transaction: every statement after it
+	// fails with it.
+	err error
+	// roundTrips counts the answers waited for (Counters.RoundTrips).
+	roundTrips *atomic.Int64
+}
+
+type pgStatement struct {
+	sql  string
+	args []any
+	fail func(error) error // see Tx.execLater
+	// none, when set, is the failure of the transaction when the
+	// statement finds or changes no row. Such a statement is never sent
+	// with COMMIT, which the server would run before its answer is read.
+	none error
+}
+
+// beginPostgres takes a connection of the pool for a transaction; BEGIN
+// is sent with its first statement.
+func (db *DB) beginPostgres(ctx context.Context) (*pgTx, error) {
+	conn, err := db.pg.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return &pgTx{conn: conn, roundTrips: &db.count.txRoundTrips}, nil
+}
+
+// laterError is the failure of a statement queued earlier, reported by
+// the statement after it. It names the statement, and is never taken for
+// the failure of the one that reports it (see isUniqueViolation).
+type laterError struct {
+	sql string
+	err error
+}
+
+func (e *laterError) Error() string {
+	q, _, _ := strings.Cut(strings.TrimSpace(e.sql), "\n")
+	return fmt.Sprintf("%s: %v", q, e.err)
+}
+func (e *laterError) Unwrap() error { return e.err }
+
+// queue adds a statement to be sent with the next one that is answered.
+func (p *pgTx) queue(s pgStatement) { p.pending = append(p.pending, s) }
+
+// send sends query with BEGIN, if not yet sent, and the statements
+// queued before it. It returns nil, and the statement goes on its own,
+// when there is nothing to send with it; with query "", it sends what is
+// queued alone.
+func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	p.roundTrips.Add(1)
+	if p.begun && len(p.pending) == 0 {
+		return nil, nil
+	}
+	b := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(p.pending)+2)}
+	if !p.begun {
+		b.Queue("begin")
+	}
+	for _, s := range p.pending {
+		b.Queue(s.sql, s.args...)
+	}
+	if query != "" {
+		b.Queue(query, args...)
+	}
+	br := p.conn.SendBatch(ctx, b)
+	if !p.begun {
+		p.begun = true
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return nil, fmt.Errorf("begin transaction: %w", err)
+		}
+	}
+	pending := p.pending
+	p.pending = p.pending[:0]
+	for _, s := range pending {
+		tag, err := br.Exec()
+		switch {
+		case err != nil && s.fail != nil:
+			err = s.fail(err)
+		case err != nil:
+			err = &laterError{s.sql, err}
+		case s.none != nil && tag.RowsAffected() == 0:
+			err = s.none
+		}
+		if err != nil {
+			br.Close()
+			return nil, err
+		}
+	}
+	return br, nil
+}
+
+// flush sends what is queued, and waits for its answers.
+func (p *pgTx) flush(ctx context.Context) error {
+	if p.err != nil || len(p.pending) == 0 {
+		return p.err
+	}
+	br, err := p.send(ctx, "", nil)
+	if err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+func (p *pgTx) exec(ctx context.Context, query string, args []any) (pgconn.CommandTag, error) {
+	br, err := p.send(ctx, query, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	if br == nil {
+		return p.conn.Exec(ctx, query, args...)
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (p *pgTx) query(ctx context.Context, query string, args []any) (rows, error) {
+	br, err := p.send(ctx, query, args)
+	if err != nil {
+		return nil, err
+	}
+	var r pgx.Rows
+	if br == nil {
+		r, err = p.conn.Query(ctx, query, args...)
+	} else {
+		r, err = br.Query()
+	}
+	if err != nil {
+		if br != nil {
+			br.Close()
+		}
+		return nil, err
+	}
+	return &pgRows{Rows: r, br: br}, nil
+}
+
+// commit sends COMMIT with what is queued; a transaction that sent
+// nothing has nothing to commit.
+func (p *pgTx) commit(ctx context.Context) error {
+	if p.err != nil {
+		return p.err
+	}
+	if !p.begun && len(p.pending) == 0 {
+		p.err = sql.ErrTxDone
+		return nil
+	}
+	if slices.ContainsFunc(p.pending, func(s pgStatement) bool { return s.none != nil }) {
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
+	}
+	tag, err := p.exec(ctx, "commit", nil)
+	if err != nil {
+		return err
+	}
+	p.err = sql.ErrTxDone
+	// A transaction that failed answers COMMIT with ROLLBACK.
+	if tag.String() != "COMMIT" {
+		return errors.New("the transaction was rolled back")
+	}
+	return nil
+}
+
+// rollback ends the transaction, if it began, and gives the connection
+// back to the pool; safe to call more than once. A connection left in a
+// transaction or mid-answer is closed by the pool instead of reused.
+func (p *pgTx) rollback() {
+	if p.conn == nil {
+		return
+	}
+	if p.begun && p.err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		p.roundTrips.Add(1)
+		_, _ = p.conn.Exec(ctx, "rollback")
+		cancel()
+	}
+	p.err = sql.ErrTxDone
+	p.pending = nil
+	p.conn.Release()
+	p.conn = nil
+}
+
+// pgRows are the rows of a query, with the batch they came in, which ends
+// when they are closed.
+type pgRows struct {
+	pgx.Rows
+	br pgx.BatchResults
+}
+
+func (r *pgRows) Close() error {
+	r.Rows.Close()
+	err := r.Rows.Err()
+	if r.br != nil {
+		if cerr := r.br.Close(); err == nil {
+			err = cerr
+		}
+		r.br = nil
+	}
+	return err
+}
+
+// pgResult is the sql.Result of a statement of a pgTx.
+type pgResult int64
+
+func (r pgResult) RowsAffected() (int64, error) { return int64(r), nil }
+func (pgResult) LastInsertId() (int64, error) {
+	return 0, errors.New("PostgreSQL has no last insert ID; use RETURNING")
+}
+
+// queryRow is a query whose first row is scanned, as *sql.Row is.
+type queryRow struct {
+	rows rows
+	err  error
+}
+
+func (r queryRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
