@@ -149,3 +149,29 @@ func HoldHeadTurn(db *DB) (release func()) {
 	db.head.turn <- struct{}{}
 	return func() { <-db.head.turn }
 }
+
+// ExecNowAndLater runs, in one transaction, the write now at once and the
+// write later as one whose answer the transaction does not wait for
+// (Tx.execLater), and commits.
+func ExecNowAndLater(ctx context.Context, db *DB, now, later string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, now); err != nil {
+			return err
+		}
+		return tx.execLater(ctx, nil, later)
+	})
+}
+
+// LockUserThenLater locks the user's row and queues the write later, in one
+// transaction, and commits.
+func LockUserThenLater(ctx context.Context, db *DB, userID int64, later string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.lockUser(ctx, userID); err != nil {
+			return err
+		}
+		return tx.execLater(ctx, nil, later)
+	})
+}
+
+// IsUniqueViolation is isUniqueViolation.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }

@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// TestLaterWriteFailsItsTransaction: a write whose answer the transaction
+// did not wait for, and that fails, fails the transaction when its answer
+// comes, and nothing of it commits; its failure is never taken for that
+// of the statement that reported it.
+func TestLaterWriteFailsItsTransaction(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		err := store.ExecNowAndLater(ctx, db, `INSERT INTO probe (id) VALUES (1)`, `INSERT INTO probe (id) VALUES (1)`)
+		if err == nil {
+			t.Fatal("a transaction whose later write failed committed")
+		}
+		if db.Dialect() == store.Postgres && store.IsUniqueViolation(err) {
+			t.Errorf("the later write's failure is taken for a unique violation of the commit: %v", err)
+		}
+		if n := probeRows(t, db); n != 0 {
+			t.Fatalf("%d rows after a failed transaction, want 0", n)
+		}
+		if err := store.ExecNowAndLater(ctx, db, `INSERT INTO probe (id) VALUES (1)`, `INSERT INTO probe (id) VALUES (2)`); err != nil {
+			t.Fatal(err)
+		}
+		if n := probeRows(t, db); n != 2 {
+			t.Fatalf("%d rows, want 2", n)
+		}
+	})
+}
+
+// TestLockOfAMissingUserCommitsNothing: on PostgreSQL the lock of a user's
+// row goes with BEGIN and the next statement; when there is no such user
+// the transaction fails with ENOTFOUND, and its later writes, which the
+// lock's answer is read after, never commit.
+func TestLockOfAMissingUserCommitsNothing(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, testenv.DSN(t, "postgres"))
+	if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	before := db.Counters()
+	err := store.LockUserThenLater(ctx, db, 4242, `INSERT INTO probe (id) VALUES (1)`)
+	if lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
+		t.Fatalf("locking a missing user: %v, want ENOTFOUND", err)
+	}
+	if n := probeRows(t, db); n != 0 {
+		t.Fatalf("%d rows after locking a missing user, want 0", n)
+	}
+	// BEGIN, the lock and the write in one round trip, then the rollback.
+	if n := db.Counters().RoundTrips - before.RoundTrips; n != 2 {
+		t.Errorf("%d round trips, want 2", n)
+	}
+	users := store.NewUserService(db, fastHash)
+	u := &lanyard.User{Username: "locked", Email: "locked@example.com", CommonName: "Locked", State: lanyard.UserActive}
+	if err := users.CreateUser(ctx, lanyard.SystemActor, u, "a password of some length"); err != nil {
+		t.Fatal(err)
+	}
+	before = db.Counters()
+	if err := store.LockUserThenLater(ctx, db, u.ID, `INSERT INTO probe (id) VALUES (1)`); err != nil {
+		t.Fatal(err)
+	}
+	// BEGIN, the lock and the write, whose answer must be read before
+	// COMMIT is sent; then COMMIT.
+	if n := db.Counters().RoundTrips - before.RoundTrips; n != 2 {
+		t.Errorf("%d round trips, want 2", n)
+	}
+	if n := probeRows(t, db); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+	if err := store.LockUserThenLater(ctx, db, u.ID, `INSERT INTO probe (id) VALUES (1)`); err == nil || errors.Is(err, context.Canceled) {
+		t.Fatalf("a duplicate later write: %v, want its failure", err)
+	}
+}
+
+func probeRows(t *testing.T, db *store.DB) int {
+	t.Helper()
+	n, err := store.Count(db, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
