@@ -45,8 +45,8 @@ func TestStatementCounts(t *testing.T) {
 		// On PostgreSQL, what counts is the round trips: the statements of
 		// a transaction go together up to the next answer it needs.
 		if e.db.Dialect() == store.Postgres {
-			if n, m := first.RoundTrips-before.RoundTrips, second.RoundTrips-first.RoundTrips; n > 12 || m > 18 {
-				t.Errorf("a first-time mobile ID took %d round trips and a replacement %d, want at most 12 and 18", n, m)
+			if n, m := first.RoundTrips-before.RoundTrips, second.RoundTrips-first.RoundTrips; n > 10 || m > 16 {
+				t.Errorf("a first-time mobile ID took %d round trips and a replacement %d, want at most 10 and 16", n, m)
 			}
 		}
 	})

@@ -23,9 +23,14 @@ var _ lanyard.AuditService = (*DB)(nil)
 // until then, so that the head of the chain, which every writer of every
 // instance locks, is locked last in a transaction and only for a moment.
 func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subject, detail string) error {
-	tx.audit = append(tx.audit, &lanyard.AuditEvent{Time: time.UnixMicro(encodeTime(tx.now)).UTC(),
-		Actor: actor.Username, Addr: actor.Addr, Action: action, Subject: subject, Detail: detail})
+	tx.audit = append(tx.audit, tx.auditEvent(actor, action, subject, detail))
 	return nil
+}
+
+// auditEvent is an event of tx, not yet chained.
+func (tx *Tx) auditEvent(actor lanyard.Actor, action, subject, detail string) *lanyard.AuditEvent {
+	return &lanyard.AuditEvent{Time: time.UnixMicro(encodeTime(tx.now)).UTC(),
+		Actor: actor.Username, Addr: actor.Addr, Action: action, Subject: subject, Detail: detail}
 }
 
 // appendAudit appends the events tx recorded to the chain, just before tx
@@ -46,6 +51,12 @@ func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subj
 // COMMIT, in a savepoint: when the guess was wrong, the statement fails,
 // COMMIT is not run, and commitPostgres chains the events again.
 func (tx *Tx) appendAudit(ctx context.Context) error {
+	if tx.pg != nil && tx.pg.reading() {
+		// A statement whose rows are still to come may add events.
+		if err := tx.pg.flush(ctx); err != nil {
+			return err
+		}
+	}
 	if len(tx.audit) == 0 {
 		return nil
 	}

@@ -462,6 +462,53 @@ func (tx *Tx) execLater(ctx context.Context, fail func(error) error, query strin
 	return nil
 }
 
+// queryLater is execLater for a statement whose rows tx reads, with
+// read, once they come: what read does must not be needed before then.
+func (tx *Tx) queryLater(ctx context.Context, read func(rows) error, query string, args ...any) error {
+	if tx.pg == nil {
+		rs, err := tx.query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		err = read(rs)
+		if cerr := rs.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	tx.beforeStatement(query)
+	tx.pg.queue(pgStatement{sql: tx.db.rebind(query), args: args, read: read})
+	return nil
+}
+
+// execLaterFinding is execLater for a statement that returns a row for
+// each row it finds or changes (RETURNING 1, or a SELECT … FOR UPDATE),
+// and must find one: with none, the transaction fails with none.
+func (tx *Tx) execLaterFinding(ctx context.Context, fail func(error) error, none error, query string, args ...any) error {
+	if tx.pg == nil {
+		var n int
+		rows, err := tx.query(ctx, query, args...)
+		if err == nil {
+			for rows.Next() {
+				n++
+			}
+			err = rows.Close()
+		}
+		switch {
+		case err != nil && fail != nil:
+			return fail(err)
+		case err != nil:
+			return err
+		case n == 0:
+			return none
+		}
+		return nil
+	}
+	tx.beforeStatement(query)
+	tx.pg.queue(pgStatement{sql: expectRows(tx.db.rebind(query)), args: args, fail: fail, none: none})
+	return nil
+}
+
 func (tx *Tx) query(ctx context.Context, query string, args ...any) (rows, error) {
 	ctx = tx.statementCtx(ctx)
 	tx.beforeStatement(query)

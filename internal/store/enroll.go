@@ -121,17 +121,18 @@ func requireUserActive(username, state string) error {
 // with its certificates, with the activation code of e that claimCodeOf
 // consumed: one event says both.
 func (tx *Tx) activateMobileID(ctx context.Context, actor lanyard.Actor, m *lanyard.MobileID, e *lanyard.Enrollment) error {
-	res, err := tx.exec(ctx, `UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
-		WHERE id = ? AND state = ?`,
+	err := tx.execLaterFinding(ctx, func(err error) error {
+		if isUniqueViolation(err) {
+			return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID; lock it first.")
+		}
+		return fmt.Errorf("activate mobile ID: %w", err)
+	}, lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app."),
+		`UPDATE mobile_ids SET state = ?, device_name = ?, transport_key = ?, recovery_pending = ?, activated_at = ?, updated_at = ?
+		WHERE id = ? AND state = ? RETURNING 1`,
 		string(lanyard.MobileIDActive), m.DeviceName, m.TransportKey, boolInt(m.RecoveryPending), encodeTime(tx.now), encodeTime(tx.now),
 		m.ID, string(lanyard.MobileIDRegistered))
-	if isUniqueViolation(err) {
-		return lanyard.Errorf(lanyard.ECONFLICT, "The user has another active mobile ID; lock it first.")
-	} else if err != nil {
-		return fmt.Errorf("activate mobile ID: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return lanyard.Errorf(lanyard.ECONFLICT, "The mobile ID is no longer waiting for the app.")
+	if err != nil {
+		return err
 	}
 	if err := tx.insertMobileIDCertificates(ctx, m.ID, m.Certificates); err != nil {
 		return err

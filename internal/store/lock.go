@@ -22,21 +22,12 @@ func (tx *Tx) lockUser(ctx context.Context, userID int64) error {
 	if tx.lockedUser == userID {
 		return nil
 	}
-	if !tx.pg.begun {
-		// The first statement: it goes with BEGIN and the statement
-		// after it, which fails with ENOTFOUND when there is no such user.
-		tx.beforeStatement(lockUserQuery)
-		tx.pg.queue(pgStatement{sql: tx.db.rebind(lockUserQuery), args: []any{userID},
-			none: lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")})
-		tx.lockedUser = userID
-		return nil
-	}
-	var one int
-	err := tx.queryRow(ctx, lockUserQuery, userID).Scan(&one)
-	if errNoRows(err) {
-		return lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user.")
-	} else if err != nil {
-		return fmt.Errorf("lock user: %w", err)
+	// The lock goes with the statement after it; the transaction fails
+	// with ENOTFOUND when there is no such user.
+	err := tx.execLaterFinding(ctx, func(err error) error { return fmt.Errorf("lock user: %w", err) },
+		lanyard.Errorf(lanyard.ENOTFOUND, "There is no such user."), lockUserQuery, userID)
+	if err != nil {
+		return err
 	}
 	tx.lockedUser = userID
 	return nil

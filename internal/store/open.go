@@ -84,28 +84,40 @@ func (tx *Tx) replaceMobileIDs(ctx context.Context, actor lanyard.Actor, userID 
 // endOpenEnrollments cancels the user's processes that have not ended, so
 // that a process started again (Back, a second tab, an operator's supply)
 // never leaves two waiting. One statement ends them and returns what the
-// audit events name, by the index on user and step.
+// audit events name, by the index on user and step; it goes with the
+// next statement (queryLater), and the events take their place in the
+// transaction's when its rows come.
 func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userID int64) error {
 	type ended struct {
 		id                int64
 		publicID, process string
 	}
-	open, err := queryAll(ctx, tx, `UPDATE enrollments SET step = ?, code_hash = NULL, updated_at = ?
-		WHERE user_id = ? AND step IN (?, ?, ?) RETURNING id, public_id, process`,
-		[]any{string(lanyard.StepCancelled), encodeTime(tx.now), userID,
-			string(lanyard.StepIntro), string(lanyard.StepRecovery), string(lanyard.StepActivation)},
-		func(s scanner) (ended, error) {
+	at := len(tx.audit)
+	err := tx.queryLater(ctx, func(rs rows) error {
+		var open []ended
+		for rs.Next() {
 			var e ended
-			return e, s.Scan(&e.id, &e.publicID, &e.process)
-		})
+			if err := rs.Scan(&e.id, &e.publicID, &e.process); err != nil {
+				return err
+			}
+			open = append(open, e)
+		}
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("end open enrollments: %w", err)
+		}
+		slices.SortFunc(open, func(a, b ended) int { return cmp.Compare(a.id, b.id) })
+		events := make([]*lanyard.AuditEvent, len(open))
+		for i, e := range open {
+			events[i] = tx.auditEvent(actor, "mobileid.process_cancel", e.process, fmt.Sprintf("process %s: replaced by a new process", e.publicID))
+		}
+		tx.audit = slices.Insert(tx.audit, at, events...)
+		return nil
+	}, `UPDATE enrollments SET step = ?, code_hash = NULL, updated_at = ?
+		WHERE user_id = ? AND step IN (?, ?, ?) RETURNING id, public_id, process`,
+		string(lanyard.StepCancelled), encodeTime(tx.now), userID,
+		string(lanyard.StepIntro), string(lanyard.StepRecovery), string(lanyard.StepActivation))
 	if err != nil {
 		return fmt.Errorf("end open enrollments: %w", err)
-	}
-	slices.SortFunc(open, func(a, b ended) int { return cmp.Compare(a.id, b.id) })
-	for _, e := range open {
-		if err := tx.insertAudit(ctx, actor, "mobileid.process_cancel", e.process, fmt.Sprintf("process %s: replaced by a new process", e.publicID)); err != nil {
-			return err
-		}
 	}
 	return nil
 }

@@ -39,9 +39,22 @@ type pgStatement struct {
 	args []any
 	fail func(error) error // see Tx.execLater
 	// none, when set, is the failure of the transaction when the
-	// statement finds or changes no row. Such a statement is never sent
-	// with COMMIT, which the server would run before its answer is read.
+	// statement finds or changes no row: it is sent wrapped in
+	// expectRows, so that the server fails it, and COMMIT sent after it
+	// does not run.
 	none error
+	// read, when set, reads the statement's rows (Tx.queryLater).
+	read func(rows) error
+}
+
+// errCodeNoRows is the SQLSTATE of expect_rows (migration 027) when a
+// statement found or changed no row.
+const errCodeNoRows = "LY002"
+
+// expectRows wraps a statement that returns a row for each row it finds
+// or changes so that it fails with errCodeNoRows when there is none.
+func expectRows(query string) string {
+	return `WITH x AS (` + query + `) SELECT expect_rows(COUNT(*)) FROM x`
 }
 
 // beginPostgres takes a connection of the pool for a transaction; BEGIN
@@ -73,8 +86,7 @@ func (p *pgTx) queue(s pgStatement) { p.pending = append(p.pending, s) }
 
 // send sends query with BEGIN, if not yet sent, and the statements
 // queued before it. It returns nil, and the statement goes on its own,
-// when there is nothing to send with it; with query "", it sends what is
-// queued alone.
+// when there is nothing to send with it.
 func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
 	if p.err != nil {
 		return nil, p.err
@@ -90,9 +102,7 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	for _, s := range p.pending {
 		b.Queue(s.sql, s.args...)
 	}
-	if query != "" {
-		b.Queue(query, args...)
-	}
+	b.Queue(query, args...)
 	br := p.conn.SendBatch(ctx, b)
 	if !p.begun {
 		p.begun = true
@@ -104,14 +114,21 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	pending := p.pending
 	p.pending = p.pending[:0]
 	for _, s := range pending {
-		tag, err := br.Exec()
+		var err error
+		if s.read != nil {
+			err = readLater(br, s.read)
+		} else {
+			_, err = br.Exec()
+		}
+		var pgErr *pgconn.PgError
 		switch {
-		case err != nil && s.fail != nil:
-			err = s.fail(err)
-		case err != nil:
-			err = &laterError{s.sql, err}
-		case s.none != nil && tag.RowsAffected() == 0:
+		case err == nil:
+		case s.none != nil && errors.As(err, &pgErr) && pgErr.Code == errCodeNoRows:
 			err = s.none
+		case s.fail != nil:
+			err = s.fail(err)
+		default:
+			err = &laterError{s.sql, err}
 		}
 		if err != nil {
 			br.Close()
@@ -121,16 +138,32 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	return br, nil
 }
 
-// flush sends what is queued, and waits for its answers.
-func (p *pgTx) flush(ctx context.Context) error {
-	if p.err != nil || len(p.pending) == 0 {
-		return p.err
-	}
-	br, err := p.send(ctx, "", nil)
+// readLater reads the rows of the next statement of br with read.
+func readLater(br pgx.BatchResults, read func(rows) error) error {
+	r, err := br.Query()
 	if err != nil {
 		return err
 	}
-	return br.Close()
+	rs := &pgRows{Rows: r}
+	err = read(rs)
+	if cerr := rs.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// flush sends what is queued, and reads its answers.
+func (p *pgTx) flush(ctx context.Context) error {
+	if len(p.pending) == 0 {
+		return p.err
+	}
+	_, err := p.exec(ctx, "SELECT 1", nil)
+	return err
+}
+
+// reading reports whether a statement queued has rows to be read.
+func (p *pgTx) reading() bool {
+	return slices.ContainsFunc(p.pending, func(s pgStatement) bool { return s.read != nil })
 }
 
 func (p *pgTx) exec(ctx context.Context, query string, args []any) (pgconn.CommandTag, error) {
@@ -177,11 +210,6 @@ func (p *pgTx) commit(ctx context.Context) error {
 	if !p.begun && len(p.pending) == 0 {
 		p.err = sql.ErrTxDone
 		return nil
-	}
-	if slices.ContainsFunc(p.pending, func(s pgStatement) bool { return s.none != nil }) {
-		if err := p.flush(ctx); err != nil {
-			return err
-		}
 	}
 	tag, err := p.exec(ctx, "commit", nil)
 	if err != nil {

@@ -2,8 +2,11 @@ package store_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/store"
@@ -41,9 +44,9 @@ func TestLaterWriteFailsItsTransaction(t *testing.T) {
 }
 
 // TestLockOfAMissingUserCommitsNothing: on PostgreSQL the lock of a user's
-// row goes with BEGIN and the next statement; when there is no such user
-// the transaction fails with ENOTFOUND, and its later writes, which the
-// lock's answer is read after, never commit.
+// row goes with the statements after it, COMMIT among them; when there is
+// no such user the transaction fails with ENOTFOUND, and its later writes
+// never commit.
 func TestLockOfAMissingUserCommitsNothing(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t, testenv.DSN(t, "postgres"))
@@ -71,10 +74,10 @@ func TestLockOfAMissingUserCommitsNothing(t *testing.T) {
 	if err := store.LockUserThenLater(ctx, db, u.ID, `INSERT INTO probe (id) VALUES (1)`); err != nil {
 		t.Fatal(err)
 	}
-	// BEGIN, the lock and the write, whose answer must be read before
-	// COMMIT is sent; then COMMIT.
-	if n := db.Counters().RoundTrips - before.RoundTrips; n != 2 {
-		t.Errorf("%d round trips, want 2", n)
+	// BEGIN, the lock, the write and COMMIT, in one round trip: the lock
+	// fails on the server when it finds no user.
+	if n := db.Counters().RoundTrips - before.RoundTrips; n != 1 {
+		t.Errorf("%d round trips, want 1", n)
 	}
 	if n := probeRows(t, db); n != 1 {
 		t.Fatalf("%d rows, want 1", n)
@@ -91,4 +94,50 @@ func probeRows(t *testing.T, db *store.DB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestStartRecordsEventsInOrder: a start that replaces a waiting mobile ID
+// and cancels two open processes records its events in the order of its
+// steps, although on PostgreSQL the cancelled processes' rows come with a
+// later statement's answer.
+func TestStartRecordsEventsInOrder(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		f := newFixture(t, dsn)
+		u := f.user(t)
+		f.registered(t, u)
+		open := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: "MobileIDSelfServiceProcGet", Step: lanyard.StepIntro, Options: []byte("{}")}
+		if err := f.db.CreateEnrollment(ctx, lanyard.SystemActor, open); err != nil {
+			t.Fatal(err)
+		}
+		last, err := f.db.FindAuditEvents(ctx, lanyard.AuditFilter{Limit: 1})
+		if err != nil || len(last) != 1 {
+			t.Fatalf("the last event: %v, %v", last, err)
+		}
+		e := &lanyard.Enrollment{PublicID: rand.Text(), UserID: u.ID, Process: "MobileIDSelfServiceProcGet", Options: []byte("{}")}
+		m := &lanyard.MobileID{PublicID: rand.Text(), UserID: u.ID, State: lanyard.MobileIDRegistered, Process: e.Process,
+			ProfileName: "MobileID", ServerName: "Smart ID", ProfileUser: u.Email}
+		code := &lanyard.ActivationCode{Hash: []byte(rand.Text()), ExpiresAt: time.Now().Add(time.Hour), MobileID: m}
+		if err := f.db.OpenEnrollment(ctx, lanyard.Actor{Username: u.Username}, e, false, code); err != nil {
+			t.Fatal(err)
+		}
+		events, err := f.db.FindAuditEvents(ctx, lanyard.AuditFilter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range slices.Backward(events) {
+			if ev.ID > last[0].ID {
+				got = append(got, ev.Action)
+			}
+		}
+		want := []string{"mobileid.set_state", "mobileid.process_cancel", "mobileid.process_cancel",
+			"mobileid.process_start", "mobileid.register", "mobileid.code_issue"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("the start's events: %v, want %v", got, want)
+		}
+		if e.MobileID == 0 || e.MobileID != m.ID {
+			t.Fatalf("the process names mobile ID %d, the mobile ID is %d", e.MobileID, m.ID)
+		}
+	})
 }
