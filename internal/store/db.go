@@ -77,6 +77,10 @@ type DB struct {
 	// writers hands SQLite's writer from one transaction to the next,
 	// and groups their commits (groupcommit.go).
 	writers writeQueue
+	// rebound holds the PostgreSQL form of each statement rebind has
+	// turned, up to maxRebound of them (reboundN).
+	rebound  sync.Map
+	reboundN atomic.Int64
 	// failWrite, when set, is asked before the nth write of every
 	// transaction whether the transaction fails there (tests of
 	// whole-or-nothing set it).
@@ -561,10 +565,26 @@ func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // rebind turns the ? placeholders the store's SQL is written with into
 // PostgreSQL's $1, $2, …. No statement of the store has a literal "?".
+// The statements are few, and each is rebound once (rebound).
 func (db *DB) rebind(query string) string {
 	if db.dialect != Postgres || !strings.Contains(query, "?") {
 		return query
 	}
+	if q, ok := db.rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := rebindPostgres(query)
+	if db.reboundN.Add(1) <= maxRebound {
+		db.rebound.Store(query, q)
+	}
+	return q
+}
+
+// maxRebound bounds the statements rebind keeps: those of the store are
+// far fewer, but some are made for a number of rows.
+const maxRebound = 4096
+
+func rebindPostgres(query string) string {
 	var b strings.Builder
 	n := 0
 	for _, r := range query {
