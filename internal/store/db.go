@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/pki"
 	"github.com/lanyard-id/lanyard/internal/secret"
@@ -46,8 +46,10 @@ const (
 type DB struct {
 	sql   *sql.DB // reads outside a transaction
 	write *sql.DB // transactions and other writes
-	// pg is the pool of PostgreSQL's transactions (pgTx), which pipeline
-	// their statements through pgx's own interface; nil on SQLite.
+	// pg is the pool of PostgreSQL, used through pgx's own interface,
+	// which sends a transaction's statements together (pgTx); sql and
+	// write are database/sql on the same pool, for the odd use. Nil on
+	// SQLite.
 	pg      *pgxpool.Pool
 	dialect Dialect
 	dsn     string
@@ -110,33 +112,25 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// openPostgres opens two pools: one for the statements outside
-// transactions, through database/sql, and one for transactions, through
-// pgx's own interface, which sends several statements in one round trip.
-// pgx prepares each statement once per connection and keeps it (its
-// statement cache), so both pools keep their connections for an hour.
+// openPostgres opens one pool, used through pgx's own interface, which
+// sends several statements of a transaction in one round trip. pgx
+// prepares each statement once per connection and keeps it (its
+// statement cache), so the pool keeps its connections for an hour.
 func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	db.dialect = Postgres
-	pool, err := sql.Open("pgx", dsn)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	pool.SetMaxOpenConns(20)
-	pool.SetMaxIdleConns(20)
-	pool.SetConnMaxIdleTime(time.Hour)
-	if err := ping(ctx, pool, db.dialect); err != nil {
-		pool.Close()
-		return err
-	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		pool.Close()
 		return fmt.Errorf("open database: %w", err)
 	}
 	cfg.MaxConns, cfg.MaxConnIdleTime = 20, time.Hour
 	if db.pg, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	pool := stdlib.OpenDBFromPool(db.pg)
+	if err := ping(ctx, pool, db.dialect); err != nil {
 		pool.Close()
-		return fmt.Errorf("connect to the postgres database: %w", err)
+		db.pg.Close()
+		return err
 	}
 	db.sql, db.write = pool, pool
 	return nil
@@ -209,12 +203,12 @@ func (db *DB) Close() error {
 	db.watches.closeAll()
 	db.readStmts.close()
 	db.writeStmts.close()
-	if db.pg != nil {
-		db.pg.Close()
-	}
 	err := db.sql.Close()
 	if db.write != db.sql {
 		err = errors.Join(err, db.write.Close())
+	}
+	if db.pg != nil {
+		db.pg.Close()
 	}
 	return err
 }
@@ -545,8 +539,12 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	db.count.statements.Add(1)
 	query = db.rebind(query)
-	if db.dialect != SQLite {
-		return db.write.ExecContext(ctx, query, args...)
+	if db.pg != nil {
+		tag, err := db.pg.Exec(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		return pgResult(tag.RowsAffected()), nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, writerWait)
 	defer cancel()

@@ -16,9 +16,10 @@ var _ pki.StatusFinder = (*PKIStore)(nil)
 // serial's unique index.
 const statusQuery = `SELECT status, revoked_at, reason FROM certificates WHERE serial = ?`
 
-// onceStmt is a query prepared once on the readers for the PKIStore: OCSP
-// runs its queries for requests, and parsing them each time cost more
-// than running them.
+// onceStmt is a query prepared once on SQLite's readers for the
+// PKIStore: OCSP runs its queries for requests, and parsing them each time
+// cost more than running them. On PostgreSQL pgx keeps each statement
+// prepared on its connections.
 type onceStmt struct {
 	query string
 	mu    sync.Mutex
@@ -28,14 +29,21 @@ type onceStmt struct {
 // FindCertificateStatus returns the certificate with the given serial with
 // its status, revocation time and reason only, or ENOTFOUND.
 func (s *PKIStore) FindCertificateStatus(ctx context.Context, serial string) (*lanyard.Certificate, error) {
-	stmt, err := s.status.prepared(ctx, s.db)
-	if err != nil {
-		return nil, err
-	}
-	s.db.count.statements.Add(1)
 	c := lanyard.Certificate{Serial: serial}
 	var revoked int64
-	err = stmt.QueryRowContext(ctx, serial).Scan(&c.Status, &revoked, &c.Reason)
+	var row scanner
+	if s.db.pg != nil {
+		// pgx keeps the statement prepared on each connection.
+		row = s.db.queryRow(ctx, s.status.query, serial)
+	} else {
+		stmt, err := s.status.prepared(ctx, s.db)
+		if err != nil {
+			return nil, err
+		}
+		s.db.count.statements.Add(1)
+		row = stmt.QueryRowContext(ctx, serial)
+	}
+	err := row.Scan(&c.Status, &revoked, &c.Reason)
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No certificate with serial %s.", serial)
 	} else if err != nil {

@@ -30,6 +30,13 @@ var (
 func (db *DB) query(ctx context.Context, query string, args ...any) (rows, error) {
 	db.count.statements.Add(1)
 	query = db.rebind(query)
+	if db.pg != nil {
+		r, err := db.pg.Query(ctx, query, args...)
+		if err != nil {
+			return nil, err
+		}
+		return &pgRows{Rows: r}, nil
+	}
 	if s := db.readStmts.get(ctx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -37,6 +44,10 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (rows, error
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
+	if db.pg != nil {
+		r, err := db.query(ctx, query, args...)
+		return queryRow{r, err}
+	}
 	db.count.statements.Add(1)
 	query = db.rebind(query)
 	if s := db.readStmts.get(ctx, query); s != nil {
