@@ -51,12 +51,6 @@ func (tx *Tx) auditEvent(actor lanyard.Actor, action, subject, detail string) *l
 // COMMIT, in a savepoint: when the guess was wrong, the statement fails,
 // COMMIT is not run, and commitPostgres chains the events again.
 func (tx *Tx) appendAudit(ctx context.Context) error {
-	if tx.pg != nil && tx.pg.reading() {
-		// A statement whose rows are still to come may add events.
-		if err := tx.pg.flush(ctx); err != nil {
-			return err
-		}
-	}
 	if len(tx.audit) == 0 {
 		return nil
 	}
@@ -215,7 +209,7 @@ type auditHead struct {
 	// taking turns in the process first means that each one guesses where
 	// the one before left the head, instead of several guessing the same
 	// place and all but one reading it again. A channel of one, so that a
-	// wait for it ends with its request.
+	// wait for it ends with its request, or after headTurnWait.
 	turn chan struct{}
 }
 
@@ -229,10 +223,15 @@ func (h *auditHead) forget() {
 }
 
 // takeHeadTurn waits for tx's turn at the audit chain's head, on
-// PostgreSQL, or until ctx ends; the turn ends with tx's commit, or with
-// tx (endHeadTurn). Every transaction that locks the head's row takes its
-// turn first, so that none waits for the row while holding the turn
-// another one needs to release it.
+// PostgreSQL, for at most headTurnWait or until ctx ends; the turn ends
+// with tx's commit, or with tx (endHeadTurn).
+//
+// The turn makes guesses right; the head's row lock, and the statement
+// that fails when the guess is wrong, keep the chain whole without it. So
+// a transaction that waited long enough goes on without the turn: the
+// one holding it may be waiting for a row that this one has locked (the
+// writes sent with COMMIT run after the turn is taken), and would wait
+// for ever.
 func (tx *Tx) takeHeadTurn(ctx context.Context) error {
 	if tx.db.dialect != Postgres || tx.hasHeadTurn {
 		return nil
@@ -241,10 +240,24 @@ func (tx *Tx) takeHeadTurn(ctx context.Context) error {
 	case tx.db.head.turn <- struct{}{}:
 		tx.hasHeadTurn = true
 		return nil
+	default:
+	}
+	wait := time.NewTimer(headTurnWait)
+	defer wait.Stop()
+	select {
+	case tx.db.head.turn <- struct{}{}:
+		tx.hasHeadTurn = true
+		return nil
+	case <-wait.C:
+		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("wait for the audit chain's head: %w", ctx.Err())
 	}
 }
+
+// headTurnWait bounds the wait for the turn at the audit chain's head: far
+// longer than the turns of a busy process take one after the other.
+const headTurnWait = 250 * time.Millisecond
 
 // endHeadTurn gives tx's turn at the head to the next transaction; safe
 // to call more than once.

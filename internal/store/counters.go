@@ -20,7 +20,8 @@ type Counters struct {
 	Commits int64
 	// RoundTrips counts, on PostgreSQL, the answers waited for: each
 	// statement outside a transaction, and each batch of a transaction's
-	// statements sent together (pgtx.go). Zero on SQLite.
+	// statements sent together (pgtx.go), but not pgx's preparation of a
+	// statement the first time a connection runs it. Zero on SQLite.
 	RoundTrips int64
 }
 
@@ -29,19 +30,22 @@ type counters struct {
 	statements   atomic.Int64
 	transactions atomic.Int64
 	commits      atomic.Int64
-	// txStatements are the statements of transactions, and txRoundTrips
-	// the round trips they took on PostgreSQL.
-	txStatements atomic.Int64
-	txRoundTrips atomic.Int64
+	roundTrips   atomic.Int64
 }
 
 // Counters returns the statement and transaction counts so far.
 func (db *DB) Counters() Counters {
-	c := Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load(), Commits: db.count.commits.Load()}
-	if db.dialect == Postgres {
-		c.RoundTrips = c.Statements - db.count.txStatements.Load() + db.count.txRoundTrips.Load()
+	return Counters{Statements: db.count.statements.Load(), Transactions: db.count.transactions.Load(),
+		Commits: db.count.commits.Load(), RoundTrips: db.count.roundTrips.Load()}
+}
+
+// countStatement counts a statement outside a transaction: on
+// PostgreSQL, a round trip.
+func (db *DB) countStatement() {
+	db.count.statements.Add(1)
+	if db.pg != nil {
+		db.count.roundTrips.Add(1)
 	}
-	return c
 }
 
 // errInjected is the failure a fault hook injects.
@@ -70,7 +74,6 @@ func isWrite(query string) bool {
 // the transaction commits.
 func (tx *Tx) beforeStatement(query string) {
 	tx.db.count.statements.Add(1)
-	tx.db.count.txStatements.Add(1)
 	if !isWrite(query) {
 		return
 	}

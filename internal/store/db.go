@@ -122,7 +122,10 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	cfg.MaxConns, cfg.MaxConnIdleTime = 20, time.Hour
+	if !strings.Contains(dsn, "pool_max_conns") { // the URL's own, if it has one
+		cfg.MaxConns = 20
+	}
+	cfg.MaxConnIdleTime = time.Hour
 	if db.pg, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -286,6 +289,12 @@ func (db *DB) beginTx(ctx context.Context, solo bool) (*Tx, error) {
 }
 
 func (tx *Tx) commit(ctx context.Context) error {
+	if tx.pg != nil && tx.pg.reading() {
+		// The rows still to come may add to what the commit writes.
+		if err := tx.pg.flush(ctx); err != nil {
+			return err
+		}
+	}
 	if err := tx.writeCRLOwed(ctx); err != nil {
 		return err
 	}
@@ -537,7 +546,7 @@ func (tx *Tx) queryRow(ctx context.Context, query string, args ...any) scanner {
 // exec runs a write outside a transaction, on the writer; on SQLite it
 // waits at most writerWait for the writer, as begin does.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	db.count.statements.Add(1)
+	db.countStatement()
 	query = db.rebind(query)
 	if db.pg != nil {
 		tag, err := db.pg.Exec(ctx, query, args...)

@@ -175,3 +175,56 @@ func LockUserThenLater(ctx context.Context, db *DB, userID int64, later string) 
 
 // IsUniqueViolation is isUniqueViolation.
 func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+
+// ShardWriter begins a transaction that records the CRL shard as a new
+// certificate of it does, and an audit event; with sent, a statement
+// answered after it sends the shard's insert at once, which locks the
+// shard's row until the transaction ends. It returns the transaction's
+// commit and rollback.
+func ShardWriter(ctx context.Context, db *DB, shard string, sent bool) (commit func(context.Context) error, rollback func(), err error) {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.recordCRLShard(ctx, shard); err != nil {
+		tx.rollback()
+		return nil, nil, err
+	}
+	if sent {
+		if _, err := tx.exec(ctx, `SELECT 1`); err != nil {
+			tx.rollback()
+			return nil, nil, err
+		}
+	}
+	if err := tx.insertAudit(ctx, lanyard.SystemActor, "test.shard", shard, ""); err != nil {
+		tx.rollback()
+		return nil, nil, err
+	}
+	return tx.commit, tx.rollback, nil
+}
+
+// IgnoreFailedThenExec runs, in one transaction, the statement failing,
+// ignoring its error as no store code does, then the write, and rolls
+// back; it returns the write's error.
+func IgnoreFailedThenExec(ctx context.Context, db *DB, failing, write string) error {
+	tx, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.rollback()
+	_, _ = tx.exec(ctx, failing)
+	_, err = tx.exec(ctx, write)
+	return err
+}
+
+// ExecLaterThen queues the write later (Tx.execLater) as a transaction's
+// first statement, then runs then, and commits.
+func ExecLaterThen(ctx context.Context, db *DB, later, then string) error {
+	return db.inTx(ctx, func(tx *Tx) error {
+		if err := tx.execLater(ctx, nil, later); err != nil {
+			return err
+		}
+		_, err := tx.exec(ctx, then)
+		return err
+	})
+}

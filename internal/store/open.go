@@ -92,7 +92,9 @@ func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userI
 		id                int64
 		publicID, process string
 	}
-	at := len(tx.audit)
+	// The events' place, kept by a mark until the rows come.
+	mark := &lanyard.AuditEvent{}
+	tx.audit = append(tx.audit, mark)
 	err := tx.queryLater(ctx, func(rs rows) error {
 		var open []ended
 		for rs.Next() {
@@ -110,7 +112,8 @@ func (tx *Tx) endOpenEnrollments(ctx context.Context, actor lanyard.Actor, userI
 		for i, e := range open {
 			events[i] = tx.auditEvent(actor, "mobileid.process_cancel", e.process, fmt.Sprintf("process %s: replaced by a new process", e.publicID))
 		}
-		tx.audit = slices.Insert(tx.audit, at, events...)
+		at := slices.Index(tx.audit, mark)
+		tx.audit = slices.Replace(tx.audit, at, at+1, events...)
 		return nil
 	}, `UPDATE enrollments SET step = ?, code_hash = NULL, updated_at = ?
 		WHERE user_id = ? AND step IN (?, ?, ?) RETURNING id, public_id, process`,

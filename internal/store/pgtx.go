@@ -23,8 +23,9 @@ import (
 // goes with the last of them.
 type pgTx struct {
 	conn *pgxpool.Conn
-	// begun is set once BEGIN has been sent.
-	begun bool
+	// begun is set once BEGIN has been sent, and done once COMMIT or
+	// ROLLBACK ended the transaction.
+	begun, done bool
 	// pending are the statements queued and not yet sent.
 	pending []pgStatement
 	// err, once set, ends the transaction: every statement after it
@@ -64,7 +65,7 @@ func (db *DB) beginPostgres(ctx context.Context) (*pgTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
-	return &pgTx{conn: conn, roundTrips: &db.count.txRoundTrips}, nil
+	return &pgTx{conn: conn, roundTrips: &db.count.roundTrips}, nil
 }
 
 // laterError is the failure of a statement queued earlier, reported by
@@ -107,12 +108,16 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 	if !p.begun {
 		p.begun = true
 		if _, err := br.Exec(); err != nil {
+			// Whether BEGIN ran or not (a batch that fails before it is
+			// sent fails here), the transaction is over: what came after
+			// it must not run on its own.
 			br.Close()
-			return nil, fmt.Errorf("begin transaction: %w", err)
+			p.err = fmt.Errorf("begin transaction: %w", err)
+			return nil, p.err
 		}
 	}
 	pending := p.pending
-	p.pending = p.pending[:0]
+	p.pending = nil
 	for _, s := range pending {
 		var err error
 		if s.read != nil {
@@ -120,22 +125,31 @@ func (p *pgTx) send(ctx context.Context, query string, args []any) (pgx.BatchRes
 		} else {
 			_, err = br.Exec()
 		}
-		var pgErr *pgconn.PgError
-		switch {
-		case err == nil:
-		case s.none != nil && errors.As(err, &pgErr) && pgErr.Code == errCodeNoRows:
-			err = s.none
-		case s.fail != nil:
-			err = s.fail(err)
-		default:
-			err = &laterError{s.sql, err}
-		}
 		if err != nil {
 			br.Close()
-			return nil, err
+			return nil, s.failed(err)
 		}
 	}
 	return br, nil
+}
+
+// failed is the error reported of the queued statement s, which failed
+// with err. Only the server's own answer to s is s's failure: one of the
+// whole batch (a statement that could not be prepared or encoded, the
+// connection, the context) is reported as it is.
+func (s *pgStatement) failed(err error) error {
+	var pgErr *pgconn.PgError
+	var batchErr pgx.ErrPreprocessingBatch
+	if !errors.As(err, &pgErr) || errors.As(err, &batchErr) {
+		return err
+	}
+	switch {
+	case s.none != nil && pgErr.Code == errCodeNoRows:
+		return s.none
+	case s.fail != nil:
+		return s.fail(err)
+	}
+	return &laterError{s.sql, err}
 }
 
 // readLater reads the rows of the next statement of br with read.
@@ -152,9 +166,10 @@ func readLater(br pgx.BatchResults, read func(rows) error) error {
 	return err
 }
 
-// flush sends what is queued, and reads its answers.
+// flush sends BEGIN, if not yet sent, and what is queued, and reads
+// their answers.
 func (p *pgTx) flush(ctx context.Context) error {
-	if len(p.pending) == 0 {
+	if p.begun && len(p.pending) == 0 {
 		return p.err
 	}
 	_, err := p.exec(ctx, "SELECT 1", nil)
@@ -167,6 +182,13 @@ func (p *pgTx) reading() bool {
 }
 
 func (p *pgTx) exec(ctx context.Context, query string, args []any) (pgconn.CommandTag, error) {
+	if len(args) == 0 && strings.Contains(query, ";") && (!p.begun || len(p.pending) > 0) {
+		// Several statements in one (a migration) go alone, through the
+		// simple protocol, which a batch does not use.
+		if err := p.flush(ctx); err != nil {
+			return pgconn.CommandTag{}, err
+		}
+	}
 	br, err := p.send(ctx, query, args)
 	if err != nil {
 		return pgconn.CommandTag{}, err
@@ -208,14 +230,14 @@ func (p *pgTx) commit(ctx context.Context) error {
 		return p.err
 	}
 	if !p.begun && len(p.pending) == 0 {
-		p.err = sql.ErrTxDone
+		p.done, p.err = true, sql.ErrTxDone
 		return nil
 	}
 	tag, err := p.exec(ctx, "commit", nil)
 	if err != nil {
 		return err
 	}
-	p.err = sql.ErrTxDone
+	p.done, p.err = true, sql.ErrTxDone
 	// A transaction that failed answers COMMIT with ROLLBACK.
 	if tag.String() != "COMMIT" {
 		return errors.New("the transaction was rolled back")
@@ -230,13 +252,13 @@ func (p *pgTx) rollback() {
 	if p.conn == nil {
 		return
 	}
-	if p.begun && p.err == nil {
+	if p.begun && !p.done {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		p.roundTrips.Add(1)
 		_, _ = p.conn.Exec(ctx, "rollback")
 		cancel()
 	}
-	p.err = sql.ErrTxDone
+	p.done, p.err = true, sql.ErrTxDone
 	p.pending = nil
 	p.conn.Release()
 	p.conn = nil

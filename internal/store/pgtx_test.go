@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
@@ -138,6 +141,82 @@ func TestStartRecordsEventsInOrder(t *testing.T) {
 		}
 		if e.MobileID == 0 || e.MobileID != m.ID {
 			t.Fatalf("the process names mobile ID %d, the mobile ID is %d", e.MobileID, m.ID)
+		}
+	})
+}
+
+// TestHeadTurnWaitsForNoRowLock: two transactions of one process, where
+// the one holding the turn at the audit chain's head waits, at its COMMIT,
+// for a row the other locked, which waits for the turn: the second goes on
+// without the turn after a while, and both commit.
+func TestHeadTurnWaitsForNoRowLock(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, testenv.DSN(t, "postgres"))
+	commitB, rollbackB, err := store.ShardWriter(ctx, db, "S1", true) // S1's row locked
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rollbackB()
+	commitA, rollbackA, err := store.ShardWriter(ctx, db, "S1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rollbackA()
+	done := make(chan error, 1)
+	go func() {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		done <- commitA(actx) // takes the turn, then waits for S1's row
+	}()
+	time.Sleep(300 * time.Millisecond)
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := commitB(bctx); err != nil {
+		t.Fatalf("the transaction holding the row: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the transaction holding the turn: %v", err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if res, err := auditlog.Verify(ctx, db, key.Public()); err != nil || !res.OK() {
+		t.Fatalf("verify: %+v, %v", res, err)
+	}
+}
+
+// TestFailedFirstStatementEndsTheTransaction: on PostgreSQL the first
+// statement goes with BEGIN; when it cannot even be prepared, BEGIN never
+// ran, and a statement after it must not run on its own.
+func TestFailedFirstStatementEndsTheTransaction(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, testenv.DSN(t, "postgres"))
+	if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	err := store.IgnoreFailedThenExec(ctx, db, `SELECT nope FROM probe`, `INSERT INTO probe (id) VALUES (7)`)
+	if err == nil {
+		t.Error("a write after a failed first statement ran")
+	}
+	if n := probeRows(t, db); n != 0 {
+		t.Fatalf("%d rows after the transaction rolled back, want 0", n)
+	}
+}
+
+// TestSeveralStatementsInOneAfterQueued: a text of several statements
+// (as a migration is) runs in a transaction whether or not BEGIN and
+// queued writes are still to be sent before it.
+func TestSeveralStatementsInOneAfterQueued(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.ExecLaterThen(ctx, db, `INSERT INTO probe (id) VALUES (1)`,
+			`INSERT INTO probe (id) VALUES (2); INSERT INTO probe (id) VALUES (3)`); err != nil {
+			t.Fatal(err)
+		}
+		if n := probeRows(t, db); n != 3 {
+			t.Fatalf("%d rows, want 3", n)
 		}
 	})
 }

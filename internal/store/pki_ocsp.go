@@ -62,16 +62,15 @@ const ocspQuery = `SELECT status, revoked_at, reason, not_after, ocsp_der, ocsp_
 // FindOCSPResponse returns the certificate's status and the response
 // stored for it, if the response is for that status.
 func (s *PKIStore) FindOCSPResponse(ctx context.Context, serial string) (*pki.OCSPRecord, error) {
-	stmt, err := s.ocsp.prepared(ctx, s.db)
+	row, err := s.ocsp.queryRow(ctx, s.db, serial)
 	if err != nil {
 		return nil, err
 	}
-	s.db.count.statements.Add(1)
 	r := pki.OCSPRecord{Serial: serial}
 	var revoked, notAfter, this int64
 	var der []byte
 	var key string
-	err = stmt.QueryRowContext(ctx, serial).Scan(&r.Status, &revoked, &r.Reason, &notAfter, &der, &key, &this)
+	err = row.Scan(&r.Status, &revoked, &r.Reason, &notAfter, &der, &key, &this)
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No certificate with serial %s.", serial)
 	} else if err != nil {

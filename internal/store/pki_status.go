@@ -31,19 +31,11 @@ type onceStmt struct {
 func (s *PKIStore) FindCertificateStatus(ctx context.Context, serial string) (*lanyard.Certificate, error) {
 	c := lanyard.Certificate{Serial: serial}
 	var revoked int64
-	var row scanner
-	if s.db.pg != nil {
-		// pgx keeps the statement prepared on each connection.
-		row = s.db.queryRow(ctx, s.status.query, serial)
-	} else {
-		stmt, err := s.status.prepared(ctx, s.db)
-		if err != nil {
-			return nil, err
-		}
-		s.db.count.statements.Add(1)
-		row = stmt.QueryRowContext(ctx, serial)
+	row, err := s.status.queryRow(ctx, s.db, serial)
+	if err != nil {
+		return nil, err
 	}
-	err := row.Scan(&c.Status, &revoked, &c.Reason)
+	err = row.Scan(&c.Status, &revoked, &c.Reason)
 	if errNoRows(err) {
 		return nil, lanyard.Errorf(lanyard.ENOTFOUND, "No certificate with serial %s.", serial)
 	} else if err != nil {
@@ -51,6 +43,20 @@ func (s *PKIStore) FindCertificateStatus(ctx context.Context, serial string) (*l
 	}
 	c.RevokedAt = decodeTime(revoked)
 	return &c, nil
+}
+
+// queryRow runs the query with args: on SQLite prepared once, on
+// PostgreSQL as any other, which pgx keeps prepared on each connection.
+func (p *onceStmt) queryRow(ctx context.Context, db *DB, args ...any) (scanner, error) {
+	if db.pg != nil {
+		return db.queryRow(ctx, p.query, args...), nil
+	}
+	stmt, err := p.prepared(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	db.countStatement()
+	return stmt.QueryRowContext(ctx, args...), nil
 }
 
 // prepared returns the statement, preparing it on first use; a failed

@@ -28,7 +28,7 @@ var (
 )
 
 func (db *DB) query(ctx context.Context, query string, args ...any) (rows, error) {
-	db.count.statements.Add(1)
+	db.countStatement()
 	query = db.rebind(query)
 	if db.pg != nil {
 		r, err := db.pg.Query(ctx, query, args...)
@@ -48,7 +48,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
 		r, err := db.query(ctx, query, args...)
 		return queryRow{r, err}
 	}
-	db.count.statements.Add(1)
+	db.countStatement()
 	query = db.rebind(query)
 	if s := db.readStmts.get(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
