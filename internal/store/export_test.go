@@ -149,3 +149,15 @@ func HoldHeadTurn(db *DB) (release func()) {
 	db.head.turn <- struct{}{}
 	return func() { <-db.head.turn }
 }
+
+// AuditTerms returns every row of audit_terms as "kind term event", in
+// the index's order.
+func AuditTerms(ctx context.Context, db *DB) ([]string, error) {
+	return queryAll(ctx, db, `SELECT kind, term, event_id FROM audit_terms ORDER BY kind, term, event_id`, nil, func(s scanner) (string, error) {
+		var kind int
+		var term string
+		var event int64
+		err := s.Scan(&kind, &term, &event)
+		return fmt.Sprintf("%d %s %d", kind, term, event), err
+	})
+}
