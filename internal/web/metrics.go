@@ -77,10 +77,12 @@ func (s *Server) metricsHandler() http.Handler {
 	})
 }
 
-// statusWriter remembers the status code a handler wrote.
+// statusWriter remembers the status code a handler wrote, and the route
+// pattern the mux found for the request.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	route string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -99,23 +101,41 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// routed serves a request with mux and tells observe the pattern it
+// found, which the mux sets on the request it is given: the handlers in
+// between pass on copies of observe's.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = r.Pattern
+		}
+	})
+}
+
 // observe counts and times every request by its route pattern (not its
 // path, which would let clients create unbounded label values) and logs it.
+// The pattern is the one routed saw; a request that did not get there (a
+// panic) is looked up in mux.
 func (s *Server) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		// The CA's endpoints are one route, found without the mux: OCSP
-		// answers are the most frequent requests and the cheapest.
-		route := "/pki/"
-		if s.PKI == nil || !strings.HasPrefix(r.URL.Path, "/pki/") {
-			if _, route = mux.Handler(r); route == "" || route == "/" {
-				route = "unmatched"
-			}
-		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.code == 0 {
 			sw.code = http.StatusOK
+		}
+		// The CA's endpoints are one route, found without the mux: OCSP
+		// answers are the most frequent requests and the cheapest.
+		route := sw.route
+		switch {
+		case s.PKI != nil && strings.HasPrefix(r.URL.Path, "/pki/"):
+			route = "/pki/"
+		case route == "":
+			_, route = mux.Handler(r)
+		}
+		if route == "" || route == "/" {
+			route = "unmatched"
 		}
 		d := time.Since(start)
 		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
