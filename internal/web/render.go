@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -91,8 +92,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		f := s.takeFlash(w, r)
 		v.Notice, v.Error = f.Notice, f.Error
 	}
-	var buf bytes.Buffer
-	if err := s.pages[name].Execute(&buf, v); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := s.pages[name].Execute(buf, v); err != nil {
 		s.Logger.Error("render page", "page", name, "err", err)
 		http.Error(w, "An internal error occurred. It has been logged.", http.StatusInternalServerError)
 		return
@@ -100,6 +102,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// pageBuffers keeps the buffers pages are rendered into, so that a page
+// does not grow a new one to its size each time.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage is the largest buffer kept for the next page: a long
+// audit log or user list is not held on to.
+const maxPooledPage = 64 << 10
+
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledPage {
+		return
+	}
+	buf.Reset()
+	pageBuffers.Put(buf)
 }
 
 // renderError shows a page with a plain message and the given status.
