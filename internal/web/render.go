@@ -81,6 +81,37 @@ type view struct {
 	// Refresh, when set, makes the page reload itself after that many
 	// seconds (a page that waits for something, without script).
 	Refresh int
+	// Menu is the main menu for User and Nav; render fills it.
+	Menu menu
+}
+
+// menu is what the main menu shows of a page: the entries the user has
+// beyond everyone's, and which entry is the page's. Worked out before the
+// page is rendered, it leaves the layout no function to call.
+type menu struct {
+	Operator, Admin bool // the entries of operators and of administrators
+	At              struct{ Dashboard, MobileID, Applications, Operator, Admin bool }
+}
+
+func menuOf(u *lanyard.User, nav string) menu {
+	var m menu
+	if u != nil {
+		m.Admin = u.HasRole(lanyard.RoleAdmin)
+		m.Operator = m.Admin || u.HasRole(lanyard.RoleOperator)
+	}
+	switch nav {
+	case "dashboard":
+		m.At.Dashboard = true
+	case "mobileid":
+		m.At.MobileID = true
+	case "applications":
+		m.At.Applications = true
+	case "operator":
+		m.At.Operator = true
+	case "admin":
+		m.At.Admin = true
+	}
+	return m
 }
 
 // render writes a page with the given status. Templates are executed into
@@ -88,6 +119,7 @@ type view struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	v.User = currentUser(r)
 	v.Request = r
+	v.Menu = menuOf(v.User, v.Nav)
 	if r.Method == http.MethodGet && v.Notice == "" && v.Error == "" {
 		f := s.takeFlash(w, r)
 		v.Notice, v.Error = f.Notice, f.Error
