@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -140,6 +141,10 @@ func (s *Server) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 		d := time.Since(start)
 		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
-		s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", clientAddr(r))
+		// Checked first, so that a server not logging requests does not
+		// make their attributes.
+		if s.Logger.Enabled(r.Context(), slog.LevelDebug) {
+			s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", clientAddr(r))
+		}
 	})
 }

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lanyard-id/lanyard"
@@ -121,3 +123,32 @@ func TestMetricsRouteOfPanic(t *testing.T) {
 		t.Errorf("no 500 of the route GET /test/panic in the metrics:\n%s", m)
 	}
 }
+
+// TestRequestLog: requests are logged at the debug level, and only there.
+func TestRequestLog(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		t.Run(level.String(), func(t *testing.T) {
+			var log strings.Builder
+			var mu sync.Mutex
+			p := newPortal(t, sqliteDSN(t), func(s *web.Server) {
+				s.Logger = slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return log.Write(b)
+				}), &slog.HandlerOptions{Level: level}))
+			})
+			resp, body := p.get(t, p.browser(t), "/healthz")
+			wantStatus(t, resp, body, http.StatusOK)
+			mu.Lock()
+			logged := strings.Contains(log.String(), "msg=request method=GET path=/healthz status=200")
+			mu.Unlock()
+			if want := level == slog.LevelDebug; logged != want {
+				t.Errorf("request logged %t at level %s, want %t", logged, level, want)
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
