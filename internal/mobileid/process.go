@@ -121,6 +121,9 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 	if errors.As(err, new(unconfirmed)) {
 		e, err = s.start(ctx, actor, u, req, s.Options.Current)
 	}
+	if uc := (unconfirmed{}); errors.As(err, &uc) {
+		err = uc.error
+	}
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
