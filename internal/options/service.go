@@ -20,7 +20,7 @@ type Service struct {
 	Engine *Engine
 
 	mu   sync.Mutex
-	last map[string]*lanyard.OptionScript // by process: the newest read
+	last map[string]*lanyard.OptionScript // by process: the last read
 }
 
 // UserOf converts a domain user into what a script sees.
@@ -57,19 +57,19 @@ func (s *Service) Current(ctx context.Context, process string) (*lanyard.OptionS
 	if err != nil {
 		return nil, err
 	}
+	// The last read, even if older than one kept: a database restored to
+	// an earlier state is followed at once.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old := s.last[process]; old == nil || old.Version < sc.Version {
-		if s.last == nil {
-			s.last = map[string]*lanyard.OptionScript{}
-		}
-		s.last[process] = sc
+	if s.last == nil {
+		s.last = map[string]*lanyard.OptionScript{}
 	}
+	s.last[process] = sc
 	return sc, nil
 }
 
-// Recent returns the newest script of a process that Current has read
-// here, or reads the current one when it has read none. Another process or
+// Recent returns the script of a process that Current read last here, or
+// reads the current one when it has read none. Another process or
 // instance may have saved a newer one since, so Recent is only for options
 // whose use checks the version they came from where it writes
 // (lanyard.Enrollment.OptionsVersion), and evaluates them again from
