@@ -91,6 +91,10 @@ type Enrollment struct {
 	// Options is the JSON of the options the process started with, so a
 	// script saved meanwhile does not change a running process.
 	Options []byte
+	// OptionsVersion, when not 0, is the version of the process's script
+	// that Options came from: the process opens only while that version is
+	// the newest (ErrOptionsChanged). It is not stored.
+	OptionsVersion int
 	// Usages are the certificate kinds to issue.
 	Usages []CertificateUsage
 	// RecoverSerials are the archived encryption certificates to deliver,

@@ -16,6 +16,11 @@ type OptionScript struct {
 	CreatedBy string
 }
 
+// ErrOptionsChanged refuses to open a process whose options came from a
+// version of its script that is no longer the newest: the options are to
+// be evaluated again from the newest.
+var ErrOptionsChanged = Errorf(ECONFLICT, "The options of the process changed while it started. Please try again.")
+
 // OptionScriptStore keeps the versions of every process's option script.
 type OptionScriptStore interface {
 	// CurrentScript returns the newest version, or ENOTFOUND.

@@ -21,6 +21,9 @@ func (e *env) getMobileID(t *testing.T, u *lanyard.User, lock bool) (mobileID in
 	t.Helper()
 	ctx := context.Background()
 	actor := lanyard.Actor{Username: u.Username}
+	if _, err := e.svc.Intro(ctx, actor, u); err != nil {
+		t.Fatalf("intro: %v", err)
+	}
 	en, err := e.svc.Start(ctx, actor, u, mobileid.StartRequest{LockExisting: lock})
 	if err != nil {
 		t.Fatalf("start: %v", err)

@@ -3,6 +3,7 @@ package mobileid
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -17,6 +18,8 @@ const GetProcess = options.MobileIDSelfServiceProcGet
 type Intro struct {
 	User    *lanyard.User
 	Options options.MobileID
+	// ScriptVersion is the version of the option script Options came from.
+	ScriptVersion int
 	// Usages are the certificates the options issue (or offer, when the
 	// user may choose).
 	Usages []lanyard.CertificateUsage
@@ -40,7 +43,7 @@ func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 // intro gathers what a process starts from: the active user, the options
 // of the process for them, their mobile ID and their archived keys.
 func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string, u *lanyard.User) (*Intro, error) {
-	in, err := s.introOptions(ctx, process, u)
+	in, err := s.introOptions(ctx, process, s.Options.Current, u)
 	if err != nil {
 		return nil, err
 	}
@@ -59,16 +62,17 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 
 // introOptions is intro without the user's mobile ID, for the start of
 // the process, whose transaction finds it (and refuses to replace an
-// active one unless told to lock it).
-func (s *Service) introOptions(ctx context.Context, process string, u *lanyard.User) (*Intro, error) {
+// active one unless told to lock it); the options are those of the
+// process's script that script returns.
+func (s *Service) introOptions(ctx context.Context, process string, script scriptOf, u *lanyard.User) (*Intro, error) {
 	if err := requireActive(u); err != nil {
 		return nil, err
 	}
-	o, err := s.processOptions(ctx, process, u)
+	o, version, err := s.processOptions(ctx, process, script, u)
 	if err != nil {
 		return nil, err
 	}
-	in := &Intro{User: u, Options: o, Usages: optionUsages(o)}
+	in := &Intro{User: u, Options: o, ScriptVersion: version, Usages: optionUsages(o)}
 	// The archive matters here only where it is shown or chosen from.
 	if o.IssueEncryption || o.EncryptionRecovery == options.RecoveryManual {
 		if in.Archived, err = s.Certs.FindArchivedCertificates(ctx, u.ID); err != nil {
@@ -105,11 +109,41 @@ type StartRequest struct {
 // Start leaves the first step: it locks the old mobile ID when asked,
 // fixes the options and the certificates, and opens the process at the
 // manual recovery form or at activation.
+//
+// The options come first from the script as this instance last read it,
+// most often for the introduction a moment before, and the process opens
+// only while that is still the newest version. When it is not, or when
+// anything refuses the start before the process is opened (which may come
+// of an older script), the options are evaluated again from the current
+// script and the start tried again.
 func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
-	in, err := s.introOptions(ctx, GetProcess, u)
+	e, err := s.start(ctx, actor, u, req, s.Options.Recent)
+	if errors.As(err, new(unconfirmed)) {
+		e, err = s.start(ctx, actor, u, req, s.Options.Current)
+	}
+	if uc := (unconfirmed{}); errors.As(err, &uc) {
+		err = uc.error
+	}
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
 		return nil, err
+	}
+	return e, nil
+}
+
+// unconfirmed is a failure of a start before its options were found to
+// come from the newest script.
+type unconfirmed struct{ error }
+
+func (e unconfirmed) Unwrap() error { return e.error }
+
+// start is Start with the options of the script that script returns. Its
+// failures before the process opens are unconfirmed, as is the refusal of
+// an older script.
+func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest, script scriptOf) (*lanyard.Enrollment, error) {
+	in, err := s.introOptions(ctx, GetProcess, script, u)
+	if err != nil {
+		return nil, unconfirmed{err}
 	}
 	usages := in.Usages
 	if in.Options.UserMayChoose {
@@ -120,10 +154,11 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 			}
 		}
 		if len(usages) == 0 {
-			return nil, lanyard.Errorf(lanyard.EINVALID, "Choose at least one certificate.")
+			return nil, unconfirmed{lanyard.Errorf(lanyard.EINVALID, "Choose at least one certificate.")}
 		}
 	}
-	e := &lanyard.Enrollment{Process: GetProcess, Step: lanyard.StepActivation, Usages: usages, ByEmail: !in.Options.ShowQRCode}
+	e := &lanyard.Enrollment{Process: GetProcess, Step: lanyard.StepActivation, Usages: usages, ByEmail: !in.Options.ShowQRCode,
+		OptionsVersion: in.ScriptVersion}
 	if in.Options.EncryptionRecovery == options.RecoveryManual && len(in.Archived) > 0 {
 		e.Step = lanyard.StepRecovery
 	}
@@ -133,10 +168,12 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 	var link string
 	if e.Step == lanyard.StepActivation {
 		if code, link, err = s.newCode(u, e, in.Options, nil); err != nil {
-			return nil, err
+			return nil, unconfirmed{err}
 		}
 	}
-	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, code); err != nil {
+	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, code); errors.Is(err, lanyard.ErrOptionsChanged) {
+		return nil, unconfirmed{err}
+	} else if err != nil {
 		return nil, err
 	}
 	if code != nil && !e.ByEmail {

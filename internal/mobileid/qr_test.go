@@ -63,7 +63,8 @@ func decodeQRWith(t *testing.T, data []byte, hints map[gozxing.DecodeHintType]an
 }
 
 // TestQRCode checks that the QR code of a link is a small one-bit PNG of
-// four pixels a module with the quiet zone, that reads back as the link.
+// QRModulePixels a module with the quiet zone, that reads back as the
+// link.
 func TestQRCode(t *testing.T) {
 	for name, link := range map[string]string{
 		"enrollment": benchLink(7),
@@ -101,8 +102,8 @@ func TestQRCode(t *testing.T) {
 // from the shortest to long ones with a path, each with a random code, so
 // that many versions of the symbol are read. The decoder reads them as
 // the images of a code they are (its "pure barcode" mode): its detector,
-// which looks for a code in a photo, misses about one in a hundred of
-// these symbols at four pixels a module, which are module for module
+// which looks for a code in a photo, misses some of these symbols at a
+// few pixels a module (one in a hundred at four), which are module for module
 // those of the reference encoder (TestQRMatchesReference), and missed as
 // many of the symbols the previous encoder made.
 func TestQRCodeReadsBack(t *testing.T) {

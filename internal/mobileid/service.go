@@ -126,17 +126,27 @@ type optionsFailed struct {
 func (e *optionsFailed) Error() string { return e.err.Error() }
 func (e *optionsFailed) Unwrap() error { return e.err }
 
-// processOptions evaluates the current option script of process for u.
-func (s *Service) processOptions(ctx context.Context, process string, u *lanyard.User) (options.MobileID, error) {
-	o, err := s.Options.MobileID(ctx, process, u)
+// scriptOf returns the option script of a process to evaluate:
+// Options.Current, or Options.Recent where the transaction that uses the
+// options checks the script's version.
+type scriptOf func(ctx context.Context, process string) (*lanyard.OptionScript, error)
+
+// processOptions evaluates the option script of process that script
+// returns for u, and returns the options with the script's version.
+func (s *Service) processOptions(ctx context.Context, process string, script scriptOf, u *lanyard.User) (options.MobileID, int, error) {
+	sc, err := script(ctx, process)
+	if err != nil {
+		return options.MobileID{}, 0, err
+	}
+	o, err := s.Options.MobileIDOf(sc, u)
 	if lanyard.ErrorCode(err) == lanyard.EINVALID {
-		return o, &optionsFailed{
+		return o, 0, &optionsFailed{
 			err:    lanyard.Errorf(lanyard.EINVALID, "The mobile ID cannot be created because its options failed: %s Ask your administrator.", lanyard.ErrorMessage(err)),
 			user:   u,
 			reason: "The options of the process could not be evaluated: " + lanyard.ErrorMessage(err),
 		}
 	}
-	return o, err
+	return o, sc.Version, err
 }
 
 // notifyOptionsFailed tells the user that a process they (or an operator)

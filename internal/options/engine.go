@@ -33,11 +33,14 @@ type Config struct {
 
 // Engine compiles and runs option scripts. It keeps a bounded cache of
 // compiled scripts, keyed by a hash of their text, because a script runs
-// on every process start but changes rarely. An Engine is safe for
-// concurrent use.
+// on every process start but changes rarely, and one of the mobile ID
+// options they gave recent users, because a process's introduction and
+// its start evaluate the same script for the same user a moment apart. An
+// Engine is safe for concurrent use.
 type Engine struct {
-	cfg   Config
-	cache *cache
+	cfg     Config
+	cache   *cache
+	results *results
 }
 
 // New returns an Engine with the limits of cfg.
@@ -48,7 +51,7 @@ func New(cfg Config) *Engine {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Engine{cfg: cfg, cache: newCache()}
+	return &Engine{cfg: cfg, cache: newCache(), results: newResults()}
 }
 
 // Evaluate runs the script source of process for user u and returns its
@@ -71,11 +74,28 @@ func (e *Engine) MobileID(process, source string, u User) (MobileID, error) {
 	if process == MobileIDExpiring {
 		return MobileID{}, lanyard.Errorf(lanyard.EINVALID, "%s has no mobile ID options", process)
 	}
-	res, err := e.Evaluate(process, source, u)
+	// With a Print function (`lanyard options test`) the script runs each
+	// time, so that what it prints is printed each time.
+	script := keyOf(process, source)
+	k := resultKeyOf(script, u)
+	if e.cfg.Print == nil {
+		if o, ok := e.results.Get(k); ok {
+			return o, nil
+		}
+	}
+	p, err := e.compileKeyed(script, process, source)
 	if err != nil {
 		return MobileID{}, err
 	}
-	return res.(MobileID), nil
+	res, err := e.run(process, p, u)
+	if err != nil {
+		return MobileID{}, err
+	}
+	o := res.(MobileID)
+	if e.cfg.Print == nil {
+		e.results.Put(k, o)
+	}
+	return o, nil
 }
 
 // Expiring evaluates the MobileIDExpiring script source for user u.
@@ -113,7 +133,11 @@ func (e *Engine) DryRun(process, source string, u User) (map[string]any, error) 
 
 // compile returns the compiled script from the cache or compiles it.
 func (e *Engine) compile(process, source string) (*program, error) {
-	k := keyOf(process, source)
+	return e.compileKeyed(keyOf(process, source), process, source)
+}
+
+// compileKeyed is compile with the script's key computed already.
+func (e *Engine) compileKeyed(k cacheKey, process, source string) (*program, error) {
 	if p, ok := e.cache.Get(k); ok {
 		return p, nil
 	}

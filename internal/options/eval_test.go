@@ -195,3 +195,72 @@ func TestSampleUser(t *testing.T) {
 	mustInvalid(t, e.Validate(options.MobileIDSelfServiceProcGet, src, options.User{}),
 		`validity_years must be between 1 and 10, got 50 (for user "alice")`)
 }
+
+// TestMobileIDKeptPerScriptAndUser: the options kept for a user are those
+// of the same script and the same user in every field a script reads; any
+// other change evaluates again.
+func TestMobileIDKeptPerScriptAndUser(t *testing.T) {
+	e := options.New(options.Config{})
+	sales := options.User{Username: "bob", Email: "bob@example.com", CommonName: "Bob Example",
+		Attributes: map[string]string{"dept": "Sales"}}
+	mustGet := func(t *testing.T, src string, u options.User) options.MobileID {
+		t.Helper()
+		o, err := e.MobileID(options.MobileIDSelfServiceProcGet, src, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	first := mustGet(t, deptScript, sales)
+	if again := mustGet(t, deptScript, sales); again != first {
+		t.Fatalf("the same script and user gave %+v, then %+v", first, again)
+	}
+	changed := func(f func(*options.User)) options.User {
+		u := sales
+		u.Attributes = map[string]string{"dept": "Sales"}
+		f(&u)
+		return u
+	}
+	tests := []struct {
+		name   string
+		src    string
+		u      options.User
+		check  func(options.MobileID) bool
+		expect string
+	}{
+		{"another attribute value", deptScript, changed(func(u *options.User) { u.Attributes["dept"] = "Support" }),
+			func(o options.MobileID) bool { return o.ServerName == "Smart ID Support" }, "server name Smart ID Support"},
+		{"another email", deptScript, changed(func(u *options.User) { u.Email = "robert@example.com" }),
+			func(o options.MobileID) bool { return o.UserID == "robert@example.com" }, "user ID robert@example.com"},
+		{"another common name", deptScript, changed(func(u *options.User) { u.CommonName = "Robert Example" }),
+			func(o options.MobileID) bool { return o.ProfileName == "MobileID Robert Example" }, "profile MobileID Robert Example"},
+		{"fields that run together", deptScript, changed(func(u *options.User) { u.Email, u.CommonName = "bob@example.comBob", " Example" }),
+			func(o options.MobileID) bool { return o.UserID == "bob@example.comBob" }, "user ID bob@example.comBob"},
+		{"another script", strings.Replace(deptScript, "validity_years = 2", "validity_years = 3", 1), sales,
+			func(o options.MobileID) bool { return o.ValidityYears == 3 }, "validity 3 years"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if o := mustGet(t, tt.src, tt.u); !tt.check(o) {
+				t.Errorf("got %+v, want %s", o, tt.expect)
+			}
+		})
+	}
+}
+
+// TestMobileIDPrintsEachTime: with a Print function, a script runs at
+// every evaluation, so that it prints every time.
+func TestMobileIDPrintsEachTime(t *testing.T) {
+	var mu sync.Mutex
+	printed := 0
+	e := options.New(options.Config{Print: func(string, string) { mu.Lock(); printed++; mu.Unlock() }})
+	src := strings.Replace(options.DefaultGetScript, "validity_years = 2", "validity_years = 2\nprint(\"hello\")", 1)
+	for range 2 {
+		if _, err := e.MobileID(options.MobileIDSelfServiceProcGet, src, alice); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if printed != 2 {
+		t.Errorf("printed %d times, want 2", printed)
+	}
+}

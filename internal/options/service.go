@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -17,6 +18,9 @@ type Service struct {
 	Store  lanyard.OptionScriptStore
 	Users  lanyard.UserService
 	Engine *Engine
+
+	mu   sync.Mutex
+	last map[string]*lanyard.OptionScript // by process: the last read
 }
 
 // UserOf converts a domain user into what a script sees.
@@ -49,7 +53,36 @@ func (s *Service) Current(ctx context.Context, process string) (*lanyard.OptionS
 	if err := checkProcess(process); err != nil {
 		return nil, err
 	}
-	return s.Store.CurrentScript(ctx, process)
+	sc, err := s.Store.CurrentScript(ctx, process)
+	if err != nil {
+		return nil, err
+	}
+	// The last read, even if older than one kept: a database restored to
+	// an earlier state is followed at once.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]*lanyard.OptionScript{}
+	}
+	s.last[process] = sc
+	return sc, nil
+}
+
+// Recent returns the script of a process that Current read last here, or
+// reads the current one when it has read none. Another process or
+// instance may have saved a newer one since, so Recent is only for options
+// whose use checks the version they came from where it writes
+// (lanyard.Enrollment.OptionsVersion), and evaluates them again from
+// Current when that refuses them: it saves reading the script again a
+// moment after a page read it.
+func (s *Service) Recent(ctx context.Context, process string) (*lanyard.OptionScript, error) {
+	s.mu.Lock()
+	sc := s.last[process]
+	s.mu.Unlock()
+	if sc != nil {
+		return sc, nil
+	}
+	return s.Current(ctx, process)
 }
 
 // Versions returns every version of a process's script, newest first.
@@ -162,7 +195,12 @@ func (s *Service) MobileID(ctx context.Context, process string, u *lanyard.User)
 	if err != nil {
 		return MobileID{}, err
 	}
-	return s.Engine.MobileID(process, sc.Source, UserOf(u))
+	return s.MobileIDOf(sc, u)
+}
+
+// MobileIDOf evaluates the script sc of a mobile ID process for u.
+func (s *Service) MobileIDOf(sc *lanyard.OptionScript, u *lanyard.User) (MobileID, error) {
+	return s.Engine.MobileID(sc.Process, sc.Source, UserOf(u))
 }
 
 // Expiring evaluates the current script for expiring mobile IDs for u.

@@ -2,7 +2,6 @@ package pki
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
@@ -49,13 +48,13 @@ var extKeyUsageOIDs = map[x509.ExtKeyUsage]asn1.ObjectIdentifier{
 var emptyName = []byte{0x30, 0x00}
 
 // certificateDER signs the end-entity certificate tmpl, made by template,
-// for pub with the issuing CA's key.
-func (ca *CA) certificateDER(tmpl *x509.Certificate, pub crypto.PublicKey) ([]byte, error) {
+// for the key of its RawSubjectPublicKeyInfo with the issuing CA's key.
+func (ca *CA) certificateDER(tmpl *x509.Certificate) ([]byte, error) {
 	sig, err := signingFor(ca.signer.Public())
 	if err != nil {
 		return nil, err
 	}
-	tbs, err := ca.tbsCertificate(tmpl, pub, sig)
+	tbs, err := ca.tbsCertificate(tmpl, sig)
 	if err != nil {
 		return nil, err
 	}
@@ -72,19 +71,20 @@ func (ca *CA) certificateDER(tmpl *x509.Certificate, pub crypto.PublicKey) ([]by
 	return append(der, sigPart...), nil
 }
 
-// tbsCertificate writes the TBSCertificate of tmpl for pub:
+// tbsCertificate writes the TBSCertificate of tmpl, whose key is the
+// SubjectPublicKeyInfo that template put in its RawSubjectPublicKeyInfo:
 //
 //	TBSCertificate ::= SEQUENCE {
 //	    version [0] EXPLICIT Version DEFAULT v1, serialNumber, signature,
 //	    issuer, validity, subject, subjectPublicKeyInfo,
 //	    extensions [3] EXPLICIT Extensions OPTIONAL }
-func (ca *CA) tbsCertificate(tmpl *x509.Certificate, pub crypto.PublicKey, sig signing) ([]byte, error) {
+func (ca *CA) tbsCertificate(tmpl *x509.Certificate, sig signing) ([]byte, error) {
 	if tmpl.SerialNumber == nil || tmpl.SerialNumber.Sign() <= 0 {
 		return nil, errors.New("the certificate serial must be positive")
 	}
-	spki, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, fmt.Errorf("encode the certificate's key: %w", err)
+	spki := tmpl.RawSubjectPublicKeyInfo
+	if len(spki) == 0 {
+		return nil, errors.New("the certificate has no key")
 	}
 	subject, err := commonNameDER(tmpl.Subject.CommonName)
 	if err != nil {

@@ -120,7 +120,7 @@ func compareWithGo(t *testing.T, ca *CA, u *lanyard.User, usage lanyard.Certific
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := ca.certificateDER(tmpl, pub)
+	ours, err := ca.certificateDER(tmpl)
 	if err != nil {
 		t.Fatalf("our encoder: %v", err)
 	}
@@ -246,6 +246,34 @@ func TestCertificateRefusesWhatGoRefuses(t *testing.T) {
 		if lanyard.ErrorCode(err) != lanyard.EINTERNAL || !strings.HasPrefix(err.Error(), "sign certificate: ") {
 			t.Errorf("%q, %q: %v (%s)", u.CommonName, u.Email, err, lanyard.ErrorCode(err))
 		}
+	}
+}
+
+// TestCertificateKeyFromTemplate: the certificate holds the key whose
+// encoding the template holds, the one its key identifier is made of, and
+// a template without one is refused.
+func TestCertificateKeyFromTemplate(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := certTestCA(t, key, time.Now().AddDate(20, 0, 0))
+	subject, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl, err := ca.template(certTestUsers[0].user, lanyard.UsageSignature, subject.Public(), 2, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := ca.certificateDER(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !subject.PublicKey.Equal(cert.PublicKey) || !bytes.Equal(cert.SubjectKeyId, keyID(subject.Public())) {
+		t.Error("the certificate does not hold the template's key and its identifier")
+	}
+	tmpl.RawSubjectPublicKeyInfo = nil
+	if _, err := ca.certificateDER(tmpl); err == nil {
+		t.Error("a template without a key was signed")
 	}
 }
 

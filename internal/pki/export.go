@@ -36,7 +36,12 @@ func keyID(pub any) []byte {
 	if err != nil {
 		return nil
 	}
-	bits, err := subjectPublicKeyBits(der)
+	return spkiKeyID(der)
+}
+
+// spkiKeyID is keyID of the key a SubjectPublicKeyInfo holds.
+func spkiKeyID(spki []byte) []byte {
+	bits, err := subjectPublicKeyBits(spki)
 	if err != nil {
 		return nil
 	}

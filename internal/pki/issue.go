@@ -130,7 +130,7 @@ func (ca *CA) sign(user *lanyard.User, usage lanyard.CertificateUsage, pub crypt
 	if err != nil {
 		return nil, err
 	}
-	der, err := ca.certificateDER(tmpl, pub)
+	der, err := ca.certificateDER(tmpl)
 	if err != nil {
 		return nil, fmt.Errorf("sign certificate: %w", err)
 	}

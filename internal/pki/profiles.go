@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -35,10 +36,15 @@ var profiles = map[lanyard.CertificateUsage]profile{
 // template returns the certificate of the given usage for user and pub,
 // valid from now for years years but never beyond the issuing CA. The
 // subject is the user's alone: CN is the common name and the one SAN is
-// the email address.
+// the email address. RawSubjectPublicKeyInfo holds pub's encoding, which
+// the key identifier is made of and certificateDER writes.
 func (ca *CA) template(user *lanyard.User, usage lanyard.CertificateUsage, pub crypto.PublicKey, years int, now time.Time) (*x509.Certificate, error) {
 	if err := checkOrder(user, usage, years); err != nil {
 		return nil, err
+	}
+	spki, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("encode the certificate's key: %w", err)
 	}
 	p := profiles[usage]
 	serial, err := newSerial()
@@ -59,10 +65,12 @@ func (ca *CA) template(user *lanyard.User, usage lanyard.CertificateUsage, pub c
 		KeyUsage:              p.keyUsage,
 		ExtKeyUsage:           p.extUsage,
 		BasicConstraintsValid: true,
-		SubjectKeyId:          keyID(pub),
+		SubjectKeyId:          spkiKeyID(spki),
 		CRLDistributionPoints: []string{ca.CRLShardURL(crlShard(notAfter))},
 		OCSPServer:            []string{ca.cfg.PublicURL + "/pki/ocsp"},
 		IssuingCertificateURL: []string{ca.cfg.PublicURL + "/pki/ca.cer"},
+
+		RawSubjectPublicKeyInfo: spki,
 	}, nil
 }
 

@@ -1,11 +1,9 @@
 package store
 
 import (
-	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -54,11 +52,23 @@ func (db *DB) IndexAuditTerms(ctx context.Context) (int, error) {
 	}
 }
 
-type auditTerm struct {
-	kind  int
-	term  string
-	event int64
-}
+// indexTermsQuery adds the terms of the events in (lo, hi] to
+// audit_terms in the index's order, so that each of its pages is written
+// once. The database reads and sorts them itself, and the statement's text
+// does not depend on the batch, so it is prepared once.
+var indexTermsQuery = fmt.Sprintf(`INSERT INTO audit_terms (kind, term, event_id)
+	SELECT kind, term, id FROM (
+		SELECT %d AS kind, actor AS term, id FROM audit_log WHERE id > ? AND id <= ? AND actor <> ''
+		UNION ALL SELECT %d, action, id FROM audit_log WHERE id > ? AND id <= ? AND action <> ''
+		UNION ALL SELECT %d, subject, id FROM audit_log WHERE id > ? AND id <= ? AND subject <> ''
+	) AS t ORDER BY kind, term, id
+	ON CONFLICT DO NOTHING`, termActor, termAction, termSubject)
+
+// batchEndQuery finds the last of the next auditTermsBatch events after
+// the mark, and how many there are. The limit is written into the text:
+// SQLite plans a statement again at every run when its LIMIT is a
+// parameter.
+var batchEndQuery = fmt.Sprintf(`SELECT MAX(id), COUNT(*) FROM (SELECT id FROM audit_log WHERE id > ? ORDER BY id LIMIT %d) AS batch`, auditTermsBatch)
 
 func (db *DB) indexAuditBatch(ctx context.Context) (int, error) {
 	n := 0
@@ -69,46 +79,26 @@ func (db *DB) indexAuditBatch(ctx context.Context) (int, error) {
 		if err := tx.queryRow(ctx, `SELECT upto FROM audit_terms_mark WHERE id = 1`+tx.forUpdate("")).Scan(&upto); err != nil {
 			return fmt.Errorf("read audit terms mark: %w", err)
 		}
-		events, err := queryAll(ctx, tx, `SELECT id, actor, action, subject FROM audit_log WHERE id > ? ORDER BY id LIMIT ?`,
-			[]any{upto, auditTermsBatch}, func(s scanner) (*lanyard.AuditEvent, error) {
-				var e lanyard.AuditEvent
-				return &e, s.Scan(&e.ID, &e.Actor, &e.Action, &e.Subject)
-			})
-		if err != nil || len(events) == 0 {
-			return err
+		var last sql.NullInt64
+		if err := tx.queryRow(ctx, batchEndQuery, upto).Scan(&last, &n); err != nil {
+			return fmt.Errorf("read audit events to index: %w", err)
 		}
-		terms := make([]auditTerm, 0, 3*len(events))
-		for _, e := range events {
-			for kind, term := range [...]string{termActor: e.Actor, termAction: e.Action, termSubject: e.Subject} {
-				if term != "" {
-					terms = append(terms, auditTerm{kind, term, e.ID})
-				}
-			}
+		if n == 0 {
+			return nil
 		}
-		// In the index's order: each page of it is written once.
-		slices.SortFunc(terms, func(a, b auditTerm) int {
-			return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.term, b.term), cmp.Compare(a.event, b.event))
-		})
-		const rows = 300
-		for len(terms) > 0 {
-			batch := terms[:min(len(terms), rows)]
-			terms = terms[len(batch):]
-			args := make([]any, 0, 3*len(batch))
-			for _, t := range batch {
-				args = append(args, t.kind, t.term, t.event)
-			}
-			q := `INSERT INTO audit_terms (kind, term, event_id) VALUES (?, ?, ?)` + strings.Repeat(`, (?, ?, ?)`, len(batch)-1) + ` ON CONFLICT DO NOTHING`
-			if _, err := tx.exec(ctx, q, args...); err != nil {
-				return fmt.Errorf("index audit events: %w", err)
-			}
+		hi := last.Int64
+		if _, err := tx.exec(ctx, indexTermsQuery, upto, hi, upto, hi, upto, hi); err != nil {
+			return fmt.Errorf("index audit events: %w", err)
 		}
-		if _, err := tx.exec(ctx, `UPDATE audit_terms_mark SET upto = ? WHERE id = 1`, events[len(events)-1].ID); err != nil {
+		if _, err := tx.exec(ctx, `UPDATE audit_terms_mark SET upto = ? WHERE id = 1`, hi); err != nil {
 			return fmt.Errorf("move audit terms mark: %w", err)
 		}
-		n = len(events)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // findAuditByTerm is FindAuditEvents with at least one of actor, action

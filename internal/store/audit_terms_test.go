@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -124,6 +125,57 @@ func TestAuditIndexingIdleWritesNothing(t *testing.T) {
 		}
 		if tx := db.Counters().Transactions - before.Transactions; tx != 0 {
 			t.Errorf("an idle indexing began %d transactions, want 0", tx)
+		}
+	})
+}
+
+// TestAuditTermsInBatches: events of more than one batch are all indexed,
+// each by its actor, action and subject where it has one, and once.
+func TestAuditTermsInBatches(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		if _, err := db.IndexAuditTerms(ctx); err != nil {
+			t.Fatal(err)
+		}
+		before, err := store.AuditTerms(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actor := lanyard.Actor{Username: "batcher", Addr: "127.0.0.1"}
+		if err := db.RecordAuditBatch(ctx, actor, "test.batch", 2500); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RecordAudit(ctx, actor, "test.nosubject", "", ""); err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.IndexAuditTerms(ctx)
+		if err != nil || n != 2501 {
+			t.Fatalf("indexed %d (%v), want 2501", n, err)
+		}
+		events, err := db.FindAuditEvents(ctx, lanyard.AuditFilter{Limit: 100_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Clone(before)
+		for _, e := range events[:n] {
+			for kind, term := range []string{1: e.Actor, 2: e.Action, 3: e.Subject} {
+				if term != "" {
+					want = append(want, fmt.Sprintf("%d %s %d", kind, term, e.ID))
+				}
+			}
+		}
+		got, err := store.AuditTerms(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("audit_terms has %d rows, want %d", len(got), len(want))
+		}
+		if n, err := db.IndexAuditTerms(ctx); err != nil || n != 0 {
+			t.Errorf("indexed %d again (%v), want 0", n, err)
 		}
 	})
 }

@@ -228,3 +228,15 @@ func ExecLaterThen(ctx context.Context, db *DB, later, then string) error {
 		return err
 	})
 }
+
+// AuditTerms returns every row of audit_terms as "kind term event", in
+// the index's order.
+func AuditTerms(ctx context.Context, db *DB) ([]string, error) {
+	return queryAll(ctx, db, `SELECT kind, term, event_id FROM audit_terms ORDER BY kind, term, event_id`, nil, func(s scanner) (string, error) {
+		var kind int
+		var term string
+		var event int64
+		err := s.Scan(&kind, &term, &event)
+		return fmt.Sprintf("%d %s %d", kind, term, event), err
+	})
+}

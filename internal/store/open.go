@@ -16,7 +16,8 @@ import (
 // the user's active mobile ID is locked (only with lockExisting), the
 // user's open processes end, mobile IDs still waiting for the app are
 // deleted, and e is created; with code, its mobile ID is registered and
-// the activation code issued with its mails.
+// the activation code issued with its mails. With e.OptionsVersion, that
+// version of the process's script must be the newest.
 func (db *DB) OpenEnrollment(ctx context.Context, actor lanyard.Actor, e *lanyard.Enrollment, lockExisting bool, code *lanyard.ActivationCode) error {
 	return db.inTx(ctx, func(tx *Tx) error {
 		if err := tx.lockUser(ctx, e.UserID); err != nil {
@@ -135,19 +136,31 @@ func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 		codeHash, mobilePublicID, expires = code.Hash, code.MobileID.PublicID, encodeTime(code.ExpiresAt)
 		e.CodeExpiresAt = code.ExpiresAt
 	}
-	var mobileID sql.NullInt64
-	err := tx.queryRow(ctx, `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email,
+	q := `INSERT INTO enrollments (public_id, user_id, process, step, options, usages, recover_serials, by_email,
 		code_hash, code_expires_at, mobile_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM mobile_ids WHERE public_id = ?), ?, ?) RETURNING id, mobile_id`,
-		e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
-		boolInt(e.ByEmail), codeHash, expires, mobilePublicID, encodeTime(tx.now), encodeTime(tx.now)).Scan(&e.ID, &mobileID)
-	if err != nil {
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM mobile_ids WHERE public_id = ?), ?, ?) RETURNING id, mobile_id`
+	args := []any{e.PublicID, e.UserID, e.Process, string(e.Step), string(e.Options), joinUsages(e.Usages), strings.Join(e.RecoverSerials, ","),
+		boolInt(e.ByEmail), codeHash, expires, mobilePublicID, encodeTime(tx.now), encodeTime(tx.now)}
+	var mobileID sql.NullInt64
+	dest := []any{&e.ID, &mobileID}
+	// Options of an older script are found out here, and the transaction
+	// fails with the row it wrote.
+	var newest int
+	if e.OptionsVersion != 0 {
+		q += `, ` + newestScriptVersion
+		args = append(args, e.Process)
+		dest = append(dest, &newest)
+	}
+	if err := tx.queryRow(ctx, q, args...).Scan(dest...); err != nil {
 		return fmt.Errorf("insert enrollment: %w", err)
 	}
 	if code != nil && !mobileID.Valid {
 		return fmt.Errorf("insert enrollment: its mobile ID %s is not there", code.MobileID.PublicID)
 	}
 	e.MobileID = mobileID.Int64
+	if e.OptionsVersion != 0 && newest != e.OptionsVersion {
+		return lanyard.ErrOptionsChanged
+	}
 	return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))
 }
 

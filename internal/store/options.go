@@ -41,6 +41,14 @@ func findScript(ctx context.Context, c conn, where string, args ...any) (*lanyar
 	return sc, nil
 }
 
+// newestScriptVersion is the expression of the newest version of the
+// script of a process, the parameter: a statement that acts on options
+// returns it, to refuse with lanyard.ErrOptionsChanged options of an older
+// one. On SQLite no script can be saved until the transaction ends, since
+// it holds the only writer; on PostgreSQL one saved after the statement is
+// one saved after the options were used.
+const newestScriptVersion = `(SELECT COALESCE(MAX(version), 0) FROM option_scripts WHERE process = ?)`
+
 // ScriptVersions returns every version of a process's script, newest first.
 func (db *DB) ScriptVersions(ctx context.Context, process string) ([]*lanyard.OptionScript, error) {
 	scripts, err := queryAll(ctx, db, `SELECT `+scriptColumns+` FROM option_scripts WHERE process = ? ORDER BY version DESC`,

@@ -45,7 +45,11 @@ func userFields(u *lanyard.User) ([]any, func() error) {
 	var mustChange int
 	var created, updated int64
 	return []any{&u.ID, &u.Username, &u.Email, &u.CommonName, &attrs, &u.State, &roles, &mustChange, &created, &updated}, func() error {
-		if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
+		// Most users have no attributes, which every page's session
+		// lookup would otherwise decode.
+		if attrs == "{}" {
+			u.Attributes = map[string]string{}
+		} else if err := json.Unmarshal([]byte(attrs), &u.Attributes); err != nil {
 			return fmt.Errorf("decode attributes of %s: %w", u.Username, err)
 		}
 		u.Roles = decodeRoles(roles)

@@ -15,6 +15,26 @@ func alice() *lanyard.User {
 		Attributes: map[string]string{"dept": "R&D"}}
 }
 
+// TestUserWithoutAttributes: a user without attributes reads back with
+// an empty map of them.
+func TestUserWithoutAttributes(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		users := store.NewUserService(openDB(t, dsn), fastHash)
+		bob := &lanyard.User{Username: "bob", Email: "bob@example.com", CommonName: "Bob Example"}
+		if err := users.CreateUser(ctx, lanyard.CLIActor, bob, ""); err != nil {
+			t.Fatal(err)
+		}
+		got, err := users.FindUserByUsername(ctx, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Attributes == nil || len(got.Attributes) != 0 {
+			t.Fatalf("attributes %#v, want an empty map", got.Attributes)
+		}
+	})
+}
+
 func TestUsers(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -77,10 +78,12 @@ func (s *Server) metricsHandler() http.Handler {
 	})
 }
 
-// statusWriter remembers the status code a handler wrote.
+// statusWriter remembers the status code a handler wrote, and the route
+// pattern the mux found for the request.
 type statusWriter struct {
 	http.ResponseWriter
-	code int
+	code  int
+	route string
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -99,27 +102,49 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// routed serves a request with mux and tells observe the pattern it
+// found, which the mux sets on the request it is given: the handlers in
+// between pass on copies of observe's.
+func routed(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = r.Pattern
+		}
+	})
+}
+
 // observe counts and times every request by its route pattern (not its
 // path, which would let clients create unbounded label values) and logs it.
+// The pattern is the one routed saw; a request that did not get there (a
+// panic) is looked up in mux.
 func (s *Server) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		// The CA's endpoints are one route, found without the mux: OCSP
-		// answers are the most frequent requests and the cheapest.
-		route := "/pki/"
-		if s.PKI == nil || !strings.HasPrefix(r.URL.Path, "/pki/") {
-			if _, route = mux.Handler(r); route == "" || route == "/" {
-				route = "unmatched"
-			}
-		}
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if sw.code == 0 {
 			sw.code = http.StatusOK
 		}
+		// The CA's endpoints are one route, found without the mux: OCSP
+		// answers are the most frequent requests and the cheapest.
+		route := sw.route
+		switch {
+		case s.PKI != nil && strings.HasPrefix(r.URL.Path, "/pki/"):
+			route = "/pki/"
+		case route == "":
+			_, route = mux.Handler(r)
+		}
+		if route == "" || route == "/" {
+			route = "unmatched"
+		}
 		d := time.Since(start)
 		s.metrics.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
 		s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
-		s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", clientAddr(r))
+		// Checked first, so that a server not logging requests does not
+		// make their attributes.
+		if s.Logger.Enabled(r.Context(), slog.LevelDebug) {
+			s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", clientAddr(r))
+		}
 	})
 }

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lanyard-id/lanyard"
@@ -35,11 +37,18 @@ func TestMetricsAndHealth(t *testing.T) {
 		resp, body := p.get(t, c, path)
 		wantStatus(t, resp, body, http.StatusOK, want)
 	}
+	resp, body := p.get(t, c, "/no/such/page")
+	wantStatus(t, resp, body, http.StatusNotFound)
 	req, _ := http.NewRequest(http.MethodGet, p.URL+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer scraper-token")
-	resp, body := do(t, c, req)
+	resp, body = do(t, c, req)
+	// Requests count by the route the mux found, a page that is none as
+	// unmatched.
 	wantStatus(t, resp, body, http.StatusOK,
 		`lanyard_http_requests_total{code="200",route="GET /mobile-id/get"} 1`,
+		`lanyard_http_requests_total{code="303",route="POST /mobile-id/get"} 1`,
+		`lanyard_http_requests_total{code="200",route="GET /healthz"} 1`,
+		`lanyard_http_requests_total{code="404",route="unmatched"} 1`,
 		`lanyard_logins_total{result="ok"} 1`,
 		`lanyard_mobile_ids{state="active"} 1`,
 		`lanyard_outbox_pending 1`, // the "created" notification
@@ -97,3 +106,49 @@ func TestMetricsNotPublic(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricsRouteOfPanic: a request whose handler panics counts as a 500
+// of its route, which the mux found before the handler ran.
+func TestMetricsRouteOfPanic(t *testing.T) {
+	p := newPortal(t, sqliteDSN(t), func(s *web.Server) {
+		mount := s.Mount
+		s.Mount = func(mux *http.ServeMux) {
+			mount(mux)
+			mux.HandleFunc("GET /test/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+		}
+	})
+	resp, body := p.get(t, p.browser(t), "/test/panic")
+	wantStatus(t, resp, body, http.StatusInternalServerError)
+	if m := p.metrics(t); !strings.Contains(m, `lanyard_http_requests_total{code="500",route="GET /test/panic"} 1`) {
+		t.Errorf("no 500 of the route GET /test/panic in the metrics:\n%s", m)
+	}
+}
+
+// TestRequestLog: requests are logged at the debug level, and only there.
+func TestRequestLog(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		t.Run(level.String(), func(t *testing.T) {
+			var log strings.Builder
+			var mu sync.Mutex
+			p := newPortal(t, sqliteDSN(t), func(s *web.Server) {
+				s.Logger = slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return log.Write(b)
+				}), &slog.HandlerOptions{Level: level}))
+			})
+			resp, body := p.get(t, p.browser(t), "/healthz")
+			wantStatus(t, resp, body, http.StatusOK)
+			mu.Lock()
+			logged := strings.Contains(log.String(), "msg=request method=GET path=/healthz status=200")
+			mu.Unlock()
+			if want := level == slog.LevelDebug; logged != want {
+				t.Errorf("request logged %t at level %s, want %t", logged, level, want)
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }

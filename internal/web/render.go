@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lanyard-id/lanyard"
@@ -80,6 +82,37 @@ type view struct {
 	// Refresh, when set, makes the page reload itself after that many
 	// seconds (a page that waits for something, without script).
 	Refresh int
+	// Menu is the main menu for User and Nav; render fills it.
+	Menu menu
+}
+
+// menu is what the main menu shows of a page: the entries the user has
+// beyond everyone's, and which entry is the page's. Worked out before the
+// page is rendered, it leaves the layout no function to call.
+type menu struct {
+	Operator, Admin bool // the entries of operators and of administrators
+	At              struct{ Dashboard, MobileID, Applications, Operator, Admin bool }
+}
+
+func menuOf(u *lanyard.User, nav string) menu {
+	var m menu
+	if u != nil {
+		m.Admin = u.HasRole(lanyard.RoleAdmin)
+		m.Operator = m.Admin || u.HasRole(lanyard.RoleOperator)
+	}
+	switch nav {
+	case "dashboard":
+		m.At.Dashboard = true
+	case "mobileid":
+		m.At.MobileID = true
+	case "applications":
+		m.At.Applications = true
+	case "operator":
+		m.At.Operator = true
+	case "admin":
+		m.At.Admin = true
+	}
+	return m
 }
 
 // render writes a page with the given status. Templates are executed into
@@ -87,19 +120,41 @@ type view struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
 	v.User = currentUser(r)
 	v.Request = r
+	v.Menu = menuOf(v.User, v.Nav)
 	if r.Method == http.MethodGet && v.Notice == "" && v.Error == "" {
 		f := s.takeFlash(w, r)
 		v.Notice, v.Error = f.Notice, f.Error
 	}
-	var buf bytes.Buffer
-	if err := s.pages[name].Execute(&buf, v); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := s.pages[name].Execute(buf, v); err != nil {
 		s.Logger.Error("render page", "page", name, "err", err)
 		http.Error(w, "An internal error occurred. It has been logged.", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// The length is known: the page goes out whole rather than in chunks,
+	// as net/http sends a body of more than 2 kB written at once.
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// pageBuffers keeps the buffers pages are rendered into, so that a page
+// does not grow a new one to its size each time.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledPage is the largest buffer kept for the next page: a long
+// audit log or user list is not held on to.
+const maxPooledPage = 64 << 10
+
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledPage {
+		return
+	}
+	buf.Reset()
+	pageBuffers.Put(buf)
 }
 
 // renderError shows a page with a plain message and the given status.

@@ -180,7 +180,7 @@ func (s *Server) Handler() http.Handler {
 	for _, p := range []string{"/oidc/token", "/oidc/userinfo", "/oidc/revoke", "/oidc/introspect"} {
 		csrf.AddInsecureBypassPattern(p)
 	}
-	var routes http.Handler = s.securityHeaders(csrf.Handler(s.loadSession(mux)))
+	var routes http.Handler = s.securityHeaders(csrf.Handler(s.loadSession(routed(mux))))
 	if s.PKI != nil {
 		// The relying-party endpoints serve certificates, CRLs and OCSP
 		// answers to programs: no page, no session, no state a cross-origin
