@@ -23,10 +23,7 @@ import (
 func TestLaterWriteFailsItsTransaction(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db := openDB(t, dsn)
-		if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
-			t.Fatal(err)
-		}
+		db := openProbeDB(t, dsn)
 		err := store.ExecNowAndLater(ctx, db, `INSERT INTO probe (id) VALUES (1)`, `INSERT INTO probe (id) VALUES (1)`)
 		if err == nil {
 			t.Fatal("a transaction whose later write failed committed")
@@ -52,10 +49,7 @@ func TestLaterWriteFailsItsTransaction(t *testing.T) {
 // never commit.
 func TestLockOfAMissingUserCommitsNothing(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, testenv.DSN(t, "postgres"))
-	if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
-		t.Fatal(err)
-	}
+	db := openProbeDB(t, testenv.DSN(t, "postgres"))
 	before := db.Counters()
 	err := store.LockUserThenLater(ctx, db, 4242, `INSERT INTO probe (id) VALUES (1)`)
 	if lanyard.ErrorCode(err) != lanyard.ENOTFOUND {
@@ -88,6 +82,16 @@ func TestLockOfAMissingUserCommitsNothing(t *testing.T) {
 	if err := store.LockUserThenLater(ctx, db, u.ID, `INSERT INTO probe (id) VALUES (1)`); err == nil || errors.Is(err, context.Canceled) {
 		t.Fatalf("a duplicate later write: %v, want its failure", err)
 	}
+}
+
+// openProbeDB opens the database at dsn with a table probe of IDs.
+func openProbeDB(t *testing.T, dsn string) *store.DB {
+	t.Helper()
+	db := openDB(t, dsn)
+	if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 func probeRows(t *testing.T, db *store.DB) int {
@@ -188,10 +192,7 @@ func TestHeadTurnWaitsForNoRowLock(t *testing.T) {
 // ran, and a statement after it must not run on its own.
 func TestFailedFirstStatementEndsTheTransaction(t *testing.T) {
 	ctx := context.Background()
-	db := openDB(t, testenv.DSN(t, "postgres"))
-	if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
-		t.Fatal(err)
-	}
+	db := openProbeDB(t, testenv.DSN(t, "postgres"))
 	err := store.IgnoreFailedThenExec(ctx, db, `SELECT nope FROM probe`, `INSERT INTO probe (id) VALUES (7)`)
 	if err == nil {
 		t.Error("a write after a failed first statement ran")
@@ -207,10 +208,7 @@ func TestFailedFirstStatementEndsTheTransaction(t *testing.T) {
 func TestSeveralStatementsInOneAfterQueued(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		db := openDB(t, dsn)
-		if err := store.Exec(db, `CREATE TABLE probe (id INTEGER PRIMARY KEY)`); err != nil {
-			t.Fatal(err)
-		}
+		db := openProbeDB(t, dsn)
 		if err := store.ExecLaterThen(ctx, db, `INSERT INTO probe (id) VALUES (1)`,
 			`INSERT INTO probe (id) VALUES (2); INSERT INTO probe (id) VALUES (3)`); err != nil {
 			t.Fatal(err)
