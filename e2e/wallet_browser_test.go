@@ -287,8 +287,9 @@ func TestWalletSeveralServers(t *testing.T) {
 	for i, s := range servers {
 		doc := writeFile(t, dir, fmt.Sprintf("doc%d.txt", i), fmt.Sprintf("Signed for server %d.\n", i))
 		phone.tab("Sign", "sign")
-		opts := step(phone.browser, "read the profiles to sign with", chromedp.Evaluate[[]string](
-			`Array.from(document.querySelectorAll("#sign-profile option"), (o) => o.value)`))
+		// The screen fills its choice of profiles once it has read them.
+		opts := step(phone.browser, "read the profiles to sign with", chromedp.Poll[[]string](
+			`(() => { const o = Array.from(document.querySelectorAll("#sign-profile option"), (o) => o.value); return o.length >= 2 ? o : null })()`))
 		if len(opts) != 2 {
 			t.Fatalf("the Sign screen offers %d profiles, want 2", len(opts))
 		}
