@@ -79,14 +79,21 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 		moved = n == 1
 	}
 	if !moved {
-		var err error
-		if seq, head, err = tx.lockAuditHead(ctx); err != nil {
-			return err
-		}
-		lastSeq, lastHash := tx.chainAudit(seq, head)
-		if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
-			return err
-		}
+		return tx.appendAtLockedHead(ctx)
+	}
+	return tx.appendChained(ctx)
+}
+
+// appendAtLockedHead locks and reads the chain's head, chains the events
+// of tx after it, moves it and writes them.
+func (tx *Tx) appendAtLockedHead(ctx context.Context) error {
+	seq, head, err := tx.lockAuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	lastSeq, lastHash := tx.chainAudit(seq, head)
+	if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
+		return err
 	}
 	return tx.appendChained(ctx)
 }
@@ -179,15 +186,7 @@ func (tx *Tx) commitPostgres(ctx context.Context) error {
 	if _, err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT `+auditHeadSavepoint); err != nil {
 		return fmt.Errorf("write audit events: %w", err)
 	}
-	seq, head, err := tx.lockAuditHead(ctx)
-	if err != nil {
-		return err
-	}
-	lastSeq, lastHash := tx.chainAudit(seq, head)
-	if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
-		return err
-	}
-	if err := tx.appendChained(ctx); err != nil {
+	if err := tx.appendAtLockedHead(ctx); err != nil {
 		return err
 	}
 	return tx.pg.commit(ctx)

@@ -325,7 +325,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 		tx.db.count.commits.Add(1)
 		err := tx.commitPostgres(ctx)
 		tx.ended = true
-		tx.pg.rollback() // gives the connection back; after a failed commit, rolls back
+		tx.pg.end() // after a failed commit, rolls back
 		if err == nil && tx.movedHead != nil {
 			tx.db.head.moved(tx.movedHead)
 		}
@@ -352,7 +352,7 @@ func (tx *Tx) rollback() {
 	if tx.group != nil {
 		_ = tx.leave(false)
 	} else {
-		tx.pg.rollback()
+		tx.pg.end()
 	}
 	tx.release()
 }
@@ -361,7 +361,7 @@ func (tx *Tx) rollback() {
 // would: every statement after it fails (the fault hook).
 func (tx *Tx) abandon() {
 	if tx.pg != nil {
-		tx.pg.rollback()
+		tx.pg.end()
 		return
 	}
 	_ = tx.tx.Rollback()
@@ -451,68 +451,67 @@ func (tx *Tx) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return tx.tx.ExecContext(ctx, query, args...)
 }
 
-// execLater is exec for a write whose answer tx does not wait for: on
-// PostgreSQL it is sent with the next statement that is answered, or with
-// COMMIT, which report its failure; on SQLite, where a statement costs no
-// round trip, it runs at once. fail, if not nil, makes the error reported
-// of the failure; without it, the failure is reported as a laterError.
+// execLater is exec for a write whose answer tx does not wait for (see
+// later). fail, if not nil, makes the error reported of its failure;
+// without it, the failure is reported as a laterError on PostgreSQL.
 func (tx *Tx) execLater(ctx context.Context, fail func(error) error, query string, args ...any) error {
-	if tx.pg == nil {
-		_, err := tx.exec(ctx, query, args...)
-		if err != nil && fail != nil {
-			return fail(err)
-		}
-		return err
-	}
-	tx.beforeStatement(query)
-	tx.pg.queue(pgStatement{sql: tx.db.rebind(query), args: args, fail: fail})
-	return nil
+	return tx.later(ctx, pgStatement{sql: query, args: args, fail: fail})
 }
 
 // queryLater is execLater for a statement whose rows tx reads, with
 // read, once they come: what read does must not be needed before then.
 func (tx *Tx) queryLater(ctx context.Context, read func(rows) error, query string, args ...any) error {
-	if tx.pg == nil {
-		rs, err := tx.query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		err = read(rs)
-		if cerr := rs.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	}
-	tx.beforeStatement(query)
-	tx.pg.queue(pgStatement{sql: tx.db.rebind(query), args: args, read: read})
-	return nil
+	return tx.later(ctx, pgStatement{sql: query, args: args, read: read})
 }
 
 // execLaterFinding is execLater for a statement that returns a row for
 // each row it finds or changes (RETURNING 1, or a SELECT … FOR UPDATE),
 // and must find one: with none, the transaction fails with none.
 func (tx *Tx) execLaterFinding(ctx context.Context, fail func(error) error, none error, query string, args ...any) error {
-	if tx.pg == nil {
-		var n int
-		rows, err := tx.query(ctx, query, args...)
-		if err == nil {
-			for rows.Next() {
-				n++
-			}
-			err = rows.Close()
+	return tx.later(ctx, pgStatement{sql: query, args: args, fail: fail, none: none})
+}
+
+// later runs s, a statement whose answer tx does not wait for. On
+// PostgreSQL it is queued, and sent with the next statement that is
+// answered, or with COMMIT, which report its failure (pgStatement.failed);
+// a statement that must find a row is sent so that the server fails it
+// when there is none (expectRows). On SQLite, where a statement costs no
+// round trip, it runs at once, with the same outcomes.
+func (tx *Tx) later(ctx context.Context, s pgStatement) error {
+	if tx.pg != nil {
+		tx.beforeStatement(s.sql)
+		s.sql = tx.db.rebind(s.sql)
+		if s.none != nil {
+			s.sql = expectRows(s.sql)
 		}
-		switch {
-		case err != nil && fail != nil:
-			return fail(err)
-		case err != nil:
-			return err
-		case n == 0:
-			return none
-		}
+		tx.pg.queue(s)
 		return nil
 	}
-	tx.beforeStatement(query)
-	tx.pg.queue(pgStatement{sql: expectRows(tx.db.rebind(query)), args: args, fail: fail, none: none})
+	var err error
+	found := true
+	if s.read == nil && s.none == nil {
+		_, err = tx.exec(ctx, s.sql, s.args...)
+	} else {
+		var rs rows
+		if rs, err = tx.query(ctx, s.sql, s.args...); err == nil {
+			if s.read != nil {
+				err = s.read(rs)
+			} else {
+				found = rs.Next()
+			}
+			if cerr := rs.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	switch {
+	case err != nil && s.fail != nil:
+		return s.fail(err)
+	case err != nil:
+		return err
+	case !found:
+		return s.none
+	}
 	return nil
 }
 

@@ -35,6 +35,8 @@ type pgTx struct {
 	roundTrips *atomic.Int64
 }
 
+// pgStatement is a statement sent later (Tx.later), and how its failure
+// is reported.
 type pgStatement struct {
 	sql  string
 	args []any
@@ -245,10 +247,11 @@ func (p *pgTx) commit(ctx context.Context) error {
 	return nil
 }
 
-// rollback ends the transaction, if it began, and gives the connection
-// back to the pool; safe to call more than once. A connection left in a
-// transaction or mid-answer is closed by the pool instead of reused.
-func (p *pgTx) rollback() {
+// end rolls the transaction back, if it began and did not end, and gives
+// the connection back to the pool; safe to call more than once. A
+// connection left in a transaction or mid-answer is closed by the pool
+// instead of reused.
+func (p *pgTx) end() {
 	if p.conn == nil {
 		return
 	}
