@@ -150,15 +150,28 @@ func HoldHeadTurn(db *DB) (release func()) {
 	return func() { <-db.head.turn }
 }
 
-// ExecNowAndLater runs, in one transaction, the write now at once and the
-// write later as one whose answer the transaction does not wait for
-// (Tx.execLater), and commits.
-func ExecNowAndLater(ctx context.Context, db *DB, now, later string) error {
+// Statement is a write of ExecInTx: Later marks one whose answer the
+// transaction does not wait for (Tx.execLater).
+type Statement struct {
+	SQL   string
+	Later bool
+}
+
+// ExecInTx runs the statements in one transaction, in order, and commits.
+func ExecInTx(ctx context.Context, db *DB, statements ...Statement) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, now); err != nil {
-			return err
+		for _, s := range statements {
+			var err error
+			if s.Later {
+				err = tx.execLater(ctx, nil, s.SQL)
+			} else {
+				_, err = tx.exec(ctx, s.SQL)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		return tx.execLater(ctx, nil, later)
+		return nil
 	})
 }
 
@@ -215,18 +228,6 @@ func IgnoreFailedThenExec(ctx context.Context, db *DB, failing, write string) er
 	_, _ = tx.exec(ctx, failing)
 	_, err = tx.exec(ctx, write)
 	return err
-}
-
-// ExecLaterThen queues the write later (Tx.execLater) as a transaction's
-// first statement, then runs then, and commits.
-func ExecLaterThen(ctx context.Context, db *DB, later, then string) error {
-	return db.inTx(ctx, func(tx *Tx) error {
-		if err := tx.execLater(ctx, nil, later); err != nil {
-			return err
-		}
-		_, err := tx.exec(ctx, then)
-		return err
-	})
 }
 
 // AuditTerms returns every row of audit_terms as "kind term event", in

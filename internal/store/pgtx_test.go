@@ -24,7 +24,8 @@ func TestLaterWriteFailsItsTransaction(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db := openProbeDB(t, dsn)
-		err := store.ExecNowAndLater(ctx, db, `INSERT INTO probe (id) VALUES (1)`, `INSERT INTO probe (id) VALUES (1)`)
+		err := store.ExecInTx(ctx, db, store.Statement{SQL: `INSERT INTO probe (id) VALUES (1)`},
+			store.Statement{SQL: `INSERT INTO probe (id) VALUES (1)`, Later: true})
 		if err == nil {
 			t.Fatal("a transaction whose later write failed committed")
 		}
@@ -34,7 +35,8 @@ func TestLaterWriteFailsItsTransaction(t *testing.T) {
 		if n := probeRows(t, db); n != 0 {
 			t.Fatalf("%d rows after a failed transaction, want 0", n)
 		}
-		if err := store.ExecNowAndLater(ctx, db, `INSERT INTO probe (id) VALUES (1)`, `INSERT INTO probe (id) VALUES (2)`); err != nil {
+		if err := store.ExecInTx(ctx, db, store.Statement{SQL: `INSERT INTO probe (id) VALUES (1)`},
+			store.Statement{SQL: `INSERT INTO probe (id) VALUES (2)`, Later: true}); err != nil {
 			t.Fatal(err)
 		}
 		if n := probeRows(t, db); n != 2 {
@@ -209,8 +211,8 @@ func TestSeveralStatementsInOneAfterQueued(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		db := openProbeDB(t, dsn)
-		if err := store.ExecLaterThen(ctx, db, `INSERT INTO probe (id) VALUES (1)`,
-			`INSERT INTO probe (id) VALUES (2); INSERT INTO probe (id) VALUES (3)`); err != nil {
+		if err := store.ExecInTx(ctx, db, store.Statement{SQL: `INSERT INTO probe (id) VALUES (1)`, Later: true},
+			store.Statement{SQL: `INSERT INTO probe (id) VALUES (2); INSERT INTO probe (id) VALUES (3)`}); err != nil {
 			t.Fatal(err)
 		}
 		if n := probeRows(t, db); n != 3 {
