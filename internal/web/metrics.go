@@ -82,8 +82,11 @@ func (s *Server) metricsHandler() http.Handler {
 // pattern the mux found for the request.
 type statusWriter struct {
 	http.ResponseWriter
-	code  int
-	route string
+	code int
+	// route is the pattern the mux found, once routed has served the
+	// request (routed).
+	route  string
+	routed bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -104,20 +107,21 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // routed serves a request with mux and tells observe the pattern it
 // found, which the mux sets on the request it is given: the handlers in
-// between pass on copies of observe's.
+// between pass on copies of observe's. It tells it also when the handler
+// panics.
 func routed(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mux.ServeHTTP(w, r)
 		if sw, ok := w.(*statusWriter); ok {
-			sw.route = r.Pattern
+			defer func() { sw.route, sw.routed = r.Pattern, true }()
 		}
+		mux.ServeHTTP(w, r)
 	})
 }
 
 // observe counts and times every request by its route pattern (not its
 // path, which would let clients create unbounded label values) and logs it.
-// The pattern is the one routed saw; a request that did not get there (a
-// panic) is looked up in mux.
+// The pattern is the one routed saw; a request that did not get there
+// (one a middleware answered) is looked up in mux.
 func (s *Server) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -132,7 +136,7 @@ func (s *Server) observe(mux *http.ServeMux, next http.Handler) http.Handler {
 		switch {
 		case s.PKI != nil && strings.HasPrefix(r.URL.Path, "/pki/"):
 			route = "/pki/"
-		case route == "":
+		case !sw.routed:
 			_, route = mux.Handler(r)
 		}
 		if route == "" || route == "/" {
