@@ -60,7 +60,12 @@ func New(cfg Config) *Engine {
 // a wrong value, is a *lanyard.Error with code EINVALID and a message for
 // an administrator with the line and column where known.
 func (e *Engine) Evaluate(process, source string, u User) (Result, error) {
-	p, err := e.compile(process, source)
+	return e.evaluate(keyOf(process, source), process, source, u)
+}
+
+// evaluate is Evaluate with the script's key k computed already.
+func (e *Engine) evaluate(k cacheKey, process, source string, u User) (Result, error) {
+	p, err := e.compile(k, process, source)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +88,7 @@ func (e *Engine) MobileID(process, source string, u User) (MobileID, error) {
 			return o, nil
 		}
 	}
-	p, err := e.compileKeyed(script, process, source)
-	if err != nil {
-		return MobileID{}, err
-	}
-	res, err := e.run(process, p, u)
+	res, err := e.evaluate(script, process, source, u)
 	if err != nil {
 		return MobileID{}, err
 	}
@@ -131,13 +132,9 @@ func (e *Engine) DryRun(process, source string, u User) (map[string]any, error) 
 	return res.Map(), nil
 }
 
-// compile returns the compiled script from the cache or compiles it.
-func (e *Engine) compile(process, source string) (*program, error) {
-	return e.compileKeyed(keyOf(process, source), process, source)
-}
-
-// compileKeyed is compile with the script's key computed already.
-func (e *Engine) compileKeyed(k cacheKey, process, source string) (*program, error) {
+// compile returns the compiled script of key k from the cache, or
+// compiles it.
+func (e *Engine) compile(k cacheKey, process, source string) (*program, error) {
 	if p, ok := e.cache.Get(k); ok {
 		return p, nil
 	}

@@ -11,9 +11,10 @@ import (
 
 // Service keeps the option scripts of every process: it validates a script
 // before it is saved, versions and audits it through the store, and
-// evaluates the current version for a user. Every evaluation reads the
-// current version, so a saved script applies to the next process started on
-// every instance without a restart.
+// evaluates it for a user. The script a process starts from is checked
+// against the newest version when the process is created (Recent and
+// lanyard.ErrOptionsChanged), so a saved script applies to the next
+// process started on every instance without a restart.
 type Service struct {
 	Store  lanyard.OptionScriptStore
 	Users  lanyard.UserService
@@ -187,15 +188,6 @@ func (s *Service) Restore(ctx context.Context, actor lanyard.Actor, process stri
 	}
 	sc, _, err := s.Save(ctx, actor, process, old.Source, "")
 	return sc, err
-}
-
-// MobileID evaluates the current script of a mobile ID process for u.
-func (s *Service) MobileID(ctx context.Context, process string, u *lanyard.User) (MobileID, error) {
-	sc, err := s.Current(ctx, process)
-	if err != nil {
-		return MobileID{}, err
-	}
-	return s.MobileIDOf(sc, u)
 }
 
 // MobileIDOf evaluates the script sc of a mobile ID process for u.
