@@ -146,9 +146,16 @@ func TestGroupCommitSoloWaitsForNoOne(t *testing.T) {
 	}
 	close(release)
 	<-soloStarted
-	// The solo transaction holds the writer: the first has committed.
-	if err := <-first; err != nil {
-		t.Fatal(err)
+	// The solo transaction holds the writer: the first has committed,
+	// without waiting for it.
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(soloRelease)
+		t.Fatal("the transaction before the solo one waits for it to commit")
 	}
 	if n, err := store.Count(db, "t"); err != nil || n != 1 {
 		t.Fatalf("%d rows (%v) while the solo transaction runs, want the first's", n, err)
