@@ -241,3 +241,12 @@ func AuditTerms(ctx context.Context, db *DB) ([]string, error) {
 		return fmt.Sprintf("%d %s %d", kind, term, event), err
 	})
 }
+
+// SessionListenerPID returns the PostgreSQL backend on which db listens for
+// other instances' changes of users and sessions, or 0.
+func SessionListenerPID(db *DB) uint32 {
+	if w := db.sessions.watch; w != nil {
+		return w.ListenerPID()
+	}
+	return 0
+}

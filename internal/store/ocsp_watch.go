@@ -111,9 +111,42 @@ func (ws *statusWatches) closeAll() {
 	}
 }
 
-// statusWatch is one running WatchStatus.
+// changeFeed is where a watch learns of what other processes commit: a
+// PostgreSQL channel, or a table of SQLite read after each change of the
+// write-ahead log.
+type changeFeed struct {
+	// what names the changes in the log.
+	what string
+	// channel is LISTENed to on a connection named listener; a
+	// notification's payload is split at commas for fn.
+	channel, listener string
+	// first reads the newest mark of the SQLite table; next tells the
+	// watch's fn of the changes after the mark last and returns the
+	// newest; prune, when set, runs every minute.
+	first func(w *statusWatch, ctx context.Context) (int64, error)
+	next  func(w *statusWatch, ctx context.Context, last int64) (int64, error)
+	prune func(w *statusWatch, ctx context.Context) error
+}
+
+// statusFeed carries the certificates' status changes.
+var statusFeed = &changeFeed{
+	what:    "OCSP status changes",
+	channel: statusChannel, listener: listenName,
+	first: func(w *statusWatch, ctx context.Context) (last int64, err error) {
+		err = w.db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ocsp_changes`).Scan(&last)
+		return last, err
+	},
+	next: (*statusWatch).readChanges,
+	prune: func(w *statusWatch, ctx context.Context) error {
+		_, err := w.db.exec(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept)))
+		return err
+	},
+}
+
+// statusWatch is one running WatchStatus, or another watch of a feed.
 type statusWatch struct {
 	db     *DB
+	feed   *changeFeed
 	fn     func([]string)
 	live   atomic.Bool
 	cancel context.CancelFunc
@@ -121,8 +154,8 @@ type statusWatch struct {
 	// pid is the PostgreSQL backend of the listening connection, for
 	// tests that cut it.
 	pid atomic.Uint32
-	// pollStmt is the prepared read of the SQLite change log, made
-	// once, as it runs every pollInterval.
+	// pollStmt is the prepared read of the SQLite feed, made once, as
+	// it runs every pollInterval.
 	pollStmt *sql.Stmt
 	// walSize and walTime are the write-ahead log as of walRead, the last
 	// read of the change log.
@@ -134,17 +167,24 @@ type statusWatch struct {
 // process's own, and of the others' at the commit (PostgreSQL) or within
 // a few milliseconds (SQLite).
 func (s *PKIStore) WatchStatus(fn func(serials []string)) pki.StatusWatch {
-	ctx, cancel := context.WithCancel(context.Background())
-	w := &statusWatch{db: s.db, fn: fn, cancel: cancel, done: make(chan struct{})}
+	w := s.db.watch(statusFeed, fn)
 	s.db.watches.mu.Lock()
+	defer s.db.watches.mu.Unlock()
 	if s.db.watches.all == nil {
 		s.db.watches.all = map[*statusWatch]struct{}{}
 	}
 	s.db.watches.all[w] = struct{}{}
-	s.db.watches.mu.Unlock()
+	return w
+}
+
+// watch starts telling fn of the changes of feed that other processes
+// commit; fn(nil) means: forget everything, as after a gap.
+func (db *DB) watch(feed *changeFeed, fn func([]string)) *statusWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &statusWatch{db: db, feed: feed, fn: fn, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		if s.db.dialect == Postgres {
+		if db.dialect == Postgres {
 			w.listen(ctx)
 		} else {
 			w.poll(ctx)
@@ -203,7 +243,7 @@ func (w *statusWatch) listen(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		slog.Warn("OCSP status notifications interrupted; reading statuses from the database until they resume", "err", err)
+		slog.Warn("notifications interrupted; reading from the database until they resume", "of", w.feed.what, "err", err)
 		if !sleep(ctx, pause) {
 			return
 		}
@@ -216,7 +256,7 @@ func (w *statusWatch) listenOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.RuntimeParams["application_name"] = listenName
+	cfg.RuntimeParams["application_name"] = w.feed.listener
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := pgx.ConnectConfig(cctx, cfg)
 	cancel()
@@ -224,7 +264,7 @@ func (w *statusWatch) listenOnce(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+statusChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+w.feed.channel); err != nil {
 		return err
 	}
 	w.pid.Store(conn.PgConn().PID())
@@ -252,32 +292,32 @@ func (w *statusWatch) listenOnce(ctx context.Context) error {
 	}
 }
 
-// poll reads the SQLite change log. It is Live after each successful read.
+// poll reads the SQLite feed. It is Live after each successful read.
 func (w *statusWatch) poll(ctx context.Context) {
 	var last int64 = -1
 	pruned := time.Time{}
 	for ctx.Err() == nil {
 		var err error
 		if last < 0 {
-			err = w.db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ocsp_changes`).Scan(&last)
+			last, err = w.feed.first(w, ctx)
 			if err == nil {
 				w.resume()
 			} else {
 				last = -1
 			}
 		} else if w.walChanged() {
-			last, err = w.readChanges(ctx, last)
+			last, err = w.feed.next(w, ctx, last)
 		}
 		if err != nil && ctx.Err() == nil {
 			if w.live.Swap(false) {
-				slog.Warn("OCSP status changes unreadable; reading statuses from the database until they are", "err", err)
+				slog.Warn("changes unreadable; reading from the database until they are", "of", w.feed.what, "err", err)
 			}
 			last = -1
 		}
-		if now := time.Now(); now.Sub(pruned) > time.Minute {
+		if now := time.Now(); w.feed.prune != nil && now.Sub(pruned) > time.Minute {
 			pruned = now
-			if _, err := w.db.exec(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept))); err != nil && ctx.Err() == nil {
-				slog.Warn("prune OCSP status changes", "err", err)
+			if err := w.feed.prune(w, ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("prune changes", "of", w.feed.what, "err", err)
 			}
 		}
 		if !sleep(ctx, pollInterval) {
@@ -306,17 +346,27 @@ func (w *statusWatch) walChanged() bool {
 	return false
 }
 
-// readChanges tells fn of the changes after last and returns the newest
-// one read. More than a batch at once means: forget everything.
-func (w *statusWatch) readChanges(ctx context.Context, last int64) (int64, error) {
+// prepared returns the watch's statement q, prepared at its first use.
+// A watch reads with one statement.
+func (w *statusWatch) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if w.pollStmt == nil {
-		stmt, err := w.db.sql.PrepareContext(ctx, `SELECT id, serial FROM ocsp_changes WHERE id > ? ORDER BY id LIMIT ?`)
+		stmt, err := w.db.sql.PrepareContext(ctx, q)
 		if err != nil {
-			return last, err
+			return nil, err
 		}
 		w.pollStmt = stmt
 	}
-	rows, err := w.pollStmt.QueryContext(ctx, last, pollBatch)
+	return w.pollStmt, nil
+}
+
+// readChanges tells fn of the status changes after last and returns the
+// newest one read. More than a batch at once means: forget everything.
+func (w *statusWatch) readChanges(ctx context.Context, last int64) (int64, error) {
+	stmt, err := w.prepared(ctx, `SELECT id, serial FROM ocsp_changes WHERE id > ? ORDER BY id LIMIT ?`)
+	if err != nil {
+		return last, err
+	}
+	rows, err := stmt.QueryContext(ctx, last, pollBatch)
 	if err != nil {
 		return last, err
 	}

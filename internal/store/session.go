@@ -57,6 +57,7 @@ func (s *SessionService) LogIn(ctx context.Context, actor lanyard.Actor, userID 
 	var token string
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if replaces != "" {
+			tx.sessionsChanged = true
 			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(replaces)); err != nil {
 				return err
 			}
@@ -113,10 +114,18 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	if token == "" || len(token) > 128 {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
 	}
-	// One query on every request: the session and its user together.
+	hash := hashToken(token)
+	now := s.db.Now()
+	held := &s.db.sessions
+	held.start(s.db)
+	if sess, u, ok := held.get(string(hash), now, s.fresh()); ok {
+		return sess, u, nil
+	}
+	gen, _ := held.generation()
+	// One query: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
-	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, findSessionQuery, hashToken(token)),
+	u, err := scanUser(extraScanner{s: s.db.queryRow(ctx, findSessionQuery, hash),
 		extra: []any{&sess.ID, &created, &expires, &seen, &sess.Addr, &sess.Method}})
 	if errNoRows(err) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Please log in.")
@@ -125,7 +134,6 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	}
 	sess.UserID = u.ID
 	sess.CreatedAt, sess.ExpiresAt, sess.LastSeen = decodeTime(created), decodeTime(expires), decodeTime(seen)
-	now := s.db.Now()
 	if !now.Before(sess.ExpiresAt) {
 		return nil, nil, lanyard.Errorf(lanyard.EUNAUTHORIZED, "Your session has expired. Please log in again.")
 	}
@@ -145,12 +153,23 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 		}
 		sess.LastSeen = now
 	}
+	held.put(string(hash), gen, &sess, u)
 	return &sess, u, nil
+}
+
+// fresh is how long after its last use was written a session read before
+// may serve again without reading it (sessionCache).
+func (s *SessionService) fresh() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.touchEvery()
+	}
+	return sessionHeldFor
 }
 
 // DeleteSession ends the session of token; an unknown token is no error.
 func (s *SessionService) DeleteSession(ctx context.Context, token string) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
+		tx.sessionsChanged = true
 		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
 		return err
 	})
@@ -159,6 +178,7 @@ func (s *SessionService) DeleteSession(ctx context.Context, token string) error 
 // DeleteUserSessions ends every session of a user.
 func (s *SessionService) DeleteUserSessions(ctx context.Context, userID int64) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
+		tx.sessionsChanged = true
 		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
 		return err
 	})

@@ -1,0 +1,167 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/lanyard-id/lanyard"
+	"github.com/lanyard-id/lanyard/internal/store"
+	"github.com/lanyard-id/lanyard/internal/testenv"
+)
+
+// TestSessionsHeld checks that a process reads a session from the database
+// once and then holds it, and that every change of the user or the
+// session reaches what it holds: its own changes at once, another
+// process's (an administration command, another instance), including
+// ones made by hand in SQL, soon after they commit. On PostgreSQL, a cut
+// of the connection that listens for them drops everything held.
+func TestSessionsHeld(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		dbA, dbB := openDB(t, dsn), openDB(t, dsn)
+		users, usersB := store.NewUserService(dbA, fastHash), store.NewUserService(dbB, fastHash)
+		sessions, sessionsB := store.NewSessionService(dbA), store.NewSessionService(dbB)
+		sessions.IdleTimeout = 30 * time.Minute
+		u := alice()
+		if err := users.CreateUser(ctx, lanyard.CLIActor, u, "correct horse"); err != nil {
+			t.Fatal(err)
+		}
+		token, err := sessions.CreateSession(ctx, u.ID, "127.0.0.1", 8*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		find := func() (*lanyard.User, int64, error) {
+			t.Helper()
+			before := dbA.Counters().Statements
+			_, found, err := sessions.FindSession(ctx, token)
+			return found, dbA.Counters().Statements - before, err
+		}
+		held := func() bool { _, n, err := find(); return err == nil && n == 0 }
+		eventually(t, "the session is held", held)
+
+		// What a caller does with the user it got stays its own.
+		got, _, _ := find()
+		got.Attributes["dept"] = "Sales"
+		got.Roles = append(got.Roles, lanyard.RoleAdmin)
+		if again, _, _ := find(); again.Attributes["dept"] != "R&D" || again.HasRole(lanyard.RoleAdmin) {
+			t.Fatalf("a change of the returned user reached the held one: %v %v", again.Attributes, again.Roles)
+		}
+
+		// This process's own change: seen by the very next request.
+		if _, err := users.SetUserRoles(ctx, lanyard.CLIActor, "alice", []lanyard.Role{lanyard.RoleOperator}); err != nil {
+			t.Fatal(err)
+		}
+		if got, n, err := find(); err != nil || n == 0 || !got.HasRole(lanyard.RoleOperator) {
+			t.Fatalf("right after this process's change of roles: roles %v, %d statements, %v", got.Roles, n, err)
+		}
+
+		// Another process's changes, through the store and by hand.
+		eventually(t, "the session is held again", held)
+		if _, err := usersB.SetUserRoles(ctx, lanyard.CLIActor, "alice", nil); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "another process's change of roles is seen", func() bool {
+			got, _, err := find()
+			return err == nil && !got.HasRole(lanyard.RoleOperator)
+		})
+		eventually(t, "the session is held again", held)
+		if err := store.Exec(dbB, `UPDATE users SET email = 'alice@example.org' WHERE id = ?`, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "a change in SQL is seen", func() bool {
+			got, _, err := find()
+			return err == nil && got.Email == "alice@example.org"
+		})
+		eventually(t, "the session is held again", held)
+		// A session's last use, written by another instance, changes
+		// nothing held.
+		if err := store.Exec(dbB, `UPDATE sessions SET last_seen = last_seen + 1`); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if _, n, err := find(); err != nil || n != 0 {
+			t.Errorf("after another instance wrote the last use: %d statements, %v; want the session still held", n, err)
+		}
+
+		if store.IsPostgresURL(dsn) {
+			cutListener(t, dsn, dbA)
+			eventually(t, "a change made while nobody listened is seen", func() bool {
+				got, _, err := find()
+				return err == nil && got.CommonName == "Alice Cut"
+			})
+			eventually(t, "the session is held again after the cut", held)
+		}
+
+		// The user's state, changed by another process, ends the session.
+		if _, err := usersB.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserLocked); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "another process's lock of the user is seen", func() bool {
+			_, _, err := find()
+			return lanyard.ErrorCode(err) == lanyard.EUNAUTHORIZED
+		})
+
+		// A logout in this process: the next request is refused.
+		if _, err := users.SetUserState(ctx, lanyard.CLIActor, "alice", lanyard.UserActive); err != nil {
+			t.Fatal(err)
+		}
+		for _, logout := range []func(token string) error{
+			func(token string) error { return sessions.DeleteSession(ctx, token) },
+			func(string) error { return sessions.DeleteUserSessions(ctx, u.ID) },
+		} {
+			if token, err = sessions.CreateSession(ctx, u.ID, "127.0.0.1", 8*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the new session is held", held)
+			if err := logout(token); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := find(); lanyard.ErrorCode(err) != lanyard.EUNAUTHORIZED {
+				t.Fatalf("right after a logout: %v, want EUNAUTHORIZED", err)
+			}
+		}
+		// And one in another process.
+		if token, err = sessions.CreateSession(ctx, u.ID, "127.0.0.1", 8*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the new session is held", held)
+		if err := sessionsB.DeleteSession(ctx, token); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "another process's logout is seen", func() bool {
+			_, _, err := find()
+			return lanyard.ErrorCode(err) == lanyard.EUNAUTHORIZED
+		})
+	})
+}
+
+// cutListener ends the connection on which db listens for changes of
+// sessions, changes the user meanwhile without notifying anyone, and waits
+// until db listens again.
+func cutListener(t *testing.T, dsn string, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	pid := store.SessionListenerPID(db)
+	if pid == 0 {
+		t.Fatal("no listening backend")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend($1)`, int64(pid)); err != nil {
+		t.Fatal(err)
+	}
+	// The change is made without the trigger's notification, as one
+	// lost while nobody listened would be.
+	if _, err := admin.ExecContext(ctx, `BEGIN; ALTER TABLE users DISABLE TRIGGER users_changed; UPDATE users SET common_name = 'Alice Cut'; ALTER TABLE users ENABLE TRIGGER users_changed; COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the watch listens again", func() bool {
+		p := store.SessionListenerPID(db)
+		return p != 0 && p != pid
+	})
+}
