@@ -71,8 +71,9 @@ type DB struct {
 	ocspSigner atomic.Pointer[pki.OCSPSigner]
 	// watches are told of the status changes this process commits.
 	watches statusWatches
-	// sessions holds the sessions this process read (session_cache.go).
-	sessions sessionCache
+	// kept is what this process keeps in memory from the database: the
+	// sessions it read and the current option scripts (kept.go).
+	kept keptCache
 	// crlShards holds the CRL shards this process knows to be recorded,
 	// so that only a shard's first certificate records it.
 	crlShards sync.Map
@@ -206,7 +207,7 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 // Close closes the database.
 func (db *DB) Close() error {
 	db.watches.closeAll()
-	db.sessions.close()
+	db.kept.close()
 	db.readStmts.close()
 	db.writeStmts.close()
 	err := db.sql.Close()
@@ -250,10 +251,10 @@ type Tx struct {
 	// announced to the cluster in it, and to this process's watches once
 	// it commits.
 	statusChanged []string
-	// sessionsChanged is set once the transaction changed a user or ended
-	// a session: the sessions this process holds are stale once it
-	// commits (sessionCache).
-	sessionsChanged bool
+	// keptChanged is set once the transaction changed a user or an option
+	// script, or ended a session: what this process keeps is stale once
+	// it commits (keptCache).
+	keptChanged bool
 
 	// audit holds the audit events of the transaction until it commits.
 	audit []*lanyard.AuditEvent
@@ -342,8 +343,8 @@ func (tx *Tx) commit(ctx context.Context) error {
 		}
 	}
 	tx.db.watches.publish(tx.statusChanged)
-	if tx.sessionsChanged {
-		tx.db.sessions.changed()
+	if tx.keptChanged {
+		tx.db.kept.changed()
 	}
 	for _, shard := range tx.newShards {
 		tx.db.crlShards.Store(shard, true)

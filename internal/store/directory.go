@@ -48,7 +48,7 @@ func (db *DB) SyncDirectory(ctx context.Context, actor lanyard.Actor, entries it
 	defer tx.rollback()
 	s := &directorySync{tx: tx, actor: actor, opts: opts, seen: encodeTime(tx.now), res: &lanyard.DirectoryResult{}}
 	// A sync may change any user it reads.
-	tx.sessionsChanged = true
+	tx.keptChanged = true
 	var known int
 	if err := tx.queryRow(ctx, `SELECT COUNT(*) FROM users WHERE directory_dn <> ''`).Scan(&known); err != nil {
 		return nil, fmt.Errorf("count directory users: %w", err)

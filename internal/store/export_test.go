@@ -242,10 +242,10 @@ func AuditTerms(ctx context.Context, db *DB) ([]string, error) {
 	})
 }
 
-// SessionListenerPID returns the PostgreSQL backend on which db listens for
-// other instances' changes of users and sessions, or 0.
-func SessionListenerPID(db *DB) uint32 {
-	if w := db.sessions.watch; w != nil {
+// KeptListenerPID returns the PostgreSQL backend on which db listens for
+// other instances' changes of what it keeps in memory, or 0.
+func KeptListenerPID(db *DB) uint32 {
+	if w := db.kept.watch; w != nil {
 		return w.ListenerPID()
 	}
 	return 0

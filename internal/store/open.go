@@ -159,6 +159,10 @@ func (tx *Tx) insertEnrollment(ctx context.Context, actor lanyard.Actor, e *lany
 	}
 	e.MobileID = mobileID.Int64
 	if e.OptionsVersion != 0 && newest != e.OptionsVersion {
+		// The database is ahead of what this process keeps, before the
+		// change has reached it: forget what it keeps, so that the start
+		// tried again reads the newest script.
+		tx.db.kept.changed()
 		return lanyard.ErrOptionsChanged
 	}
 	return tx.insertAudit(ctx, actor, "mobileid.process_start", e.Process, fmt.Sprintf("process %s for user #%d", e.PublicID, e.UserID))

@@ -23,7 +23,18 @@ func scanScript(s scanner) (*lanyard.OptionScript, error) {
 
 // CurrentScript returns the newest version of a process's script.
 func (db *DB) CurrentScript(ctx context.Context, process string) (*lanyard.OptionScript, error) {
-	return findScript(ctx, db, `process = ? ORDER BY version DESC LIMIT 1`, process)
+	now := db.Now()
+	db.kept.start(db)
+	if sc, ok := db.kept.script(process, now); ok {
+		return sc, nil
+	}
+	gen, _ := db.kept.generation()
+	sc, err := findScript(ctx, db, `process = ? ORDER BY version DESC LIMIT 1`, process)
+	if err != nil {
+		return nil, err
+	}
+	db.kept.keepScript(process, gen, now, sc)
+	return sc, nil
 }
 
 // FindScript returns one version of a process's script.
@@ -88,6 +99,7 @@ func (db *DB) SaveScript(ctx context.Context, actor lanyard.Actor, process, sour
 
 func (tx *Tx) insertScript(ctx context.Context, actor lanyard.Actor, process, source string, version int) (*lanyard.OptionScript, error) {
 	sc := &lanyard.OptionScript{Process: process, Version: version, Source: source, CreatedAt: tx.now, CreatedBy: actor.Username}
+	tx.keptChanged = true
 	_, err := tx.exec(ctx, `INSERT INTO option_scripts (`+scriptColumns+`) VALUES (?, ?, ?, ?, ?)`,
 		process, version, source, encodeTime(tx.now), actor.Username)
 	if err != nil {

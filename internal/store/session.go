@@ -57,7 +57,7 @@ func (s *SessionService) LogIn(ctx context.Context, actor lanyard.Actor, userID 
 	var token string
 	err := s.db.inTx(ctx, func(tx *Tx) error {
 		if replaces != "" {
-			tx.sessionsChanged = true
+			tx.keptChanged = true
 			if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(replaces)); err != nil {
 				return err
 			}
@@ -116,12 +116,12 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 	}
 	hash := hashToken(token)
 	now := s.db.Now()
-	held := &s.db.sessions
-	held.start(s.db)
-	if sess, u, ok := held.get(string(hash), now, s.fresh()); ok {
+	kept := &s.db.kept
+	kept.start(s.db)
+	if sess, u, ok := kept.session(string(hash), now, s.fresh()); ok {
 		return sess, u, nil
 	}
-	gen, _ := held.generation()
+	gen, _ := kept.generation()
 	// One query: the session and its user together.
 	var sess lanyard.Session
 	var created, expires, seen int64
@@ -153,23 +153,23 @@ func (s *SessionService) FindSession(ctx context.Context, token string) (*lanyar
 		}
 		sess.LastSeen = now
 	}
-	held.put(string(hash), gen, &sess, u)
+	kept.keepSession(string(hash), gen, &sess, u)
 	return &sess, u, nil
 }
 
 // fresh is how long after its last use was written a session read before
-// may serve again without reading it (sessionCache).
+// may serve again without reading it (keptCache).
 func (s *SessionService) fresh() time.Duration {
 	if s.IdleTimeout > 0 {
 		return s.touchEvery()
 	}
-	return sessionHeldFor
+	return keptFor
 }
 
 // DeleteSession ends the session of token; an unknown token is no error.
 func (s *SessionService) DeleteSession(ctx context.Context, token string) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
-		tx.sessionsChanged = true
+		tx.keptChanged = true
 		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hashToken(token))
 		return err
 	})
@@ -178,7 +178,7 @@ func (s *SessionService) DeleteSession(ctx context.Context, token string) error 
 // DeleteUserSessions ends every session of a user.
 func (s *SessionService) DeleteUserSessions(ctx context.Context, userID int64) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
-		tx.sessionsChanged = true
+		tx.keptChanged = true
 		_, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID)
 		return err
 	})

@@ -30,7 +30,7 @@ func (s *UserService) SetUserState(ctx context.Context, actor lanyard.Actor, use
 		}
 		old := u.State
 		u.State, u.UpdatedAt = state, tx.now
-		tx.sessionsChanged = true
+		tx.keptChanged = true
 		if _, err := tx.exec(ctx, `UPDATE users SET state = ?, updated_at = ? WHERE id = ?`, string(state), encodeTime(tx.now), u.ID); err != nil {
 			return fmt.Errorf("update user state: %w", err)
 		}
@@ -66,7 +66,7 @@ func (s *UserService) SetUserRoles(ctx context.Context, actor lanyard.Actor, use
 		}
 		old, enc := encodeRoles(u.Roles), encodeRoles(append(slices.Clone(roles), lanyard.RoleUser))
 		u.Roles = decodeRoles(enc)
-		tx.sessionsChanged = true
+		tx.keptChanged = true
 		if _, err := tx.exec(ctx, `UPDATE users SET roles = ?, updated_at = ? WHERE id = ?`, enc, encodeTime(tx.now), u.ID); err != nil {
 			return fmt.Errorf("update user roles: %w", err)
 		}
@@ -91,7 +91,7 @@ func (s *UserService) SetPassword(ctx context.Context, actor lanyard.Actor, user
 		if err != nil {
 			return err
 		}
-		tx.sessionsChanged = true
+		tx.keptChanged = true
 		if _, err := tx.exec(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? WHERE id = ?`,
 			hash, boolInt(mustChange), encodeTime(tx.now), u.ID); err != nil {
 			return fmt.Errorf("update password: %w", err)

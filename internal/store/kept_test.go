@@ -143,7 +143,7 @@ func TestSessionsHeld(t *testing.T) {
 func cutListener(t *testing.T, dsn string, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	pid := store.SessionListenerPID(db)
+	pid := store.KeptListenerPID(db)
 	if pid == 0 {
 		t.Fatal("no listening backend")
 	}
@@ -161,7 +161,55 @@ func cutListener(t *testing.T, dsn string, db *store.DB) {
 		t.Fatal(err)
 	}
 	eventually(t, "the watch listens again", func() bool {
-		p := store.SessionListenerPID(db)
+		p := store.KeptListenerPID(db)
 		return p != 0 && p != pid
+	})
+}
+
+// TestScriptsKept checks that a process reads a script once and then keeps
+// it, and that a script saved here is read at once, one saved by another
+// process (through the store or by hand) soon after it commits.
+func TestScriptsKept(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		dbA, dbB := openDB(t, dsn), openDB(t, dsn)
+		const process = "mobile-id"
+		if _, err := dbA.SaveScript(ctx, lanyard.CLIActor, process, "def options(user): return {}", ""); err != nil {
+			t.Fatal(err)
+		}
+		current := func() (*lanyard.OptionScript, int64) {
+			t.Helper()
+			before := dbA.Counters().Statements
+			sc, err := dbA.CurrentScript(ctx, process)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sc, dbA.Counters().Statements - before
+		}
+		kept := func() bool { _, n := current(); return n == 0 }
+		eventually(t, "the script is kept", kept)
+		first, _ := current()
+
+		sc, err := dbA.SaveScript(ctx, lanyard.CLIActor, process, "def options(user): return {'a': 1}", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, n := current(); got.Version != sc.Version || n == 0 {
+			t.Fatalf("right after this process saved version %d: version %d, %d statements", sc.Version, got.Version, n)
+		}
+		eventually(t, "the script is kept again", kept)
+		if sc, err = dbB.SaveScript(ctx, lanyard.CLIActor, process, "def options(user): return {'a': 2}", ""); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "another process's script is read", func() bool { got, _ := current(); return got.Version == sc.Version })
+		eventually(t, "the script is kept again", kept)
+		if err := store.Exec(dbB, `INSERT INTO option_scripts (process, version, source, created_at, created_by) VALUES (?, ?, 'x', 0, 'hand')`,
+			process, sc.Version+1); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "a script inserted by hand is read", func() bool { got, _ := current(); return got.Version == sc.Version+1 })
+		if first.Version >= sc.Version {
+			t.Fatalf("versions did not grow: %d, %d", first.Version, sc.Version)
+		}
 	})
 }
