@@ -142,22 +142,15 @@ func TestSessionsHeld(t *testing.T) {
 // until db listens again.
 func cutListener(t *testing.T, dsn string, db *store.DB) {
 	t.Helper()
-	ctx := context.Background()
-	pid := store.KeptListenerPID(db)
-	if pid == 0 {
-		t.Fatal("no listening backend")
-	}
+	pid := terminateListener(t, dsn, store.KeptListenerPID(db))
 	admin, err := sql.Open("pgx", dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend($1)`, int64(pid)); err != nil {
-		t.Fatal(err)
-	}
 	// The change is made without the trigger's notification, as one
 	// lost while nobody listened would be.
-	if _, err := admin.ExecContext(ctx, `BEGIN; ALTER TABLE users DISABLE TRIGGER users_changed; UPDATE users SET common_name = 'Alice Cut'; ALTER TABLE users ENABLE TRIGGER users_changed; COMMIT`); err != nil {
+	if _, err := admin.ExecContext(context.Background(), `BEGIN; ALTER TABLE users DISABLE TRIGGER users_changed; UPDATE users SET common_name = 'Alice Cut'; ALTER TABLE users ENABLE TRIGGER users_changed; COMMIT`); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the watch listens again", func() bool {

@@ -100,19 +100,8 @@ func TestStatusWatch(t *testing.T) {
 		if !store.IsPostgresURL(dsn) {
 			return
 		}
-		pid := wB.(interface{ ListenerPID() uint32 }).ListenerPID()
-		if pid == 0 {
-			t.Fatal("no listening backend")
-		}
-		admin, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer admin.Close()
 		logB.reset()
-		if _, err := admin.ExecContext(ctx, `SELECT pg_terminate_backend($1)`, int64(pid)); err != nil {
-			t.Fatal(err)
-		}
+		pid := terminateListener(t, dsn, wB.(interface{ ListenerPID() uint32 }).ListenerPID())
 		eventually(t, "the watch notices the cut and listens again", func() bool {
 			p := wB.(interface{ ListenerPID() uint32 }).ListenerPID()
 			return p != 0 && p != pid && wB.Live()
@@ -157,4 +146,22 @@ func TestOCSPLease(t *testing.T) {
 		}
 		take("a", true)
 	})
+}
+
+// terminateListener ends the PostgreSQL backend pid, a watch's listening
+// connection, and returns pid.
+func terminateListener(t *testing.T, dsn string, pid uint32) uint32 {
+	t.Helper()
+	if pid == 0 {
+		t.Fatal("no listening backend")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(context.Background(), `SELECT pg_terminate_backend($1)`, int64(pid)); err != nil {
+		t.Fatal(err)
+	}
+	return pid
 }
