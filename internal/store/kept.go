@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,7 +98,14 @@ func (c *keptCache) start(db *DB) {
 	c.once.Do(func() {
 		c.sessions = lru.New[string, *keptSession](sessionsKept, nil)
 		if db.pg != nil {
-			if err := db.pg.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&c.schema); err != nil {
+			// The schema that holds the tables, which the triggers name:
+			// not current_schema(), the first on the search path that
+			// exists, which may hold none of them.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := db.pg.QueryRow(ctx, `SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE c.oid = 'users'::regclass`).Scan(&c.schema)
+			cancel()
+			if err != nil {
 				c.schema = ""
 			}
 		}
@@ -108,7 +116,9 @@ func (c *keptCache) start(db *DB) {
 // heard takes what the watch tells: nil after a gap, else the schemas
 // changed (PostgreSQL) or nothing in particular (SQLite).
 func (c *keptCache) heard(schemas []string) {
-	if schemas == nil || len(schemas) == 1 && schemas[0] == "" || c.schema == "" || slices.Contains(schemas, c.schema) {
+	// A notification's payload is one schema's name, which the watch
+	// split at its commas.
+	if schemas == nil || c.schema == "" || strings.Join(schemas, ",") == c.schema || len(schemas) == 1 && schemas[0] == "" {
 		c.changed()
 	}
 }
