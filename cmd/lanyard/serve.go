@@ -193,7 +193,7 @@ func (a *app) mailSender(e env) (*mail.Sender, error) {
 			return nil, fmt.Errorf("--smtp-password-file: %w", err)
 		}
 	}
-	return &mail.Sender{Outbox: a.outbox, Logger: a.logger, RetryAfter: a.cfg.SMTPRetry, Config: mail.Config{
+	return &mail.Sender{Outbox: a.outbox, Logger: a.logger, RetryAfter: a.cfg.SMTPRetry, Lease: 2 * a.cfg.SMTPTimeout, Config: mail.Config{
 		Addr: a.cfg.SMTPAddr, TLS: a.cfg.SMTPTLS, User: a.cfg.SMTPUser, Password: pw, From: a.cfg.MailFrom,
 	}}, nil
 }

@@ -55,6 +55,7 @@ type Config struct {
 	SMTPUser         string
 	SMTPPasswordFile string
 	SMTPRetry        time.Duration // the wait after a failed delivery attempt; doubles with each failure
+	SMTPTimeout      time.Duration // how long one delivery attempt may take
 	MailFrom         string
 
 	HTTPS
@@ -82,6 +83,7 @@ func Default() Config {
 		EmailCodeTTL:    72 * time.Hour,
 		SMTPTLS:         "starttls",
 		SMTPRetry:       30 * time.Second,
+		SMTPTimeout:     time.Minute,
 		MailFrom:        "lanyard@localhost",
 		Directory:       defaultDirectory(),
 	}
@@ -213,6 +215,9 @@ func (c Config) Validate() error {
 	}
 	if c.SMTPRetry <= 0 {
 		return fmt.Errorf("--smtp-retry must be positive")
+	}
+	if c.SMTPTimeout < time.Second || c.SMTPTimeout > time.Hour {
+		return fmt.Errorf("--smtp-timeout must be between 1s and 1h")
 	}
 	if c.SMTPAddr != "" {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {

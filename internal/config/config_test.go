@@ -36,6 +36,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"session", func(c *config.Config) { c.SessionTTL = time.Second }, "--session-ttl"},
 		{"smtp tls", func(c *config.Config) { c.SMTPTLS = "ssl" }, "--smtp-tls"},
 		{"smtp addr", func(c *config.Config) { c.SMTPAddr = "mail" }, "--smtp-addr"},
+		{"smtp timeout", func(c *config.Config) { c.SMTPTimeout = 0 }, "--smtp-timeout"},
 		{"mail from", func(c *config.Config) { c.MailFrom = "nobody" }, "--mail-from"},
 		{"ca", func(c *config.Config) { c.CAKeyAlg = "dsa" }, "--ca-key-alg"},
 		{"ca backend", func(c *config.Config) { c.CABackend = "tpm" }, "--ca-backend"},

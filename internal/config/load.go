@@ -42,6 +42,7 @@ func Register(fs *flag.FlagSet, c *Config) (file *string) {
 	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name")
 	fs.StringVar(&c.SMTPPasswordFile, "smtp-password-file", c.SMTPPasswordFile, "file holding the SMTP password")
 	fs.DurationVar(&c.SMTPRetry, "smtp-retry", c.SMTPRetry, "wait after a failed mail delivery before the next attempt; doubles with each failure, up to an hour")
+	fs.DurationVar(&c.SMTPTimeout, "smtp-timeout", c.SMTPTimeout, "how long one mail delivery attempt may take; a mail whose attempt a crash cut short is sent again after twice that")
 	fs.StringVar(&c.MailFrom, "mail-from", c.MailFrom, "sender address of mail")
 	registerHTTPS(fs, &c.HTTPS)
 	registerDirectory(fs, &c.Directory)

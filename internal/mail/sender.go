@@ -195,7 +195,7 @@ func (s *Sender) client() (*gomail.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp port %q: %w", portText, err)
 	}
-	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(30 * time.Second)}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(min(30*time.Second, s.lease()/2))}
 	switch s.Config.TLS {
 	case "none":
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))

@@ -43,7 +43,7 @@ func (s *Service) Intro(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 // intro gathers what a process starts from: the active user, the options
 // of the process for them, their mobile ID and their archived keys.
 func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string, u *lanyard.User) (*Intro, error) {
-	in, err := s.introOptions(ctx, process, s.Options.Current, u)
+	in, err := s.introOptions(ctx, process, u)
 	if err != nil {
 		return nil, err
 	}
@@ -62,13 +62,12 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 
 // introOptions is intro without the user's mobile ID, for the start of
 // the process, whose transaction finds it (and refuses to replace an
-// active one unless told to lock it); the options are those of the
-// process's script that script returns.
-func (s *Service) introOptions(ctx context.Context, process string, script scriptOf, u *lanyard.User) (*Intro, error) {
+// active one unless told to lock it).
+func (s *Service) introOptions(ctx context.Context, process string, u *lanyard.User) (*Intro, error) {
 	if err := requireActive(u); err != nil {
 		return nil, err
 	}
-	o, version, err := s.processOptions(ctx, process, script, u)
+	o, version, err := s.processOptions(ctx, process, u)
 	if err != nil {
 		return nil, err
 	}
@@ -110,16 +109,16 @@ type StartRequest struct {
 // fixes the options and the certificates, and opens the process at the
 // manual recovery form or at activation.
 //
-// The options come first from the script as this instance last read it,
-// most often for the introduction a moment before, and the process opens
-// only while that is still the newest version. When it is not, or when
-// anything refuses the start before the process is opened (which may come
-// of an older script), the options are evaluated again from the current
-// script and the start tried again.
+// The options come from the current script as this instance keeps it
+// (the store serves it from memory), and the process opens only while
+// that is still the newest version. When it is not, or when anything
+// refuses the start before the process is opened (which may come of an
+// older script), the options are evaluated again from the current script
+// and the start tried again.
 func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
-	e, err := s.start(ctx, actor, u, req, s.Options.Recent)
+	e, err := s.start(ctx, actor, u, req)
 	if errors.As(err, new(unconfirmed)) {
-		e, err = s.start(ctx, actor, u, req, s.Options.Current)
+		e, err = s.start(ctx, actor, u, req)
 	}
 	if uc := (unconfirmed{}); errors.As(err, &uc) {
 		err = uc.error
@@ -140,8 +139,8 @@ func (e unconfirmed) Unwrap() error { return e.error }
 // start is Start with the options of the script that script returns. Its
 // failures before the process opens are unconfirmed, as is the refusal of
 // an older script.
-func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest, script scriptOf) (*lanyard.Enrollment, error) {
-	in, err := s.introOptions(ctx, GetProcess, script, u)
+func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
+	in, err := s.introOptions(ctx, GetProcess, u)
 	if err != nil {
 		return nil, unconfirmed{err}
 	}

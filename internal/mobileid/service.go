@@ -126,15 +126,10 @@ type optionsFailed struct {
 func (e *optionsFailed) Error() string { return e.err.Error() }
 func (e *optionsFailed) Unwrap() error { return e.err }
 
-// scriptOf returns the option script of a process to evaluate:
-// Options.Current, or Options.Recent where the transaction that uses the
-// options checks the script's version.
-type scriptOf func(ctx context.Context, process string) (*lanyard.OptionScript, error)
-
-// processOptions evaluates the option script of process that script
-// returns for u, and returns the options with the script's version.
-func (s *Service) processOptions(ctx context.Context, process string, script scriptOf, u *lanyard.User) (options.MobileID, int, error) {
-	sc, err := script(ctx, process)
+// processOptions evaluates the current option script of process for u,
+// and returns the options with the script's version.
+func (s *Service) processOptions(ctx context.Context, process string, u *lanyard.User) (options.MobileID, int, error) {
+	sc, err := s.Options.Current(ctx, process)
 	if err != nil {
 		return options.MobileID{}, 0, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -12,16 +11,13 @@ import (
 // Service keeps the option scripts of every process: it validates a script
 // before it is saved, versions and audits it through the store, and
 // evaluates it for a user. The script a process starts from is checked
-// against the newest version when the process is created (Recent and
-// lanyard.ErrOptionsChanged), so a saved script applies to the next
+// against the newest version when the process is created
+// (lanyard.ErrOptionsChanged), so a saved script applies to the next
 // process started on every instance without a restart.
 type Service struct {
 	Store  lanyard.OptionScriptStore
 	Users  lanyard.UserService
 	Engine *Engine
-
-	mu   sync.Mutex
-	last map[string]*lanyard.OptionScript // by process: the last read
 }
 
 // UserOf converts a domain user into what a script sees.
@@ -54,36 +50,7 @@ func (s *Service) Current(ctx context.Context, process string) (*lanyard.OptionS
 	if err := checkProcess(process); err != nil {
 		return nil, err
 	}
-	sc, err := s.Store.CurrentScript(ctx, process)
-	if err != nil {
-		return nil, err
-	}
-	// The last read, even if older than one kept: a database restored to
-	// an earlier state is followed at once.
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.last == nil {
-		s.last = map[string]*lanyard.OptionScript{}
-	}
-	s.last[process] = sc
-	return sc, nil
-}
-
-// Recent returns the script of a process that Current read last here, or
-// reads the current one when it has read none. Another process or
-// instance may have saved a newer one since, so Recent is only for options
-// whose use checks the version they came from where it writes
-// (lanyard.Enrollment.OptionsVersion), and evaluates them again from
-// Current when that refuses them: it saves reading the script again a
-// moment after a page read it.
-func (s *Service) Recent(ctx context.Context, process string) (*lanyard.OptionScript, error) {
-	s.mu.Lock()
-	sc := s.last[process]
-	s.mu.Unlock()
-	if sc != nil {
-		return sc, nil
-	}
-	return s.Current(ctx, process)
+	return s.Store.CurrentScript(ctx, process)
 }
 
 // Versions returns every version of a process's script, newest first.
