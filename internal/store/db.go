@@ -70,7 +70,7 @@ type DB struct {
 	// changed, in its transaction; nil until the CA sets it.
 	ocspSigner atomic.Pointer[pki.OCSPSigner]
 	// watches are told of the status changes this process commits.
-	watches statusWatches
+	watches changeWatches
 	// kept is what this process keeps in memory from the database: the
 	// sessions it read and the current option scripts (kept.go).
 	kept keptCache

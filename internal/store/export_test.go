@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -99,6 +100,16 @@ func Dump(db *DB) (string, error) {
 func Exec(db *DB, query string, args ...any) error {
 	_, err := db.write.Exec(db.rebind(query), args...)
 	return err
+}
+
+// KeptChangeCount returns the count of changes in SQLite's kept_changes.
+func KeptChangeCount(tb testing.TB, db *DB) int64 {
+	tb.Helper()
+	var n int64
+	if err := db.write.QueryRow(`SELECT n FROM kept_changes WHERE id = 1`).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 // CachedExec runs a write as the store's methods do outside a

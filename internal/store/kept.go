@@ -44,8 +44,8 @@ const (
 var keptFeed = &changeFeed{
 	what:    "changes of users, sessions and option scripts",
 	channel: keptChannel, listener: keptListener,
-	first: (*statusWatch).countKeptChanges,
-	next: func(w *statusWatch, ctx context.Context, last int64) (int64, error) {
+	first: (*changeWatch).countKeptChanges,
+	next: func(w *changeWatch, ctx context.Context, last int64) (int64, error) {
 		n, err := w.countKeptChanges(ctx)
 		if err == nil && n != last {
 			w.fn(nil)
@@ -55,7 +55,7 @@ var keptFeed = &changeFeed{
 }
 
 // countKeptChanges reads SQLite's count of the changes keptFeed carries.
-func (w *statusWatch) countKeptChanges(ctx context.Context) (n int64, err error) {
+func (w *changeWatch) countKeptChanges(ctx context.Context) (n int64, err error) {
 	stmt, err := w.prepared(ctx, `SELECT n FROM kept_changes`)
 	if err != nil {
 		return 0, err
@@ -67,7 +67,7 @@ func (w *statusWatch) countKeptChanges(ctx context.Context) (n int64, err error)
 // process.
 type keptCache struct {
 	once  sync.Once
-	watch *statusWatch
+	watch *changeWatch
 	// gen counts the changes this process knows of; an entry of an
 	// older generation is stale.
 	gen atomic.Uint64
@@ -118,7 +118,7 @@ func (c *keptCache) start(db *DB) {
 func (c *keptCache) heard(schemas []string) {
 	// A notification's payload is one schema's name, which the watch
 	// split at its commas.
-	if schemas == nil || c.schema == "" || strings.Join(schemas, ",") == c.schema || len(schemas) == 1 && schemas[0] == "" {
+	if schemas == nil || c.schema == "" || strings.Join(schemas, ",") == c.schema {
 		c.changed()
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
@@ -77,10 +79,13 @@ func TestSessionsHeld(t *testing.T) {
 		eventually(t, "the session is held again", held)
 		// A session's last use, written by another instance, changes
 		// nothing held.
-		if err := store.Exec(dbB, `UPDATE sessions SET last_seen = last_seen + 1`); err != nil {
-			t.Fatal(err)
+		if n := keptChanges(t, dsn, dbB, func() {
+			if err := store.Exec(dbB, `UPDATE sessions SET last_seen = last_seen + 1`); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 {
+			t.Errorf("writing a session's last use signalled %d changes of what is kept, want none", n)
 		}
-		time.Sleep(100 * time.Millisecond)
 		if _, n, err := find(); err != nil || n != 0 {
 			t.Errorf("after another instance wrote the last use: %d statements, %v; want the session still held", n, err)
 		}
@@ -168,6 +173,43 @@ func cutListener(t *testing.T, dsn string, db *store.DB) {
 		p := store.KeptListenerPID(db)
 		return p != 0 && p != pid
 	})
+}
+
+// keptChanges returns how many changes of what servers keep the triggers
+// signalled for write: on SQLite, how far it moved the count in
+// kept_changes; on PostgreSQL, how many notifications a listener got
+// before a marker sent after write committed (notifications arrive in
+// the order their transactions committed).
+func keptChanges(t *testing.T, dsn string, db *store.DB, write func()) int {
+	t.Helper()
+	if !store.IsPostgresURL(dsn) {
+		before := store.KeptChangeCount(t, db)
+		write()
+		return int(store.KeptChangeCount(t, db) - before)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `LISTEN lanyard_kept`); err != nil {
+		t.Fatal(err)
+	}
+	write()
+	if _, err := conn.Exec(ctx, `SELECT pg_notify('lanyard_kept', 'marker')`); err != nil {
+		t.Fatal(err)
+	}
+	for n := 0; ; n++ {
+		note, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if note.Payload == "marker" {
+			return n
+		}
+	}
 }
 
 // TestScriptsKept checks that a process reads a script once and then keeps

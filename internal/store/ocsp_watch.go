@@ -83,13 +83,13 @@ func chunkSerials(serials []string, max int) []string {
 	return append(out, b.String())
 }
 
-// statusWatches are the watches of one DB, told of its own commits.
-type statusWatches struct {
+// changeWatches are the status watches of one DB, told of its own commits.
+type changeWatches struct {
 	mu  sync.Mutex
-	all map[*statusWatch]struct{}
+	all map[*changeWatch]struct{}
 }
 
-func (ws *statusWatches) publish(serials []string) {
+func (ws *changeWatches) publish(serials []string) {
 	if len(serials) == 0 {
 		return
 	}
@@ -101,7 +101,7 @@ func (ws *statusWatches) publish(serials []string) {
 }
 
 // closeAll stops every watch, as the database closes.
-func (ws *statusWatches) closeAll() {
+func (ws *changeWatches) closeAll() {
 	ws.mu.Lock()
 	all := ws.all
 	ws.all = nil
@@ -123,28 +123,28 @@ type changeFeed struct {
 	// first reads the newest mark of the SQLite table; next tells the
 	// watch's fn of the changes after the mark last and returns the
 	// newest; prune, when set, runs every minute.
-	first func(w *statusWatch, ctx context.Context) (int64, error)
-	next  func(w *statusWatch, ctx context.Context, last int64) (int64, error)
-	prune func(w *statusWatch, ctx context.Context) error
+	first func(w *changeWatch, ctx context.Context) (int64, error)
+	next  func(w *changeWatch, ctx context.Context, last int64) (int64, error)
+	prune func(w *changeWatch, ctx context.Context) error
 }
 
 // statusFeed carries the certificates' status changes.
 var statusFeed = &changeFeed{
 	what:    "OCSP status changes",
 	channel: statusChannel, listener: listenName,
-	first: func(w *statusWatch, ctx context.Context) (last int64, err error) {
+	first: func(w *changeWatch, ctx context.Context) (last int64, err error) {
 		err = w.db.sql.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM ocsp_changes`).Scan(&last)
 		return last, err
 	},
-	next: (*statusWatch).readChanges,
-	prune: func(w *statusWatch, ctx context.Context) error {
+	next: (*changeWatch).readChanges,
+	prune: func(w *changeWatch, ctx context.Context) error {
 		_, err := w.db.exec(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept)))
 		return err
 	},
 }
 
-// statusWatch is one running WatchStatus, or another watch of a feed.
-type statusWatch struct {
+// changeWatch is one running WatchStatus, or another watch of a feed.
+type changeWatch struct {
 	db     *DB
 	feed   *changeFeed
 	fn     func([]string)
@@ -171,7 +171,7 @@ func (s *PKIStore) WatchStatus(fn func(serials []string)) pki.StatusWatch {
 	s.db.watches.mu.Lock()
 	defer s.db.watches.mu.Unlock()
 	if s.db.watches.all == nil {
-		s.db.watches.all = map[*statusWatch]struct{}{}
+		s.db.watches.all = map[*changeWatch]struct{}{}
 	}
 	s.db.watches.all[w] = struct{}{}
 	return w
@@ -179,9 +179,9 @@ func (s *PKIStore) WatchStatus(fn func(serials []string)) pki.StatusWatch {
 
 // watch starts telling fn of the changes of feed that other processes
 // commit; fn(nil) means: forget everything, as after a gap.
-func (db *DB) watch(feed *changeFeed, fn func([]string)) *statusWatch {
+func (db *DB) watch(feed *changeFeed, fn func([]string)) *changeWatch {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &statusWatch{db: db, feed: feed, fn: fn, cancel: cancel, done: make(chan struct{})}
+	w := &changeWatch{db: db, feed: feed, fn: fn, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
 		if db.dialect == Postgres {
@@ -194,17 +194,17 @@ func (db *DB) watch(feed *changeFeed, fn func([]string)) *statusWatch {
 }
 
 // Live reports whether the other processes' changes reach the watch now.
-func (w *statusWatch) Live() bool { return w.live.Load() }
+func (w *changeWatch) Live() bool { return w.live.Load() }
 
 // Close stops the watch and waits for it.
-func (w *statusWatch) Close() {
+func (w *changeWatch) Close() {
 	w.db.watches.mu.Lock()
 	delete(w.db.watches.all, w)
 	w.db.watches.mu.Unlock()
 	w.stop()
 }
 
-func (w *statusWatch) stop() {
+func (w *changeWatch) stop() {
 	w.cancel()
 	<-w.done
 	if w.pollStmt != nil {
@@ -215,7 +215,7 @@ func (w *statusWatch) stop() {
 
 // resume marks the watch live again after a gap: whatever changed during
 // the gap is forgotten first.
-func (w *statusWatch) resume() {
+func (w *changeWatch) resume() {
 	w.fn(nil)
 	w.live.Store(true)
 }
@@ -234,7 +234,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // listen keeps a PostgreSQL connection LISTENing, reconnecting when it
 // breaks, and is Live only while it listens.
-func (w *statusWatch) listen(ctx context.Context) {
+func (w *changeWatch) listen(ctx context.Context) {
 	pause := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		err := w.listenOnce(ctx)
@@ -251,7 +251,7 @@ func (w *statusWatch) listen(ctx context.Context) {
 	}
 }
 
-func (w *statusWatch) listenOnce(ctx context.Context) error {
+func (w *changeWatch) listenOnce(ctx context.Context) error {
 	cfg, err := pgx.ParseConfig(w.db.dsn)
 	if err != nil {
 		return err
@@ -293,7 +293,7 @@ func (w *statusWatch) listenOnce(ctx context.Context) error {
 }
 
 // poll reads the SQLite feed. It is Live after each successful read.
-func (w *statusWatch) poll(ctx context.Context) {
+func (w *changeWatch) poll(ctx context.Context) {
 	var last int64 = -1
 	pruned := time.Time{}
 	for ctx.Err() == nil {
@@ -332,7 +332,7 @@ func (w *statusWatch) poll(ctx context.Context) {
 // leave both as they were when it rewrites the log in place within the
 // file system's timestamp granularity. An idle server costs a stat every
 // pollInterval and a query every pollAlways.
-func (w *statusWatch) walChanged() bool {
+func (w *changeWatch) walChanged() bool {
 	fi, err := os.Stat(w.db.dsn + "-wal")
 	now := time.Now()
 	if err != nil || now.Sub(w.walRead) >= pollAlways ||
@@ -348,7 +348,7 @@ func (w *statusWatch) walChanged() bool {
 
 // prepared returns the watch's statement q, prepared at its first use.
 // A watch reads with one statement.
-func (w *statusWatch) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+func (w *changeWatch) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if w.pollStmt == nil {
 		stmt, err := w.db.sql.PrepareContext(ctx, q)
 		if err != nil {
@@ -361,7 +361,7 @@ func (w *statusWatch) prepared(ctx context.Context, q string) (*sql.Stmt, error)
 
 // readChanges tells fn of the status changes after last and returns the
 // newest one read. More than a batch at once means: forget everything.
-func (w *statusWatch) readChanges(ctx context.Context, last int64) (int64, error) {
+func (w *changeWatch) readChanges(ctx context.Context, last int64) (int64, error) {
 	stmt, err := w.prepared(ctx, `SELECT id, serial FROM ocsp_changes WHERE id > ? ORDER BY id LIMIT ?`)
 	if err != nil {
 		return last, err
@@ -393,4 +393,4 @@ func (w *statusWatch) readChanges(ctx context.Context, last int64) (int64, error
 
 // ListenerPID returns the PostgreSQL backend the watch listens on, or 0
 // when it is not listening (and on SQLite): for tests that cut it.
-func (w *statusWatch) ListenerPID() uint32 { return w.pid.Load() }
+func (w *changeWatch) ListenerPID() uint32 { return w.pid.Load() }
