@@ -77,6 +77,20 @@ var (
 	emailRE    = regexp.MustCompile(`^[^\s@<>()",;:\\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$`)
 )
 
+// CertifiableEmail reports whether a certificate can name email: its
+// subject alternative name is an rfc822Name, an IA5String (RFC 5280
+// §4.2.1.6), so only ASCII addresses. Internationalized ones (RFC 6531)
+// would need an SmtpUTF8Mailbox name (RFC 9598), which few mail clients
+// read.
+func CertifiableEmail(email string) bool {
+	for i := 0; i < len(email); i++ {
+		if email[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // Validate checks the fields a user is created with and returns an EINVALID
 // error naming the first bad field.
 func (u *User) Validate() error {
@@ -93,6 +107,8 @@ func (u *User) Validate() error {
 		return Errorf(EINVALID, "The email address is not valid.")
 	case !ValidText(u.Username + u.Email + u.CommonName):
 		return Errorf(EINVALID, "The username, email address and common name must be valid text.")
+	case !CertifiableEmail(u.Email):
+		return Errorf(EINVALID, "The email address may contain only ASCII characters: a certificate cannot name others.")
 	case strings.TrimSpace(u.CommonName) == "":
 		return Errorf(EINVALID, "The common name is required.")
 	case utf8.RuneCountInString(u.CommonName) > MaxCommonNameLen || !utf8.ValidString(u.CommonName) || hasControl(u.CommonName):

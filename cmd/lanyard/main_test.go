@@ -138,6 +138,7 @@ func TestUserCommands(t *testing.T) {
 			c.ok("stdin password\n", "user", "add", "--email", "bob@example.com", "bob", "--name", "Bob", "--state", "registered", "--password-file", "-")
 			c.fails(1, "exists already", "user", "add", "alice", "--email", "a@example.com", "--name", "A")
 			c.fails(1, "email address is not valid", "user", "add", "carol", "--email", "carol", "--name", "Carol")
+			c.fails(1, "only ASCII characters", "user", "add", "carol", "--email", "carolé@example.com", "--name", "Carol")
 			c.fails(1, "common name is required", "user", "add", "carol", "--email", "carol@example.com")
 			c.fails(1, "not one of registered", "user", "add", "carol", "--email", "carol@example.com", "--name", "C", "--state", "asleep")
 			c.fails(1, "read password file", "user", "add", "carol", "--email", "carol@example.com", "--name", "C", "--password-file", "/nonexistent")

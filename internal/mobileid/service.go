@@ -112,6 +112,10 @@ func requireActive(u *lanyard.User) error {
 	if u.State != lanyard.UserActive {
 		return lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", u.Username, u.State)
 	}
+	// A user made before addresses were checked for this.
+	if !lanyard.CertifiableEmail(u.Email) {
+		return lanyard.Errorf(lanyard.EINVALID, "The email address %s cannot be named in a certificate (only ASCII addresses can), so no mobile ID can be made for it. Ask your administrator to change it.", u.Email)
+	}
 	return nil
 }
 

@@ -220,32 +220,40 @@ func mustRSA(t testing.TB, bits int) *rsa.PrivateKey {
 }
 
 // TestCertificateRefusesWhatGoRefuses: an email address beyond ASCII,
-// which an IA5String cannot hold, and a common name that is not UTF-8 are
-// refused as x509 refuses them, and signing reports it as it did when x509
-// made the certificates: an internal error naming the address.
+// which an IA5String cannot hold, is refused as an order, with a message
+// for the user; in a template all the same (as x509 refuses it), and a
+// common name that is not UTF-8 too, signing reports an internal error, as
+// it did when x509 made the certificates.
 func TestCertificateRefusesWhatGoRefuses(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ca := certTestCA(t, key, time.Now().AddDate(20, 0, 0))
 	pub := key.Public()
-	for _, u := range []*lanyard.User{
-		{ID: 1, CommonName: "Zoë", Email: "zoë@example.com"},
-		{ID: 2, CommonName: "Bad \xff UTF-8", Email: "bad@example.com"},
+	zoe := &lanyard.User{ID: 1, CommonName: "Zoë", Email: "zoë@example.com"}
+	if _, err := ca.sign(zoe, lanyard.UsageSignature, pub, 2); lanyard.ErrorCode(err) != lanyard.EINVALID || !strings.Contains(lanyard.ErrorMessage(err), "only ASCII addresses") {
+		t.Errorf("a non-ASCII address: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*x509.Certificate)
+	}{
+		{"a non-ASCII address", func(c *x509.Certificate) { c.EmailAddresses = []string{zoe.Email} }},
+		{"a common name not UTF-8", func(c *x509.Certificate) { c.Subject.CommonName = "Bad \xff UTF-8" }},
 	} {
-		tmpl, err := ca.template(u, lanyard.UsageSignature, pub, 2, time.Now())
+		tmpl, err := ca.template(&lanyard.User{ID: 2, CommonName: "Zoe", Email: "zoe@example.com"}, lanyard.UsageSignature, pub, 2, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
+		tc.change(tmpl)
 		if _, err := x509.CreateCertificate(rand.Reader, tmpl, ca.issuer, pub, ca.signer); err == nil {
-			t.Fatalf("%q, %q: CreateCertificate accepts it", u.CommonName, u.Email)
+			t.Fatalf("%s: CreateCertificate accepts it", tc.name)
 		}
-		_, err = ca.sign(u, lanyard.UsageSignature, pub, 2)
-		if err == nil {
-			t.Errorf("%q, %q: signed", u.CommonName, u.Email)
-			continue
+		if _, err := ca.certificateDER(tmpl); err == nil {
+			t.Errorf("%s: written", tc.name)
 		}
-		if lanyard.ErrorCode(err) != lanyard.EINTERNAL || !strings.HasPrefix(err.Error(), "sign certificate: ") {
-			t.Errorf("%q, %q: %v (%s)", u.CommonName, u.Email, err, lanyard.ErrorCode(err))
-		}
+	}
+	_, err := ca.sign(&lanyard.User{ID: 3, CommonName: "Bad \xff UTF-8", Email: "bad@example.com"}, lanyard.UsageSignature, pub, 2)
+	if lanyard.ErrorCode(err) != lanyard.EINTERNAL || !strings.HasPrefix(fmt.Sprint(err), "sign certificate: ") {
+		t.Errorf("a common name not UTF-8: %v (%s)", err, lanyard.ErrorCode(err))
 	}
 }
 

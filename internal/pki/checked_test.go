@@ -57,6 +57,13 @@ func TestSignCheckedRequest(t *testing.T) {
 		})
 	}
 
+	// A user stored before addresses were checked: refused as an order,
+	// not failed while encoding.
+	jürgen := &lanyard.User{ID: e.alice.ID, Username: "jurgen", Email: "jürgen@example.com", CommonName: "Jürgen"}
+	if _, _, err := e.ca.SignEncryptionCertificate(jürgen, 0, 1); lanyard.ErrorCode(err) != lanyard.EINVALID || !strings.Contains(lanyard.ErrorMessage(err), "only ASCII addresses") {
+		t.Errorf("a certificate for a non-ASCII address: %v", err)
+	}
+
 	if _, err := pki.CheckCSR(makeCSR(t, key, pkix.Name{}), nil); lanyard.ErrorCode(err) != lanyard.EINVALID {
 		t.Errorf("a request checked for no user: %v", err)
 	}

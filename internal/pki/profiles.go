@@ -85,5 +85,8 @@ func checkOrder(user *lanyard.User, usage lanyard.CertificateUsage, years int) e
 	if user == nil || user.Email == "" || user.CommonName == "" {
 		return lanyard.Errorf(lanyard.EINVALID, "A certificate needs a user with an email address and a common name.")
 	}
+	if !lanyard.CertifiableEmail(user.Email) {
+		return lanyard.Errorf(lanyard.EINVALID, "The email address %s cannot be named in a certificate: only ASCII addresses can.", user.Email)
+	}
 	return nil
 }

@@ -37,6 +37,24 @@ func TestGetMobileIDRefusals(t *testing.T) {
 			}
 		}
 
+		t.Run("an address no certificate can name", func(t *testing.T) {
+			// Stored before addresses were checked: the introduction says
+			// why nothing can be made, and nothing is.
+			u := p.addUser(t, "jurgen", lanyard.UserActive)
+			if _, err := rawDB(t, p.dsn).Exec(`UPDATE users SET email = 'jürgen@example.com' WHERE username = 'jurgen'`); err != nil {
+				t.Fatal(err)
+			}
+			jc := p.loggedIn(t, "jurgen")
+			resp, body := p.get(t, jc, "/mobile-id/get")
+			wantStatus(t, resp, body, http.StatusBadRequest, "only ASCII addresses can")
+			resp, body = p.post(t, jc, "/mobile-id/get", url.Values{"action": {"next"}})
+			if resp.StatusCode >= 500 || resp.StatusCode == http.StatusSeeOther && strings.HasPrefix(resp.Header.Get("Location"), "/mobile-id/get/") {
+				t.Fatalf("leaving the introduction: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if ms, err := p.db.FindMobileIDs(t.Context(), u.ID, 0); err != nil || len(ms) != 0 {
+				t.Fatalf("mobile IDs %v, %v; want none", ms, err)
+			}
+		})
 		t.Run("cancel at the introduction", func(t *testing.T) {
 			resp, body := p.post(t, ac, "/mobile-id/get", url.Values{"action": {"cancel"}})
 			wantStatus(t, resp, body, http.StatusSeeOther)
