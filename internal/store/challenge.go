@@ -12,7 +12,7 @@ import (
 // swept on the way.
 func (db *DB) CreateChallenge(ctx context.Context, publicID string, challenge []byte, expires time.Time) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `DELETE FROM auth_challenges WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+		if _, err := tx.exec(ctx, sweepChallenges, encodeTime(tx.now)); err != nil {
 			return err
 		}
 		_, err := tx.exec(ctx, `INSERT INTO auth_challenges (public_id, challenge, expires_at) VALUES (?, ?, ?)`, publicID, challenge, encodeTime(expires))

@@ -13,7 +13,7 @@ import (
 // ECONFLICT. Expired records are swept on the way.
 func (db *DB) RememberDeviceRequest(ctx context.Context, mobileID int64, signatureHash []byte, expires time.Time) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `DELETE FROM device_requests WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+		if _, err := tx.exec(ctx, sweepDeviceRequests, encodeTime(tx.now)); err != nil {
 			return fmt.Errorf("sweep device requests: %w", err)
 		}
 		_, err := tx.exec(ctx, `INSERT INTO device_requests (signature_hash, mobile_id, expires_at) VALUES (?, ?, ?)`,

@@ -102,6 +102,65 @@ func Exec(db *DB, query string, args ...any) error {
 	return err
 }
 
+// Sweeps are the store's statements that delete what has expired.
+var Sweeps = sweeps
+
+// ExplainSweep returns the plan of a sweep on db, its arguments all 0. On
+// PostgreSQL, sequential scans are discouraged for it, as a large table
+// would make them: the plan reads the whole table only if no index can
+// serve.
+func ExplainSweep(tb testing.TB, db *DB, query string) string {
+	tb.Helper()
+	ctx := context.Background()
+	args := make([]any, strings.Count(query, "?"))
+	for i := range args {
+		args[i] = 0
+	}
+	var plan []string
+	if db.pg == nil {
+		rows, err := db.write.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				tb.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		return strings.Join(plan, "; ")
+	}
+	conn, err := db.pg.Acquire(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		tb.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN `+db.rebind(query), args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			tb.Fatal(err)
+		}
+		plan = append(plan, strings.TrimSpace(line))
+	}
+	return strings.Join(plan, "; ")
+}
+
 // KeptChangeCount returns the count of changes in SQLite's kept_changes.
 func KeptChangeCount(tb testing.TB, db *DB) int64 {
 	tb.Helper()

@@ -32,7 +32,7 @@ func scanLoginRequest(s scanner) (*lanyard.LoginRequest, error) {
 // way.
 func (db *DB) CreateLoginRequest(ctx context.Context, actor lanyard.Actor, r *lanyard.LoginRequest, tokenHash, browserHash []byte) error {
 	return db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `DELETE FROM login_requests WHERE expires_at < ?`, encodeTime(tx.now.Add(-time.Hour))); err != nil {
+		if _, err := tx.exec(ctx, sweepLoginRequests, encodeTime(tx.now.Add(-time.Hour))); err != nil {
 			return fmt.Errorf("sweep login requests: %w", err)
 		}
 		r.State, r.CreatedAt, r.ExpiresAt = lanyard.LoginPending, tx.now, tx.now.Add(lanyard.LoginRequestTTL)

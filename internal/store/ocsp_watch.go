@@ -138,7 +138,7 @@ var statusFeed = &changeFeed{
 	},
 	next: (*changeWatch).readChanges,
 	prune: func(w *changeWatch, ctx context.Context) error {
-		_, err := w.db.exec(ctx, `DELETE FROM ocsp_changes WHERE changed_at < ?`, encodeTime(w.db.Now().Add(-changesKept)))
+		_, err := w.db.exec(ctx, sweepOCSPChanges, encodeTime(w.db.Now().Add(-changesKept)))
 		return err
 	},
 }

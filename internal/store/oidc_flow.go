@@ -23,10 +23,10 @@ func (s *OIDCStore) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, 
 		return fmt.Errorf("encode authorization request: %w", err)
 	}
 	err = s.db.inTx(ctx, func(tx *Tx) error {
-		if _, err := tx.exec(ctx, `DELETE FROM oidc_auth_requests WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+		if _, err := tx.exec(ctx, sweepAuthRequests, encodeTime(tx.now)); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `DELETE FROM oidc_tokens WHERE expires_at < ?`, encodeTime(tx.now.Add(-time.Hour))); err != nil {
+		if _, err := tx.exec(ctx, sweepOIDCTokens, encodeTime(tx.now.Add(-time.Hour))); err != nil {
 			return err
 		}
 		r.CreatedAt, r.ExpiresAt = tx.now, tx.now.Add(ttl)

@@ -20,7 +20,7 @@ func (s *OIDCStore) CreateRefreshToken(ctx context.Context, rt *oidc.RefreshToke
 }
 
 func (tx *Tx) createRefreshToken(ctx context.Context, rt *oidc.RefreshToken, ttl time.Duration) error {
-	if _, err := tx.exec(ctx, `DELETE FROM oidc_refresh_tokens WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+	if _, err := tx.exec(ctx, sweepRefreshTokens, encodeTime(tx.now)); err != nil {
 		return err
 	}
 	rt.ExpiresAt = tx.now.Add(ttl)

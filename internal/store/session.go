@@ -94,7 +94,7 @@ func (tx *Tx) insertSession(ctx context.Context, userID int64, addr, method stri
 	token := rand.Text() + rand.Text()
 	// Expired sessions are swept here rather than by a job: logins are
 	// frequent enough to keep the table small.
-	if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE expires_at < ?`, encodeTime(tx.now)); err != nil {
+	if _, err := tx.exec(ctx, sweepSessions, encodeTime(tx.now)); err != nil {
 		return "", err
 	}
 	_, err := tx.exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen, addr, method) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -206,7 +206,7 @@ func (s *SessionService) LoginAllowed(ctx context.Context, key string, limit int
 func (s *SessionService) RecordLoginFailure(ctx context.Context, keys ...string) error {
 	return s.db.inTx(ctx, func(tx *Tx) error {
 		// Failures older than a day count for nothing; sweep them.
-		if _, err := tx.exec(ctx, `DELETE FROM login_failures WHERE at < ?`, encodeTime(tx.now.Add(-24*time.Hour))); err != nil {
+		if _, err := tx.exec(ctx, sweepLoginFailures, encodeTime(tx.now.Add(-24*time.Hour))); err != nil {
 			return err
 		}
 		for _, k := range keys {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/lanyard-id/lanyard/internal/password"
@@ -34,4 +35,21 @@ func TestOpenRefusesUnreachablePostgres(t *testing.T) {
 	if _, err := store.Open(context.Background(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"); err == nil {
 		t.Fatal("open succeeded on a closed port")
 	}
+}
+
+// TestSweepsUseIndexes: every sweep of expired rows finds them through an
+// index, never by reading its whole table, on both engines.
+func TestSweepsUseIndexes(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		db := openDB(t, dsn)
+		for _, q := range store.Sweeps {
+			if strings.Contains(q, "ocsp_changes") && store.IsPostgresURL(dsn) {
+				continue // PostgreSQL notifies instead
+			}
+			plan := store.ExplainSweep(t, db, q)
+			if strings.Contains(plan, "Seq Scan") || strings.HasPrefix(plan, "SCAN ") || strings.Contains(plan, "; SCAN ") {
+				t.Errorf("%s reads the whole table: %s", q, plan)
+			}
+		}
+	})
 }

@@ -120,7 +120,7 @@ func (s *SessionService) ReserveLogin(ctx context.Context, username, addr string
 	// Stale counters are swept here rather than by a job, now and then, in
 	// a statement of its own that holds no other lock.
 	if rand.IntN(50) == 0 {
-		if _, err := s.db.exec(ctx, `DELETE FROM login_throttle WHERE last_at < ? AND failures <= ?`,
+		if _, err := s.db.exec(ctx, sweepLoginThrottle,
 			encodeTime(s.db.Now().Add(-userForget)), s.policy().LockAfter); err != nil {
 			return lanyard.LoginAttempt{}, fmt.Errorf("sweep login failures: %w", err)
 		}
