@@ -10,6 +10,9 @@
 # and removes that folder at the end; on PostgreSQL it uses a fresh schema of the database test on
 # 127.0.0.1 and drops it at the end.
 #
+# PG_PARAMS adds parameters to the PostgreSQL URL, such as
+# PG_PARAMS=log_statement=all to have the server log every statement.
+#
 # With PROFILE=FILE, the server also profiles its CPU into FILE from the
 # end of the logins to the last mobile ID (LANYARD_CPU_PROFILE, between
 # SIGUSR1 and SIGUSR2), and the write syscalls and bytes it made per
@@ -35,7 +38,7 @@ printf 'bench password 1234\n' >"$work/pw"
 db=() cpu=()
 if [ "$engine" = postgres ]; then
 	psql -q -h 127.0.0.1 -U postgres test -c "CREATE SCHEMA $schema" >/dev/null
-	db=(--db "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=$schema")
+	db=(--db "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=$schema${PG_PARAMS:+&$PG_PARAMS}")
 	cpu=(--postgres-cpu)
 fi
 "$bin" user import "$work/users.csv" --data "$work/d" "${db[@]}" >/dev/null
