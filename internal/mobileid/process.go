@@ -136,9 +136,8 @@ type unconfirmed struct{ error }
 
 func (e unconfirmed) Unwrap() error { return e.error }
 
-// start is Start with the options of the script that script returns. Its
-// failures before the process opens are unconfirmed, as is the refusal of
-// an older script.
+// start is one attempt of Start. Its failures before the process opens
+// are unconfirmed, as is the refusal of an older script.
 func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
 	in, err := s.introOptions(ctx, GetProcess, u)
 	if err != nil {

@@ -107,7 +107,8 @@ func (s *Service) activeUser(ctx context.Context, userID int64) (*lanyard.User, 
 	return u, requireActive(u)
 }
 
-// requireActive refuses a user in any state but active.
+// requireActive refuses a user in any state but active, and one whose
+// email address no certificate can name.
 func requireActive(u *lanyard.User) error {
 	if u.State != lanyard.UserActive {
 		return lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", u.Username, u.State)
