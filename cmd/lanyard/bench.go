@@ -100,7 +100,12 @@ func runBench(ctx context.Context, e env, args []string) error {
 	var m *loadgen.Measurement
 	if measure {
 		// Started after the logins, whose password hashing is not part of
-		// a mobile ID.
+		// a mobile ID, once the server has gone quiet after them.
+		waited, err := probe.Settle(ctx, 10*time.Second)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "settled:    %s after the logins\n", waited.Round(100*time.Millisecond))
 		if m, err = probe.Start(ctx); err != nil {
 			return err
 		}

@@ -67,11 +67,39 @@ type Measurement struct {
 	done   chan struct{}
 }
 
+// Settle waits until the server has gone quiet: until it used less than
+// a twentieth of a core in a second (the server's process only), for at
+// most limit, or until ctx ends. It returns how long it waited. After the
+// logins, the server is still collecting the garbage of their password
+// hashes and giving that memory back, which no mobile ID costs.
+func (p *Probe) Settle(ctx context.Context, limit time.Duration) (time.Duration, error) {
+	begin := time.Now()
+	prev, err := p.read(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for time.Since(begin) < limit {
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return time.Since(begin), ctx.Err()
+		case <-t.C:
+		}
+		now, err := p.read(ctx)
+		if err != nil {
+			return time.Since(begin), err
+		}
+		if now.cpu-prev.cpu < 50*time.Millisecond {
+			break
+		}
+		prev = now
+	}
+	return time.Since(begin), nil
+}
+
 // Start takes the first reading and samples the memory until Stop.
 func (p *Probe) Start(ctx context.Context) (*Measurement, error) {
-	if p.client == nil {
-		p.client = &http.Client{Timeout: 10 * time.Second}
-	}
 	first, err := p.read(ctx)
 	if err != nil {
 		return nil, err
@@ -279,6 +307,9 @@ func (p *Probe) scrape(ctx context.Context) (cpu time.Duration, rss int64, err e
 	}
 	if p.MetricsToken != "" {
 		req.Header.Set("Authorization", "Bearer "+p.MetricsToken)
+	}
+	if p.client == nil {
+		p.client = &http.Client{Timeout: 10 * time.Second}
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {

@@ -76,6 +76,40 @@ func TestProbeProcess(t *testing.T) {
 	}
 }
 
+// TestSettle waits out a real child process that burns CPU for three
+// seconds and then rests: Settle returns once it rests, not before and
+// not at its limit; a process that ends is an error.
+func TestSettle(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	if os.Getenv("LANYARD_SETTLE_CHILD") == "1" {
+		n := 0
+		for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+			n++
+		}
+		time.Sleep(time.Minute)
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestSettle$")
+	cmd.Env = append(os.Environ(), "LANYARD_SETTLE_CHILD=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	p := &Probe{PID: cmd.Process.Pid}
+	const limit = 20 * time.Second
+	waited, err := p.Settle(context.Background(), limit)
+	if err != nil || waited < 2*time.Second || waited >= limit {
+		t.Errorf("settled after %s, %v; want once the burning ended, about 3 s", waited, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := p.Settle(context.Background(), limit); err == nil {
+		t.Error("a process that ended settled")
+	}
+}
+
 func TestProbeMetrics(t *testing.T) {
 	cpu := 12.5
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
