@@ -2,6 +2,7 @@ package mobileid_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/mobileid"
 	"github.com/lanyard-id/lanyard/internal/options"
+	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
@@ -79,6 +81,82 @@ func TestStartSeesScriptSavedElsewhere(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestStartAfterAnUnheardSave: a script saved where this instance has not
+// heard of it yet (another instance's save, its notification not yet
+// come; here one whose trigger is held back) leaves the instance keeping
+// the script before, so that the introduction still shows those options:
+// the start's statement refuses them, and the start tried again opens the
+// process with the new options.
+func TestStartAfterAnUnheardSave(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn)
+		ctx := context.Background()
+		u := e.addUser(t, "bob")
+		actor := lanyard.Actor{Username: u.Username}
+		keptScript(t, e, u)
+		saveUnheard(t, dsn, strings.Replace(options.DefaultGetScript, "validity_years = 2", "validity_years = 5", 1))
+		in, err := e.svc.Intro(ctx, actor, u)
+		if err != nil || in.Options.ValidityYears != 2 {
+			t.Fatalf("the introduction after the save: %+v, %v; want the kept script's validity 2", in, err)
+		}
+		en, err := e.svc.Start(ctx, actor, u, mobileid.StartRequest{})
+		if err != nil {
+			t.Fatalf("start: %v", err)
+		}
+		var o options.MobileID
+		if err := json.Unmarshal(en.Options, &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.ValidityYears != 5 {
+			t.Errorf("the process started with validity %d, want the new script's 5", o.ValidityYears)
+		}
+	})
+}
+
+// saveUnheard saves source as the next version of the Get script by hand,
+// so that no instance hears of it: on SQLite the count of kept changes is
+// put back in the same transaction, on PostgreSQL the notifying trigger is
+// held back.
+func saveUnheard(t *testing.T, dsn, source string) {
+	t.Helper()
+	driver, name := "sqlite", "file:"+dsn
+	undo := `UPDATE kept_changes SET n = n - 1`
+	if store.IsPostgresURL(dsn) {
+		driver, name, undo = "pgx", dsn, `SELECT 1`
+	}
+	raw, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	tx, err := raw.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	statements := []string{
+		`INSERT INTO option_scripts (process, version, source, created_at, created_by)
+			SELECT process, MAX(version) + 1, $1, 0, 'test' FROM option_scripts WHERE process = $2 GROUP BY process`,
+		undo,
+	}
+	if store.IsPostgresURL(dsn) {
+		statements = append([]string{`ALTER TABLE option_scripts DISABLE TRIGGER option_scripts_changed`}, statements...)
+		statements = append(statements, `ALTER TABLE option_scripts ENABLE TRIGGER option_scripts_changed`)
+	}
+	for _, q := range statements {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = []any{source, mobileid.GetProcess}
+		}
+		if _, err := tx.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // failedMails counts the mails queued for u that say a mobile ID could

@@ -110,18 +110,16 @@ type StartRequest struct {
 // manual recovery form or at activation.
 //
 // The options come from the current script as this instance keeps it
-// (the store serves it from memory), and the process opens only while
-// that is still the newest version. When it is not, or when anything
-// refuses the start before the process is opened (which may come of an
-// older script), the options are evaluated again from the current script
-// and the start tried again.
+// (the store serves it from memory, and drops it at every change it
+// hears of), and the process opens only while that is still the newest
+// version. When it is not, what is kept has been dropped, and the start
+// is tried again with the options of the script as it is now. Any other
+// refusal would only come again: the script kept is the current one as
+// far as this instance has heard.
 func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
 	e, err := s.start(ctx, actor, u, req)
-	if errors.As(err, new(unconfirmed)) {
+	if errors.Is(err, lanyard.ErrOptionsChanged) {
 		e, err = s.start(ctx, actor, u, req)
-	}
-	if uc := (unconfirmed{}); errors.As(err, &uc) {
-		err = uc.error
 	}
 	if err != nil {
 		s.notifyOptionsFailed(ctx, actor, err)
@@ -130,18 +128,11 @@ func (s *Service) Start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 	return e, nil
 }
 
-// unconfirmed is a failure of a start before its options were found to
-// come from the newest script.
-type unconfirmed struct{ error }
-
-func (e unconfirmed) Unwrap() error { return e.error }
-
-// start is one attempt of Start. Its failures before the process opens
-// are unconfirmed, as is the refusal of an older script.
+// start is one attempt of Start.
 func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.User, req StartRequest) (*lanyard.Enrollment, error) {
 	in, err := s.introOptions(ctx, GetProcess, u)
 	if err != nil {
-		return nil, unconfirmed{err}
+		return nil, err
 	}
 	usages := in.Usages
 	if in.Options.UserMayChoose {
@@ -152,7 +143,7 @@ func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 			}
 		}
 		if len(usages) == 0 {
-			return nil, unconfirmed{lanyard.Errorf(lanyard.EINVALID, "Choose at least one certificate.")}
+			return nil, lanyard.Errorf(lanyard.EINVALID, "Choose at least one certificate.")
 		}
 	}
 	e := &lanyard.Enrollment{Process: GetProcess, Step: lanyard.StepActivation, Usages: usages, ByEmail: !in.Options.ShowQRCode,
@@ -166,12 +157,10 @@ func (s *Service) start(ctx context.Context, actor lanyard.Actor, u *lanyard.Use
 	var link string
 	if e.Step == lanyard.StepActivation {
 		if code, link, err = s.newCode(u, e, in.Options, nil); err != nil {
-			return nil, unconfirmed{err}
+			return nil, err
 		}
 	}
-	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, code); errors.Is(err, lanyard.ErrOptionsChanged) {
-		return nil, unconfirmed{err}
-	} else if err != nil {
+	if err := s.openProcess(ctx, actor, in, e, req.LockExisting, code); err != nil {
 		return nil, err
 	}
 	if code != nil && !e.ByEmail {
