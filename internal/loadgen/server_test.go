@@ -47,12 +47,7 @@ func TestProbeProcess(t *testing.T) {
 		}
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestProbeProcess$")
-	cmd.Env = append(os.Environ(), "LANYARD_PROBE_CHILD=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd := startChild(t, "^TestProbeProcess$", "LANYARD_PROBE_CHILD=1")
 	p := &Probe{PID: cmd.Process.Pid, Every: 10 * time.Millisecond}
 	m, err := p.Start(context.Background())
 	if err != nil {
@@ -91,12 +86,7 @@ func TestSettle(t *testing.T) {
 		time.Sleep(time.Minute)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run", "^TestSettle$")
-	cmd.Env = append(os.Environ(), "LANYARD_SETTLE_CHILD=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd := startChild(t, "^TestSettle$", "LANYARD_SETTLE_CHILD=1")
 	p := &Probe{PID: cmd.Process.Pid}
 	const limit = 20 * time.Second
 	waited, err := p.Settle(context.Background(), limit)
@@ -108,6 +98,22 @@ func TestSettle(t *testing.T) {
 	if _, err := p.Settle(context.Background(), limit); err == nil {
 		t.Error("a process that ended settled")
 	}
+}
+
+// startChild runs this test binary again as a child process, running the
+// tests that match run with env added; it is killed when t ends.
+func startChild(t *testing.T, run, env string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", run)
+	cmd.Env = append(os.Environ(), env)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return cmd
 }
 
 func TestProbeMetrics(t *testing.T) {

@@ -78,7 +78,7 @@ func (s *Service) ActivateProcess(ctx context.Context, actor lanyard.Actor, e *l
 // registered until the app enrols, or is active already. It returns the
 // mobile ID's state.
 func (s *Service) Finish(ctx context.Context, actor lanyard.Actor, u *lanyard.User, publicID string) (lanyard.MobileIDState, error) {
-	if err := requireActive(u); err != nil {
+	if err := requireEligible(u); err != nil {
 		return "", err
 	}
 	return s.Store.FinishEnrollment(ctx, actor, u.ID, publicID)

@@ -99,7 +99,7 @@ func (s *Service) Enroll(ctx context.Context, req EnrollRequest) (*EnrollResult,
 // state again in the transaction that records them.
 func (s *Service) enroll(ctx context.Context, actor *lanyard.Actor, p *lanyard.PeekedCode, codeHash []byte, req EnrollRequest, csrs map[lanyard.CertificateUsage]*pki.CheckedRequest) (*EnrollResult, error) {
 	e, u, m := p.Enrollment, p.User, p.MobileID
-	if err := requireActive(u); err != nil {
+	if err := requireEligible(u); err != nil {
 		return nil, err
 	}
 	actor.Username = "app:" + u.Username

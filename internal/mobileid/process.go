@@ -64,7 +64,7 @@ func (s *Service) intro(ctx context.Context, actor lanyard.Actor, process string
 // the process, whose transaction finds it (and refuses to replace an
 // active one unless told to lock it).
 func (s *Service) introOptions(ctx context.Context, process string, u *lanyard.User) (*Intro, error) {
-	if err := requireActive(u); err != nil {
+	if err := requireEligible(u); err != nil {
 		return nil, err
 	}
 	o, version, err := s.processOptions(ctx, process, u)
@@ -196,7 +196,7 @@ func (s *Service) openProcess(ctx context.Context, actor lanyard.Actor, in *Intr
 
 // Process returns a user's process, checking that the user is still active.
 func (s *Service) Process(ctx context.Context, u *lanyard.User, publicID string) (*lanyard.Enrollment, error) {
-	if err := requireActive(u); err != nil {
+	if err := requireEligible(u); err != nil {
 		return nil, err
 	}
 	return s.Store.FindEnrollment(ctx, u.ID, publicID)

@@ -104,12 +104,12 @@ func (s *Service) activeUser(ctx context.Context, userID int64) (*lanyard.User, 
 	if err != nil {
 		return nil, err
 	}
-	return u, requireActive(u)
+	return u, requireEligible(u)
 }
 
-// requireActive refuses a user in any state but active, and one whose
+// requireEligible refuses a user in any state but active, and one whose
 // email address no certificate can name.
-func requireActive(u *lanyard.User) error {
+func requireEligible(u *lanyard.User) error {
 	if u.State != lanyard.UserActive {
 		return lanyard.Errorf(lanyard.EUSERSTATE, "The user %s is %s; only active users can get a mobile ID.", u.Username, u.State)
 	}

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/lanyard-id/lanyard"
 )
 
 // The DER of an end-entity certificate (RFC 5280 §4.1) is written here
@@ -129,8 +131,9 @@ func (ca *CA) extensions(tmpl *x509.Certificate, subject []byte) (func(*cryptoby
 		return nil, err
 	}
 	for _, email := range tmpl.EmailAddresses {
-		if err := checkIA5(email); err != nil {
-			return nil, err
+		// ASCII only, as x509 refuses others.
+		if !lanyard.CertifiableEmail(email) {
+			return nil, fmt.Errorf("%q cannot be encoded as an IA5String", email)
 		}
 	}
 	// As x509 does, the authority key identifier is the issuer's subject
@@ -224,17 +227,6 @@ func isPrintableString(s string) bool {
 	return true
 }
 
-// checkIA5 refuses an address an IA5String cannot hold, ASCII only, as
-// x509 does.
-func checkIA5(s string) error {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return fmt.Errorf("%q cannot be encoded as an IA5String", s)
-		}
-	}
-	return nil
-}
-
 func extKeyUsages(usages []x509.ExtKeyUsage) ([]asn1.ObjectIdentifier, error) {
 	oids := make([]asn1.ObjectIdentifier, len(usages))
 	for i, u := range usages {
@@ -293,7 +285,7 @@ func addAccessDescription(b *cryptobyte.Builder, method asn1.ObjectIdentifier, u
 }
 
 // addEmailNames writes GeneralNames of rfc822Names, [1] IMPLICIT
-// IA5String, which checkIA5 accepted.
+// IA5String, ASCII only, which extensions checked (lanyard.CertifiableEmail).
 func addEmailNames(b *cryptobyte.Builder, emails []string) {
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		for _, email := range emails {

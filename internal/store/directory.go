@@ -76,15 +76,7 @@ func (db *DB) SyncDirectory(ctx context.Context, actor lanyard.Actor, entries it
 		return nil, err
 	}
 	if opts.DryRun {
-		// A write still queued (PostgreSQL) is sent first, so that the dry
-		// run fails where the run would; the deferred rollback then undoes
-		// the run.
-		if tx.pg != nil {
-			if err := tx.pg.flush(ctx); err != nil {
-				return nil, err
-			}
-		}
-		return s.res, nil
+		return s.res, nil // the deferred rollback undoes the run
 	}
 	if err := tx.insertAudit(ctx, actor, "directory.sync", "", s.res.Counts()+
 		fmt.Sprintf(", %d conflicts, %d skipped", s.res.Conflicts, s.res.Skipped)); err != nil {
