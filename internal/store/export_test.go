@@ -103,7 +103,8 @@ func Exec(db *DB, query string, args ...any) error {
 }
 
 // Sweeps are the store's statements that delete what has expired.
-var Sweeps = sweeps
+var Sweeps = []string{sweepChallenges, sweepDeviceRequests, sweepLoginRequests, sweepLoginFailures, sweepLoginThrottle,
+	sweepSessions, sweepAuthRequests, sweepOIDCTokens, sweepRefreshTokens, sweepOCSPChanges}
 
 // ExplainSweep returns the plan of a sweep on db, its arguments all 0. On
 // PostgreSQL, sequential scans are discouraged for it, as a large table

@@ -17,7 +17,3 @@ const (
 	sweepRefreshTokens  = `DELETE FROM oidc_refresh_tokens WHERE expires_at < ?`
 	sweepOCSPChanges    = `DELETE FROM ocsp_changes WHERE changed_at < ?` // SQLite only
 )
-
-// sweeps lists them all, for the test of their indexes.
-var sweeps = []string{sweepChallenges, sweepDeviceRequests, sweepLoginRequests, sweepLoginFailures, sweepLoginThrottle,
-	sweepSessions, sweepAuthRequests, sweepOIDCTokens, sweepRefreshTokens, sweepOCSPChanges}
