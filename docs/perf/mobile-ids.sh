@@ -12,6 +12,9 @@
 #
 # PG_PARAMS adds parameters to the PostgreSQL URL, such as
 # PG_PARAMS=log_statement=all to have the server log every statement.
+# PG_HOST=/var/run/postgresql connects through PostgreSQL's Unix socket
+# instead of TCP on 127.0.0.1, as a server on the database's own machine
+# would.
 #
 # With PROFILE=FILE, the server also profiles its CPU into FILE from the
 # end of the logins to the last mobile ID (LANYARD_CPU_PROFILE, between
@@ -38,7 +41,7 @@ printf 'bench password 1234\n' >"$work/pw"
 db=() cpu=()
 if [ "$engine" = postgres ]; then
 	psql -q -h 127.0.0.1 -U postgres test -c "CREATE SCHEMA $schema" >/dev/null
-	db=(--db "postgres://postgres@127.0.0.1:5432/test?sslmode=disable&search_path=$schema${PG_PARAMS:+&$PG_PARAMS}")
+	db=(--db "postgres://postgres@/test?host=${PG_HOST:-127.0.0.1}&port=5432&sslmode=disable&search_path=$schema${PG_PARAMS:+&$PG_PARAMS}")
 	cpu=(--postgres-cpu)
 fi
 "$bin" user import "$work/users.csv" --data "$work/d" "${db[@]}" >/dev/null

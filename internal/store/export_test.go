@@ -112,11 +112,27 @@ var Sweeps = []string{sweepChallenges, sweepDeviceRequests, sweepLoginRequests, 
 // serve.
 func ExplainSweep(tb testing.TB, db *DB, query string) string {
 	tb.Helper()
-	ctx := context.Background()
 	args := make([]any, strings.Count(query, "?"))
 	for i := range args {
 		args[i] = 0
 	}
+	return explain(tb, db, query, args)
+}
+
+// UserSearchPlan returns the plan of the condition of a user search for
+// text, as ExplainSweep does.
+func UserSearchPlan(tb testing.TB, db *DB, users *UserService, text string) string {
+	tb.Helper()
+	cond, args, err := users.searchCondition(context.Background(), strings.ToLower(text))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return explain(tb, db, `SELECT id FROM users WHERE 1=1`+cond, args)
+}
+
+func explain(tb testing.TB, db *DB, query string, args []any) string {
+	tb.Helper()
+	ctx := context.Background()
 	var plan []string
 	if db.pg == nil {
 		rows, err := db.write.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"path"
 	"slices"
 	"strconv"
@@ -57,7 +58,27 @@ func (db *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
+	if err := db.warnWithoutSearchIndex(ctx); err != nil {
+		return err
+	}
 	return db.chainOldAuditEvents(ctx)
+}
+
+// warnWithoutSearchIndex logs a warning when a PostgreSQL schema has no
+// trigram index for the user search: migration 030 goes on without it
+// where the extension pg_trgm could not be made (docs/operations.md).
+func (db *DB) warnWithoutSearchIndex(ctx context.Context) error {
+	if db.dialect != Postgres {
+		return nil
+	}
+	var found bool
+	if err := db.queryRow(ctx, `SELECT to_regclass('users_search') IS NOT NULL`).Scan(&found); err != nil {
+		return fmt.Errorf("look for the user search's index: %w", err)
+	}
+	if !found {
+		slog.Warn("the user search has no trigram index, so each search reads every user: the extension pg_trgm could not be made (see docs/operations.md)")
+	}
+	return nil
 }
 
 func (db *DB) applyMigration(ctx context.Context, m migration) error {

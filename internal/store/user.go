@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/password"
@@ -193,9 +194,12 @@ func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*l
 	q := `SELECT ` + userColumns + ` FROM users WHERE 1=1`
 	var args []any
 	if f.Query != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(f.Query)) + "%"
-		q += ` AND (LOWER(username) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\' OR LOWER(common_name) LIKE ? ESCAPE '\')`
-		args = append(args, like, like, like)
+		cond, condArgs, err := s.searchCondition(ctx, strings.ToLower(f.Query))
+		if err != nil {
+			return nil, fmt.Errorf("find users: %w", err)
+		}
+		q += cond
+		args = append(args, condArgs...)
 	}
 	if f.State != "" {
 		q += ` AND state = ?`
@@ -214,4 +218,55 @@ func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*l
 		return nil, fmt.Errorf("find users: %w", err)
 	}
 	return users, nil
+}
+
+// searchCandidates is the most users the trigram index of the user
+// search (migration 030) hands on to be checked. A text that more users
+// may contain is common: reading the users in order of their usernames
+// finds a page of them sooner than sorting all of them.
+const searchCandidates = 2000
+
+// containsPattern is the LIKE pattern, with ESCAPE '\\', of the values
+// that contain text.
+func containsPattern(text string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text) + "%"
+}
+
+// searchSeparator joins the username, email and name in the trigram
+// index of the user search (migration 030): a character no user's value
+// holds, so that a text without it is found in the joined value exactly
+// when one of the three holds it.
+const searchSeparator = "\x01"
+
+// searchCondition returns the condition of a user search for text
+// (lowercase), with its arguments: the username, email or name contains
+// it, through the trigram index where it helps.
+//
+// On PostgreSQL the index is of the three joined, and the condition is
+// on that, so that the planner knows from the index's statistics how
+// many users it keeps, and chooses between the index and reading the
+// users in order of their usernames. On SQLite the index is asked first
+// for the users that may match, and narrows the search to them only when
+// they are few (at most searchCandidates); it answers only for a text of
+// three characters or more with no wildcard of LIKE in it.
+func (s *UserService) searchCondition(ctx context.Context, text string) (string, []any, error) {
+	like := containsPattern(text)
+	if s.db.dialect == Postgres && !strings.Contains(text, searchSeparator) {
+		return ` AND lower(username || chr(1) || email || chr(1) || common_name) LIKE ? ESCAPE '\'`, []any{like}, nil
+	}
+	cond := ` AND (LOWER(username) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\' OR LOWER(common_name) LIKE ? ESCAPE '\')`
+	args := []any{like, like, like}
+	if s.db.dialect == Postgres || utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, "%_") {
+		return cond, args, nil
+	}
+	const candidates = `SELECT rowid FROM users_search WHERE search_text LIKE ?`
+	pattern := "%" + text + "%"
+	var n int
+	if err := s.db.queryRow(ctx, `SELECT COUNT(*) FROM (`+candidates+` LIMIT ?)`, pattern, searchCandidates+1).Scan(&n); err != nil {
+		return "", nil, err
+	}
+	if n > searchCandidates {
+		return cond, args, nil
+	}
+	return cond + ` AND id IN (` + candidates + `)`, append(args, pattern), nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/lanyard-id/lanyard"
@@ -83,8 +84,27 @@ func (s *UserService) ImportUserStream(ctx context.Context, actor lanyard.Actor,
 	if err != nil {
 		return 0, err
 	}
+	s.db.analyzeUsers(ctx, n)
 	return n, nil
 }
+
+// analyzeUsers has PostgreSQL gather the statistics of the users anew
+// after an import of many (n), as it would only some time later: until
+// then the planner takes a text every user contains for a rare one, and
+// sorts them all for a user search (migration 030). The import has
+// committed, so a failure is only logged.
+func (db *DB) analyzeUsers(ctx context.Context, n int) {
+	if db.dialect != Postgres || n < analyzeAfterImport {
+		return
+	}
+	if _, err := db.exec(ctx, `ANALYZE users`); err != nil {
+		slog.Warn("gather the statistics of the users after an import", "err", err)
+	}
+}
+
+// analyzeAfterImport is the least number of users an import creates for
+// analyzeUsers to run.
+const analyzeAfterImport = 1000
 
 // userInserter inserts the users of an import, with the statement for a
 // whole batch prepared once: on SQLite, preparing the statement of a
