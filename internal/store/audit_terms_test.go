@@ -179,3 +179,51 @@ func TestAuditTermsInBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditTermsAfterTheMarkSetBack: with the mark set back below events
+// already indexed, the next indexing still adds each missing term once
+// and moves the mark to the end.
+func TestAuditTermsAfterTheMarkSetBack(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := openDB(t, dsn)
+		actor := lanyard.Actor{Username: "restorer", Addr: "127.0.0.1"}
+		if err := db.RecordAuditBatch(ctx, actor, "test.first", 20); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.IndexAuditTerms(ctx); err != nil {
+			t.Fatal(err)
+		}
+		indexed, err := store.AuditTerms(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := db.FindAuditEvents(ctx, lanyard.AuditFilter{Limit: 100_000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SetAuditTermsMark(ctx, db, events[10].ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RecordAuditBatch(ctx, actor, "test.second", 5); err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.IndexAuditTerms(ctx)
+		if err != nil || n != 15 {
+			t.Fatalf("indexed %d (%v), want the 10 after the mark and the 5 new", n, err)
+		}
+		got, err := store.AuditTerms(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(indexed) + 5*3; len(got) != want {
+			t.Errorf("audit_terms has %d rows, want %d", len(got), want)
+		}
+		if len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Error("audit_terms has a term twice")
+		}
+		if n, err := db.IndexAuditTerms(ctx); err != nil || n != 0 {
+			t.Errorf("indexed %d again (%v), want 0: the mark did not reach the end", n, err)
+		}
+	})
+}

@@ -337,3 +337,10 @@ func KeptListenerPID(db *DB) uint32 {
 	}
 	return 0
 }
+
+// SetAuditTermsMark sets the mark of the audit log's search terms to upto,
+// as an operator's hand or a restore of one table might.
+func SetAuditTermsMark(ctx context.Context, db *DB, upto int64) error {
+	_, err := db.exec(ctx, `UPDATE audit_terms_mark SET upto = ? WHERE id = 1`, upto)
+	return err
+}
