@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -246,9 +247,10 @@ const searchSeparator = "\x01"
 // on that, so that the planner knows from the index's statistics how
 // many users it keeps, and chooses between the index and reading the
 // users in order of their usernames. On SQLite the index is asked first
-// for the users that may match, and narrows the search to them only when
-// they are few (at most searchCandidates); it answers only for a text of
-// three characters or more with no wildcard of LIKE in it.
+// for the users that may match, and the search is narrowed to them, by
+// their IDs, only when they are few (at most searchCandidates); it
+// answers only for a text of three characters or more with no wildcard
+// of LIKE in it.
 func (s *UserService) searchCondition(ctx context.Context, text string) (string, []any, error) {
 	like := containsPattern(text)
 	if s.db.dialect == Postgres && !strings.Contains(text, searchSeparator) {
@@ -259,14 +261,23 @@ func (s *UserService) searchCondition(ctx context.Context, text string) (string,
 	if s.db.dialect == Postgres || utf8.RuneCountInString(text) < 3 || strings.ContainsAny(text, "%_") {
 		return cond, args, nil
 	}
-	const candidates = `SELECT rowid FROM users_search WHERE search_text LIKE ?`
-	pattern := "%" + text + "%"
-	var n int
-	if err := s.db.queryRow(ctx, `SELECT COUNT(*) FROM (`+candidates+` LIMIT ?)`, pattern, searchCandidates+1).Scan(&n); err != nil {
-		return "", nil, err
+	ids, err := queryAll(ctx, s.db, `SELECT rowid FROM users_search WHERE search_text LIKE ? LIMIT ?`,
+		[]any{"%" + text + "%", searchCandidates + 1}, func(s scanner) (int64, error) {
+			var id int64
+			return id, s.Scan(&id)
+		})
+	if err != nil || len(ids) > searchCandidates {
+		return cond, args, err
 	}
-	if n > searchCandidates {
-		return cond, args, nil
+	// The IDs as one JSON array, so that the statement's text is the same
+	// for any number of them.
+	list := []byte{'['}
+	for i, id := range ids {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, id, 10)
 	}
-	return cond + ` AND id IN (` + candidates + `)`, append(args, pattern), nil
+	list = append(list, ']')
+	return cond + ` AND id IN (SELECT value FROM json_each(?))`, append(args, string(list)), nil
 }

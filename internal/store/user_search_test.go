@@ -104,7 +104,8 @@ func TestUserSearch(t *testing.T) {
 				continue
 			}
 			plan := store.UserSearchPlan(t, db, users, text)
-			uses := strings.Contains(plan, "users_search")
+			// On SQLite the index's candidates come as a list of IDs.
+			uses := strings.Contains(plan, "users_search") || strings.Contains(plan, "json_each")
 			if uses != indexed {
 				t.Errorf("%q: the plan %q, want the index used: %v", text, plan, indexed)
 			}
