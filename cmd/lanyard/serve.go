@@ -156,19 +156,15 @@ func runServe(ctx context.Context, e env, args []string) error {
 // one-time password once, on stdout and never in the log. When several
 // instances start together, the one whose insert wins prints it.
 func (a *app) ensureAdmin(ctx context.Context, e env) error {
-	admins, err := a.users.FindUsers(ctx, lanyard.UserFilter{Role: lanyard.RoleAdmin, Limit: 1})
-	if err != nil {
+	if found, err := a.users.AnyUserHas(ctx, lanyard.RoleAdmin); err != nil || found {
 		return err
-	}
-	if len(admins) > 0 {
-		return nil
 	}
 	pw := password.Generate(20)
 	u := &lanyard.User{
 		Username: "admin", Email: "admin@localhost.localdomain", CommonName: "Administrator",
 		State: lanyard.UserActive, Roles: []lanyard.Role{lanyard.RoleUser, lanyard.RoleAdmin}, MustChangePassword: true,
 	}
-	err = a.users.CreateUser(ctx, lanyard.SystemActor, u, pw)
+	err := a.users.CreateUser(ctx, lanyard.SystemActor, u, pw)
 	if lanyard.ErrorCode(err) == lanyard.ECONFLICT {
 		return nil
 	} else if err != nil {

@@ -207,8 +207,8 @@ func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*l
 		args = append(args, string(f.State))
 	}
 	if f.Role != "" {
-		q += ` AND (',' || roles || ',') LIKE ?`
-		args = append(args, "%,"+string(f.Role)+",%")
+		q += ` AND ` + hasRole
+		args = append(args, rolePattern(f.Role))
 	}
 	if f.Limit <= 0 || f.Limit > 10000 {
 		f.Limit = 10000
@@ -219,6 +219,24 @@ func (s *UserService) FindUsers(ctx context.Context, f lanyard.UserFilter) ([]*l
 		return nil, fmt.Errorf("find users: %w", err)
 	}
 	return users, nil
+}
+
+// hasRole is the condition that a user has a role, with rolePattern's
+// argument: roles are kept joined with commas.
+const hasRole = `(',' || roles || ',') LIKE ?`
+
+func rolePattern(r lanyard.Role) string { return "%," + string(r) + ",%" }
+
+// AnyUserHas reports whether any user has the role r. It reads the users
+// in no order until it finds one, so that the first administrator, made
+// before most users, is found at once among a million, whatever the
+// names.
+func (s *UserService) AnyUserHas(ctx context.Context, r lanyard.Role) (bool, error) {
+	var found bool
+	if err := s.db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE `+hasRole+`)`, rolePattern(r)).Scan(&found); err != nil {
+		return false, fmt.Errorf("find users with role %s: %w", r, err)
+	}
+	return found, nil
 }
 
 // searchCandidates is the most users the trigram index of the user

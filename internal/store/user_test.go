@@ -35,6 +35,40 @@ func TestUserWithoutAttributes(t *testing.T) {
 	})
 }
 
+// TestAnyUserHas: whether a role is anyone's, as the start asks before it
+// makes the first administrator.
+func TestAnyUserHas(t *testing.T) {
+	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		users := store.NewUserService(openDB(t, dsn), fastHash)
+		has := func(r lanyard.Role) bool {
+			t.Helper()
+			found, err := users.AnyUserHas(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return found
+		}
+		if has(lanyard.RoleAdmin) || has(lanyard.RoleUser) {
+			t.Fatal("an empty database has a user with a role")
+		}
+		u := alice()
+		u.Roles = []lanyard.Role{lanyard.RoleUser, lanyard.RoleOperator}
+		if err := users.CreateUser(ctx, lanyard.CLIActor, u, ""); err != nil {
+			t.Fatal(err)
+		}
+		if !has(lanyard.RoleUser) || has(lanyard.RoleAdmin) {
+			t.Fatalf("with roles %v: user %v, admin %v", u.Roles, has(lanyard.RoleUser), has(lanyard.RoleAdmin))
+		}
+		if _, err := users.SetUserRoles(ctx, lanyard.CLIActor, u.Username, []lanyard.Role{lanyard.RoleAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		if !has(lanyard.RoleAdmin) {
+			t.Fatal("an administrator is not found")
+		}
+	})
+}
+
 func TestUsers(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
