@@ -227,3 +227,30 @@ func TestAuditTermsAfterTheMarkSetBack(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkIndexAuditTerms indexes the search terms of b.N events, written
+// beforehand in batches of a thousand, each event of its own subject, as
+// a certificate's serial or a mobile ID's ID is.
+func BenchmarkIndexAuditTerms(b *testing.B) {
+	for _, engine := range testenv.Engines {
+		b.Run(engine, func(b *testing.B) {
+			ctx := context.Background()
+			db := testenv.OpenDB(b, testenv.DSN(b, engine))
+			if _, err := db.IndexAuditTerms(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i += 1000 {
+				actor := lanyard.Actor{Username: fmt.Sprintf("user%d", i/1000%7), Addr: "127.0.0.1"}
+				if err := db.RecordAuditBatch(ctx, actor, "test.index", min(1000, b.N-i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			n, err := db.IndexAuditTerms(ctx)
+			if err != nil || n != b.N {
+				b.Fatalf("indexed %d (%v), want %d", n, err, b.N)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
