@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lanyard-id/lanyard"
 )
@@ -186,6 +187,38 @@ func KeptChangeCount(tb testing.TB, db *DB) int64 {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// AwaitKeptRead waits until db's watch of what it keeps has heard every
+// change committed before the call: on SQLite, until it has read the
+// changes once after the call; on PostgreSQL, until it has heard a mark
+// notified after the call, since notifications come in the order of their
+// commits.
+func AwaitKeptRead(tb testing.TB, db *DB) {
+	tb.Helper()
+	w := db.kept.watch
+	if w == nil {
+		return
+	}
+	done := func() bool { return w.heardMark.Load() }
+	if db.pg != nil {
+		mark := "mark " + strconv.FormatInt(time.Now().UnixNano(), 10)
+		w.heardMark.Store(false)
+		w.mark.Store(&mark)
+		defer w.mark.Store(nil)
+		if _, err := db.pg.Exec(context.Background(), `SELECT pg_notify($1, $2)`, keptChannel, mark); err != nil {
+			tb.Fatal(err)
+		}
+	} else {
+		// Two reads ended: the second began after the call.
+		r0 := w.reads.Load()
+		done = func() bool { return w.reads.Load() >= r0+2 }
+	}
+	for deadline := time.Now().Add(10 * time.Second); !done(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatal("the watch of what is kept heard nothing in 10 s")
+		}
+	}
 }
 
 // CachedExec runs a write as the store's methods do outside a

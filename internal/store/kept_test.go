@@ -76,6 +76,10 @@ func TestSessionsHeld(t *testing.T) {
 			got, _, err := find()
 			return err == nil && got.Email == "alice@example.org"
 		})
+		// Held once every change before has been heard: a read of the
+		// session can come between a change's commit and the watch's
+		// hearing of it, which then ends what that read kept.
+		store.AwaitKeptRead(t, dbA)
 		eventually(t, "the session is held again", held)
 		// A session's last use, written by another instance, changes
 		// nothing held.

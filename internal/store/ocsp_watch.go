@@ -161,6 +161,14 @@ type changeWatch struct {
 	// read of the change log.
 	walSize          int64
 	walTime, walRead time.Time
+	// reads counts the reads of the SQLite feed, for tests that wait
+	// until one has begun after a commit and ended.
+	reads atomic.Int64
+	// mark, when a test sets it, is a payload that the PostgreSQL
+	// listener takes for no change but notes in heardMark: the
+	// notifications of every commit before it have been heard then.
+	mark      atomic.Pointer[string]
+	heardMark atomic.Bool
 }
 
 // WatchStatus starts telling fn of every status change: at once of this
@@ -275,6 +283,10 @@ func (w *changeWatch) listenOnce(ctx context.Context) error {
 		cancel()
 		switch {
 		case err == nil:
+			if m := w.mark.Load(); m != nil && n.Payload == *m {
+				w.heardMark.Store(true)
+				continue
+			}
 			w.fn(strings.Split(n.Payload, ","))
 			continue
 		case ctx.Err() != nil:
@@ -307,6 +319,9 @@ func (w *changeWatch) poll(ctx context.Context) {
 			}
 		} else if w.walChanged() {
 			last, err = w.feed.next(w, ctx, last)
+			if err == nil {
+				w.reads.Add(1)
+			}
 		}
 		if err != nil && ctx.Err() == nil {
 			if w.live.Swap(false) {
