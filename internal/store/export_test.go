@@ -200,21 +200,21 @@ func AwaitKeptRead(tb testing.TB, db *DB) {
 	if w == nil {
 		return
 	}
-	done := func() bool { return w.heardMark.Load() }
+	var heard func() bool
 	if db.pg != nil {
 		mark := "mark " + strconv.FormatInt(time.Now().UnixNano(), 10)
-		w.heardMark.Store(false)
 		w.mark.Store(&mark)
 		defer w.mark.Store(nil)
 		if _, err := db.pg.Exec(context.Background(), `SELECT pg_notify($1, $2)`, keptChannel, mark); err != nil {
 			tb.Fatal(err)
 		}
+		heard = func() bool { return w.mark.Load() == nil }
 	} else {
 		// Two reads ended: the second began after the call.
 		r0 := w.reads.Load()
-		done = func() bool { return w.reads.Load() >= r0+2 }
+		heard = func() bool { return w.reads.Load() >= r0+2 }
 	}
-	for deadline := time.Now().Add(10 * time.Second); !done(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); !heard(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			tb.Fatal("the watch of what is kept heard nothing in 10 s")
 		}

@@ -165,10 +165,10 @@ type changeWatch struct {
 	// until one has begun after a commit and ended.
 	reads atomic.Int64
 	// mark, when a test sets it, is a payload that the PostgreSQL
-	// listener takes for no change but notes in heardMark: the
-	// notifications of every commit before it have been heard then.
-	mark      atomic.Pointer[string]
-	heardMark atomic.Bool
+	// listener takes for no change: hearing it, the listener clears
+	// mark, and the notifications of every commit before it have been
+	// heard.
+	mark atomic.Pointer[string]
 }
 
 // WatchStatus starts telling fn of every status change: at once of this
@@ -284,7 +284,7 @@ func (w *changeWatch) listenOnce(ctx context.Context) error {
 		switch {
 		case err == nil:
 			if m := w.mark.Load(); m != nil && n.Payload == *m {
-				w.heardMark.Store(true)
+				w.mark.CompareAndSwap(m, nil)
 				continue
 			}
 			w.fn(strings.Split(n.Payload, ","))

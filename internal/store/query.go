@@ -77,6 +77,12 @@ func queryAll[T any](ctx context.Context, c conn, q string, args []any, scan fun
 	return out, rows.Err()
 }
 
+// scanInt64 scans a row of one integer, an ID, for queryAll.
+func scanInt64(s scanner) (int64, error) {
+	var n int64
+	return n, s.Scan(&n)
+}
+
 // prefixed qualifies each column of a column list with a table alias.
 func prefixed(alias, columns string) string {
 	cs := strings.Split(columns, ",")

@@ -20,11 +20,7 @@ func (db *DB) RepairUserMobileIDs(ctx context.Context) (int, error) {
 	users, err := queryAll(ctx, db, `SELECT DISTINCT m.user_id FROM mobile_ids m JOIN users u ON u.id = m.user_id
 		WHERE (u.state <> ? AND m.state = ?) OR (u.state = ? AND m.state IN (?, ?))`,
 		[]any{string(lanyard.UserActive), string(lanyard.MobileIDActive), string(lanyard.UserLocked),
-			string(lanyard.MobileIDRegistered), string(lanyard.MobileIDInactive)},
-		func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		})
+			string(lanyard.MobileIDRegistered), string(lanyard.MobileIDInactive)}, scanInt64)
 	if err != nil {
 		return 0, fmt.Errorf("find mobile IDs behind their user: %w", err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -280,22 +279,15 @@ func (s *UserService) searchCondition(ctx context.Context, text string) (string,
 		return cond, args, nil
 	}
 	ids, err := queryAll(ctx, s.db, `SELECT rowid FROM users_search WHERE search_text LIKE ? LIMIT ?`,
-		[]any{"%" + text + "%", searchCandidates + 1}, func(s scanner) (int64, error) {
-			var id int64
-			return id, s.Scan(&id)
-		})
+		[]any{"%" + text + "%", searchCandidates + 1}, scanInt64)
 	if err != nil || len(ids) > searchCandidates {
 		return cond, args, err
 	}
-	// The IDs as one JSON array, so that the statement's text is the same
-	// for any number of them.
-	list := []byte{'['}
-	for i, id := range ids {
-		if i > 0 {
-			list = append(list, ',')
-		}
-		list = strconv.AppendInt(list, id, 10)
+	// The IDs as one JSON array ("[]" for none), so that the statement's
+	// text is the same for any number of them.
+	list, err := json.Marshal(append([]int64{}, ids...))
+	if err != nil {
+		return "", nil, err
 	}
-	list = append(list, ']')
 	return cond + ` AND id IN (SELECT value FROM json_each(?))`, append(args, string(list)), nil
 }
