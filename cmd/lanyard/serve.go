@@ -39,6 +39,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := a.repair(ctx); err != nil {
 		return err
 	}
+	weak, err := a.db.Undurable(ctx)
+	if err != nil {
+		return err
+	}
+	if len(weak) > 0 {
+		a.logger.Warn("the database may lose its last commits if its machine crashes", "settings", strings.Join(weak, ", "))
+	}
 
 	a.sessions.IdleTimeout = cfg.SessionIdle
 	a.sessions.Policy = lanyard.LoginPolicy{UserFree: cfg.LoginUserLimit, AddrFree: cfg.LoginAddrLimit,

@@ -160,8 +160,11 @@ func (db *DB) openSQLite(ctx context.Context, dsn string) error {
 	// pages. The write-ahead log is checkpointed every 4,000 pages (16 MB)
 	// rather than 1,000: a page written by many commits in between goes
 	// to the database once, with half the fsyncs, for checkpoints that
-	// still take a few milliseconds.
-	write, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
+	// still take a few milliseconds. Every commit syncs the write-ahead
+	// log (synchronous FULL): with NORMAL, a power cut or a crash of the
+	// machine could take back the last commits, certificates a phone has
+	// already received and mails already accepted among them.
+	write, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -634,3 +637,24 @@ func decodeTime(v int64) time.Time {
 
 // errNoRows reports whether err is sql.ErrNoRows.
 func errNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Undurable names the settings of the database under which a crash of its
+// machine could take back commits that were already confirmed: PostgreSQL's
+// fsync or synchronous_commit turned off. An SQLite file is opened to sync
+// every commit, so it names none.
+func (db *DB) Undurable(ctx context.Context) ([]string, error) {
+	if db.dialect != Postgres {
+		return nil, nil
+	}
+	var weak []string
+	for _, name := range []string{"fsync", "synchronous_commit"} {
+		var v string
+		if err := db.sql.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
+			return nil, fmt.Errorf("read the setting %s: %w", name, err)
+		}
+		if v == "off" {
+			weak = append(weak, name+"=off")
+		}
+	}
+	return weak, nil
+}

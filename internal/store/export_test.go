@@ -120,6 +120,17 @@ func ExplainSweep(tb testing.TB, db *DB, query string) string {
 	return explain(tb, db, query, args)
 }
 
+// WriterPragma reads the setting name of an SQLite file's writer
+// connection.
+func WriterPragma(tb testing.TB, db *DB, name string) string {
+	tb.Helper()
+	var v string
+	if err := db.write.QueryRowContext(context.Background(), "PRAGMA "+name).Scan(&v); err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
+
 // UserSearchPlan returns the plan of the condition of a user search for
 // text, as ExplainSweep does.
 func UserSearchPlan(tb testing.TB, db *DB, users *UserService, text string) string {

@@ -37,6 +37,47 @@ func TestOpenRefusesUnreachablePostgres(t *testing.T) {
 	}
 }
 
+// TestSQLiteSyncsEveryCommit: an SQLite commit is on disk before it
+// returns (synchronous FULL, 2), so that a crash of the machine takes back
+// nothing a user or a phone was told had happened.
+func TestSQLiteSyncsEveryCommit(t *testing.T) {
+	db := openDB(t, testenv.DSN(t, "sqlite"))
+	if got := store.WriterPragma(t, db, "synchronous"); got != "2" {
+		t.Fatalf("synchronous = %s, want 2 (FULL)", got)
+	}
+	if got := store.WriterPragma(t, db, "journal_mode"); got != "wal" {
+		t.Fatalf("journal_mode = %s, want wal", got)
+	}
+}
+
+// TestUndurableSettings: the PostgreSQL settings under which a crash of the
+// database's machine loses confirmed commits are named, and only those.
+func TestUndurableSettings(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.DSN(t, "postgres")
+	for _, c := range []struct {
+		params string
+		want   string
+	}{
+		{"", ""},
+		{"&synchronous_commit=local", ""},
+		{"&synchronous_commit=off", "synchronous_commit=off"},
+	} {
+		db := openDB(t, dsn+c.params)
+		weak, err := db.Undurable(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(weak, " "); got != c.want {
+			t.Errorf("%q: undurable %q, want %q", c.params, got, c.want)
+		}
+	}
+	weak, err := openDB(t, testenv.DSN(t, "sqlite")).Undurable(ctx)
+	if err != nil || len(weak) > 0 {
+		t.Errorf("SQLite: undurable %q, %v", weak, err)
+	}
+}
+
 // TestSweepsUseIndexes: every sweep of expired rows finds them through an
 // index, never by reading its whole table, on both engines.
 func TestSweepsUseIndexes(t *testing.T) {
