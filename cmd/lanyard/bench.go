@@ -110,8 +110,16 @@ func runBench(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	var speed loadgen.Speed
+	if speed.Before, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
+		return err
+	}
 	r := d.Run(ctx)
+	if speed.After, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
+		return err
+	}
 	printBenchResult(e.stdout, r)
+	fmt.Fprintf(e.stdout, "speed:      %s\n", speed)
 	if m != nil {
 		u, err := m.Stop(context.WithoutCancel(ctx))
 		if err != nil {

@@ -115,6 +115,10 @@ func runBenchOCSP(ctx context.Context, e env, args []string) error {
 			ocspURL, len(certs), good, len(certs)-good, conc, dur)
 		fmt.Fprintf(e.stdout, "bare:       %s, pid %d, a fixed %d-byte body\n", bare.url, bare.cmd.Process.Pid, benchBareBody)
 		fmt.Fprintf(e.stdout, "machine:    %s/%s, %d CPUs, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+		var speed loadgen.Speed
+		if speed.Before, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
+			return err
+		}
 		failed := 0
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			bareCPU := startCPU(ctx, bare.cmd.Process.Pid, false)
@@ -127,6 +131,10 @@ func runBenchOCSP(ctx context.Context, e env, args []string) error {
 			printPhase(e.stdout, "OCSP "+method, o, srvCPU, b.PerSecond())
 			failed += b.Errors + o.Errors
 		}
+		if speed.After, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "speed:      %s\n", speed)
 		if ctx.Err() != nil {
 			return errors.New("interrupted")
 		}

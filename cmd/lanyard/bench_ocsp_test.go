@@ -53,6 +53,9 @@ func TestBenchOCSP(t *testing.T) {
 			t.Errorf("bench ocsp lacks a line for %s:\n%s", phase, out)
 		}
 	}
+	if !regexp.MustCompile(`(?m)^speed: +a P-256 signature took [0-9.]+ µs before the run and [0-9.]+ µs after`).MatchString(out) {
+		t.Errorf("bench ocsp gives no speed of the machine:\n%s", out)
+	}
 	if !regexp.MustCompile(`(?m)^OCSP GET: .*, [0-9.]+× bare,`).MatchString(out) {
 		t.Errorf("bench ocsp gives no ratio to the bare handler:\n%s", out)
 	}

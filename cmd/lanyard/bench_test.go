@@ -99,7 +99,7 @@ func TestBench(t *testing.T) {
 	c := &cli{t: t}
 	// One worker takes the users in turn: each gets its first mobile ID.
 	out := c.ok("", "bench", "--url", url, "--users", "3", "--count", "3", "--password-file", pw)
-	for _, want := range []string{"mobile IDs: 3 in ", "(0 replaced an active one)", "errors:     0\n", "latency:    p50 ", "concurrency 1"} {
+	for _, want := range []string{"mobile IDs: 3 in ", "(0 replaced an active one)", "errors:     0\n", "latency:    p50 ", "concurrency 1", "speed:      a P-256 signature took "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("bench output lacks %q:\n%s", want, out)
 		}

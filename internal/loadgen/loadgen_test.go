@@ -71,3 +71,19 @@ func TestResult(t *testing.T) {
 		t.Error("an empty result has latencies")
 	}
 }
+
+// TestSignatureTime: the measure of the machine's speed is a real
+// signature's time, and the report names both measurements.
+func TestSignatureTime(t *testing.T) {
+	d, err := loadgen.SignatureTime(20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d <= 0 {
+		t.Fatalf("a signature took %s", d)
+	}
+	line := loadgen.Speed{Before: 21500 * time.Nanosecond, After: 48 * time.Microsecond}.String()
+	if !strings.Contains(line, "21.5 µs before the run and 48.0 µs after") {
+		t.Fatalf("speed line %q", line)
+	}
+}
