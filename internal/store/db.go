@@ -640,21 +640,29 @@ func errNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // Undurable names the settings of the database under which a crash of its
 // machine could take back commits that were already confirmed: PostgreSQL's
-// fsync or synchronous_commit turned off. An SQLite file is opened to sync
-// every commit, so it names none.
+// fsync or synchronous_commit turned off, or an SQLite writer that does not
+// sync every commit (synchronous below FULL).
 func (db *DB) Undurable(ctx context.Context) ([]string, error) {
-	if db.dialect != Postgres {
-		return nil, nil
-	}
 	var weak []string
-	for _, name := range []string{"fsync", "synchronous_commit"} {
-		var v string
-		if err := db.sql.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
-			return nil, fmt.Errorf("read the setting %s: %w", name, err)
+	if db.dialect != Postgres {
+		var sync int
+		if err := db.write.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync); err != nil {
+			return nil, fmt.Errorf("read the setting synchronous: %w", err)
 		}
-		if v == "off" {
-			weak = append(weak, name+"=off")
+		if sync < 2 {
+			weak = append(weak, "synchronous="+strconv.Itoa(sync))
 		}
+		return weak, nil
+	}
+	var fsync, commit string
+	if err := db.sql.QueryRowContext(ctx, "SELECT current_setting('fsync'), current_setting('synchronous_commit')").Scan(&fsync, &commit); err != nil {
+		return nil, fmt.Errorf("read the settings fsync and synchronous_commit: %w", err)
+	}
+	if fsync == "off" {
+		weak = append(weak, "fsync=off")
+	}
+	if commit == "off" {
+		weak = append(weak, "synchronous_commit=off")
 	}
 	return weak, nil
 }

@@ -50,8 +50,9 @@ func TestSQLiteSyncsEveryCommit(t *testing.T) {
 	}
 }
 
-// TestUndurableSettings: the PostgreSQL settings under which a crash of the
-// database's machine loses confirmed commits are named, and only those.
+// TestUndurableSettings: the settings under which a crash of the
+// database's machine loses confirmed commits are named, and only those:
+// PostgreSQL's, and the synchronous level the SQLite writer really has.
 func TestUndurableSettings(t *testing.T) {
 	ctx := context.Background()
 	dsn := testenv.DSN(t, "postgres")
