@@ -106,25 +106,30 @@ func runBench(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "settled:    %s after the logins\n", waited.Round(100*time.Millisecond))
-		if m, err = probe.Start(ctx); err != nil {
-			return err
-		}
 	}
+	// The machine's speed is measured outside the server's measured part.
 	var speed loadgen.Speed
 	if speed.Before, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
 		return err
 	}
+	if measure {
+		if m, err = probe.Start(ctx); err != nil {
+			return err
+		}
+	}
 	r := d.Run(ctx)
+	var u *loadgen.Usage
+	if m != nil {
+		if u, err = m.Stop(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+	}
 	if speed.After, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
 		return err
 	}
 	printBenchResult(e.stdout, r)
 	fmt.Fprintf(e.stdout, "speed:      %s\n", speed)
-	if m != nil {
-		u, err := m.Stop(context.WithoutCancel(ctx))
-		if err != nil {
-			return err
-		}
+	if u != nil {
 		printServerUsage(e.stdout, u, r.MobileIDs())
 	}
 	switch {
