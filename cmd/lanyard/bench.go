@@ -117,7 +117,11 @@ func runBench(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	sampler := loadgen.StartSpeedSampler()
 	r := d.Run(ctx)
+	if speed.During, speed.Samples, err = sampler.Stop(); err != nil {
+		return err
+	}
 	var u *loadgen.Usage
 	if m != nil {
 		if u, err = m.Stop(context.WithoutCancel(ctx)); err != nil {
@@ -130,7 +134,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	printBenchResult(e.stdout, r)
 	fmt.Fprintf(e.stdout, "speed:      %s\n", speed)
 	if u != nil {
-		printServerUsage(e.stdout, u, r.MobileIDs())
+		printServerUsage(e.stdout, u, r.MobileIDs(), speed)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -161,7 +165,7 @@ func printBenchResult(w io.Writer, r *loadgen.Result) {
 
 // printServerUsage shows what the run cost the server, per mobile ID made
 // (the work of failed ones included).
-func printServerUsage(w io.Writer, u *loadgen.Usage, mobileIDs int) {
+func printServerUsage(w io.Writer, u *loadgen.Usage, mobileIDs int, speed loadgen.Speed) {
 	per := func(d time.Duration) string {
 		if mobileIDs == 0 {
 			return "no mobile ID made"
@@ -172,5 +176,10 @@ func printServerUsage(w io.Writer, u *loadgen.Usage, mobileIDs int) {
 		per(u.CPU), u.CPU.Round(10*time.Millisecond), u.Source, float64(u.MaxRSS)/1e6)
 	if u.Postgres {
 		fmt.Fprintf(w, "postgres:   %s (%s in all); together %s\n", per(u.PostgresCPU), u.PostgresCPU.Round(10*time.Millisecond), per(u.CPU+u.PostgresCPU))
+	}
+	all := u.CPU + u.PostgresCPU
+	if scaled, ok := speed.Scaled(all); ok && mobileIDs > 0 {
+		fmt.Fprintf(w, "scaled:     %s where a signature takes %.0f µs (an estimate: %.0f signatures' time of this run)\n",
+			per(scaled), float64(loadgen.QuietSignature)/float64(time.Microsecond), float64(all)/float64(mobileIDs)/float64(speed.During))
 	}
 }

@@ -186,6 +186,20 @@ func checkServerUsage(t *testing.T, out, source string, postgres bool) {
 	if _, err := fmt.Sscanf(line[j+len(source):], "%f MB", &rss); err != nil || rss <= 0 {
 		t.Errorf("server line %q: memory %v, %v", line, rss, err)
 	}
+	// Samples of the machine's speed are taken from the run's start, so
+	// the figure is also given scaled to the quiet machine's.
+	var scaled, signatures float64
+	k := strings.Index(out, "scaled:     ")
+	if k < 0 {
+		t.Fatalf("no scaled line:\n%s", out)
+	}
+	line, _, _ = strings.Cut(out[k:], "\n")
+	if _, err := fmt.Sscanf(line, "scaled:     %f ms CPU per mobile ID where a signature takes 21 µs (an estimate: %f signatures' time of this run)", &scaled, &signatures); err != nil || scaled < 0 || signatures < 0 {
+		t.Errorf("scaled line %q: %v", line, err)
+	}
+	if !strings.Contains(out, " during it (median of ") {
+		t.Errorf("no speed during the run:\n%s", out)
+	}
 	if got := strings.Contains(out, "\npostgres:   "); got != postgres {
 		t.Errorf("postgres line shown %t, want %t:\n%s", got, postgres, out)
 	}

@@ -86,4 +86,28 @@ func TestSignatureTime(t *testing.T) {
 	if !strings.Contains(line, "21.5 µs before the run and 48.0 µs after") {
 		t.Fatalf("speed line %q", line)
 	}
+	if _, ok := (loadgen.Speed{Before: time.Microsecond}).Scaled(time.Millisecond); ok {
+		t.Error("scaled without a sample taken during the run")
+	}
+}
+
+// TestSpeedSampler: samples are taken during a run from its start, and a
+// figure is scaled by the machine's speed during it.
+func TestSpeedSampler(t *testing.T) {
+	s := loadgen.StartSpeedSampler()
+	time.Sleep(300 * time.Millisecond)
+	during, n, err := s.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 || during <= 0 {
+		t.Fatalf("%d samples, median %s", n, during)
+	}
+	speed := loadgen.Speed{Before: 40 * time.Microsecond, After: 44 * time.Microsecond, During: 2 * loadgen.QuietSignature, Samples: 5}
+	if line := speed.String(); !strings.Contains(line, "40.0 µs before the run, 42.0 µs during it (median of 5 samples of 40) and 44.0 µs after") {
+		t.Errorf("speed line %q", line)
+	}
+	if got, ok := speed.Scaled(3 * time.Millisecond); !ok || got != 1500*time.Microsecond {
+		t.Errorf("3 ms at twice the quiet signature's time scaled to %s, %t", got, ok)
+	}
 }
