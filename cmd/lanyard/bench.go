@@ -117,7 +117,10 @@ func runBench(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
-	sampler := loadgen.StartSpeedSampler()
+	sampler, err := loadgen.StartSpeedSampler()
+	if err != nil {
+		return err
+	}
 	r := d.Run(ctx)
 	if speed.During, speed.Samples, err = sampler.Stop(); err != nil {
 		return err

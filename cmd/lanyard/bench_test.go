@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -186,22 +187,47 @@ func checkServerUsage(t *testing.T, out, source string, postgres bool) {
 	if _, err := fmt.Sscanf(line[j+len(source):], "%f MB", &rss); err != nil || rss <= 0 {
 		t.Errorf("server line %q: memory %v, %v", line, rss, err)
 	}
+	if got := strings.Contains(out, "\npostgres:   "); got != postgres {
+		t.Errorf("postgres line shown %t, want %t:\n%s", got, postgres, out)
+	}
 	// Samples of the machine's speed are taken from the run's start, so
-	// the figure is also given scaled to the quiet machine's.
+	// the figure, with PostgreSQL's when counted, is also given scaled by
+	// the speed during the run to the quiet machine's.
+	total := perID
+	if postgres {
+		k := strings.Index(out, "; together ")
+		if k < 0 {
+			t.Fatalf("no total of both processes:\n%s", out)
+		}
+		if _, err := fmt.Sscanf(out[k:], "; together %f ms", &total); err != nil {
+			t.Fatalf("total of both processes: %v\n%s", err, out)
+		}
+	}
+	var during float64
+	k := strings.Index(out, " µs before the run, ")
+	if k < 0 {
+		t.Fatalf("no speed during the run:\n%s", out)
+	}
+	if _, err := fmt.Sscanf(out[k+len(" µs before the run, "):], "%f µs during it (median of ", &during); err != nil || during <= 0 {
+		t.Fatalf("speed during the run %v, %v:\n%s", during, err, out)
+	}
 	var scaled, signatures float64
-	k := strings.Index(out, "scaled:     ")
+	k = strings.Index(out, "scaled:     ")
 	if k < 0 {
 		t.Fatalf("no scaled line:\n%s", out)
 	}
 	line, _, _ = strings.Cut(out[k:], "\n")
-	if _, err := fmt.Sscanf(line, "scaled:     %f ms CPU per mobile ID where a signature takes 21 µs (an estimate: %f signatures' time of this run)", &scaled, &signatures); err != nil || scaled < 0 || signatures < 0 {
-		t.Errorf("scaled line %q: %v", line, err)
+	if _, err := fmt.Sscanf(line, "scaled:     %f ms CPU per mobile ID where a signature takes 21 µs (an estimate: %f signatures' time of this run)", &scaled, &signatures); err != nil {
+		t.Fatalf("scaled line %q: %v", line, err)
 	}
-	if !strings.Contains(out, " during it (median of ") {
-		t.Errorf("no speed during the run:\n%s", out)
+	// The printed figures are rounded: to 0.01 ms, 0.1 µs and a whole
+	// signature.
+	near := func(got, want, abs float64) bool { return math.Abs(got-want) <= abs+0.02*want }
+	if want := total * 21 / during; !near(scaled, want, 0.02) {
+		t.Errorf("scaled %.2f ms, want %.2f ms × 21 µs / %.1f µs = %.2f ms", scaled, total, during, want)
 	}
-	if got := strings.Contains(out, "\npostgres:   "); got != postgres {
-		t.Errorf("postgres line shown %t, want %t:\n%s", got, postgres, out)
+	if want := total * 1000 / during; !near(signatures, want, 1) {
+		t.Errorf("%.0f signatures' time, want %.2f ms / %.1f µs = %.1f", signatures, total, during, want)
 	}
 }
 

@@ -94,7 +94,10 @@ func TestSignatureTime(t *testing.T) {
 // TestSpeedSampler: samples are taken during a run from its start, and a
 // figure is scaled by the machine's speed during it.
 func TestSpeedSampler(t *testing.T) {
-	s := loadgen.StartSpeedSampler()
+	s, err := loadgen.StartSpeedSampler()
+	if err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(300 * time.Millisecond)
 	during, n, err := s.Stop()
 	if err != nil {

@@ -29,17 +29,36 @@ const QuietSignature = 21 * time.Microsecond
 // keeps one (Linux), so that a signature made while the machine is busy
 // with the run does not count the time it waited for a core.
 func SignatureTime(n int) (time.Duration, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	sg, err := newSigner()
 	if err != nil {
 		return 0, err
 	}
-	digest := sha256.Sum256([]byte("lanyard bench"))
+	return sg.median(n)
+}
+
+// signer makes the signatures that SignatureTime and a SpeedSampler time,
+// with one key for all of them.
+type signer struct {
+	key    *ecdsa.PrivateKey
+	digest [sha256.Size]byte
+}
+
+func newSigner() (*signer, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return &signer{key: key, digest: sha256.Sum256([]byte("lanyard bench"))}, nil
+}
+
+// median is the median time of n signatures.
+func (sg *signer) median(n int) (time.Duration, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	times := make([]time.Duration, max(n, 1))
 	for i := range times {
 		start := threadTime()
-		if _, err := ecdsa.SignASN1(rand.Reader, key, digest[:]); err != nil {
+		if _, err := ecdsa.SignASN1(rand.Reader, sg.key, sg.digest[:]); err != nil {
 			return 0, err
 		}
 		times[i] = threadTime() - start
@@ -97,13 +116,17 @@ type SpeedSampler struct {
 }
 
 // StartSpeedSampler starts taking samples until Stop.
-func StartSpeedSampler() *SpeedSampler {
+func StartSpeedSampler() (*SpeedSampler, error) {
+	sg, err := newSigner()
+	if err != nil {
+		return nil, err
+	}
 	s := &SpeedSampler{stop: make(chan struct{})}
 	s.done.Go(func() {
 		tick := time.NewTicker(samplerEvery)
 		defer tick.Stop()
 		for {
-			d, err := SignatureTime(samplerSignatures)
+			d, err := sg.median(samplerSignatures)
 			s.mu.Lock()
 			if err != nil {
 				s.err = err
@@ -118,7 +141,7 @@ func StartSpeedSampler() *SpeedSampler {
 			}
 		}
 	})
-	return s
+	return s, nil
 }
 
 // Stop ends the sampling and returns the samples' median and number.
