@@ -1,17 +1,20 @@
 package e2e_test
 
 import (
+	"database/sql"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestClusterAuditChain logs in on both instances of a cluster at once,
-// so that both write audit events together, and checks with `lanyard
-// audit verify` that they wrote one chain, signed when they stopped.
+// so that both write audit events together, sees that the instances chain
+// them while they run, and checks with `lanyard audit verify` that they
+// wrote one chain, signed when they stopped.
 func TestClusterAuditChain(t *testing.T) {
 	in, a, b := startCluster(t)
 	pw := "alice-" + randomText()
@@ -35,6 +38,22 @@ func TestClusterAuditChain(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// The running instances chain the events they wrote on their own,
+	// soon after they commit.
+	db, err := sql.Open("pgx", in.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	unchained := -1
+	for deadline := time.Now().Add(10 * time.Second); unchained != 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE seq IS NULL`).Scan(&unchained); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if unchained != 0 {
+		t.Fatalf("%d events not chained 10 s after the last commit", unchained)
+	}
 	a.stopOK()
 	b.stopOK()
 	r := mustLanyard(t, append([]string{"audit", "verify"}, in.args()...)...)

@@ -10,7 +10,7 @@ import (
 // runJobs runs the background work of an instance until ctx ends: mail
 // (when SMTP is configured), keys recovered onto new devices, expired
 // activation codes, the CRLs owed or due for refresh, the audit log's
-// search terms, what a stopped
+// chain and search terms, what a stopped
 // server left half done, expiry reminders, and the audit log's signed
 // checkpoints (every minute there are new events, and at shutdown). Every job is safe to run on several instances at
 // once: each claims its work in the database.
@@ -46,8 +46,10 @@ func (a *app) runJobs(ctx context.Context, sender *mail.Sender) {
 			if err := a.ca.PublishCRLs(ctx); err != nil {
 				a.logger.Error("publish the CRLs owed", "err", err)
 			}
-			// The audit log's search terms, a few seconds' events at a
-			// time: a search reads the newest from the log meanwhile.
+			// The audit log's events chained (on PostgreSQL, those
+			// committed since), and their search terms, a few seconds'
+			// events at a time: a search reads the newest from the log
+			// meanwhile.
 			if _, err := a.db.IndexAuditTerms(ctx); err != nil {
 				a.logger.Error("index the audit log", "err", err)
 			}

@@ -33,7 +33,15 @@ func adminCommand(ctx context.Context, e env, name, usage string, args []string,
 		return err
 	}
 	defer a.Close()
-	return fn(a, pos)
+	if err := fn(a, pos); err != nil {
+		return err
+	}
+	// The command's audit events are committed; on PostgreSQL, a server
+	// would chain them within a second, and this does without one.
+	if _, err := a.db.ChainAudit(ctx); err != nil {
+		a.logger.Warn("chain the audit log", "err", err)
+	}
+	return nil
 }
 
 func runUserAdd(ctx context.Context, e env, args []string) error {

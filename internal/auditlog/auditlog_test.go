@@ -48,6 +48,16 @@ func TestVerifier(t *testing.T) {
 	if res := verify(t, key, events, cp); !res.OK() || res.Events != 10 || res.Uncovered != 2 {
 		t.Fatalf("untouched: %+v", res)
 	}
+	// Events not yet chained (number 0) are counted, after the chain.
+	unchained := append(append([]*lanyard.AuditEvent{}, events...), &lanyard.AuditEvent{Action: "user.create"}, &lanyard.AuditEvent{Action: "user.update"})
+	if res := verify(t, key, unchained, cp); !res.OK() || res.Events != 10 || res.Unchained != 2 ||
+		!strings.HasSuffix(res.Line(), ", 2 not yet chained") {
+		t.Fatalf("with 2 not yet chained: %+v, %q", res, res.Line())
+	}
+	// An event of the chain whose number is taken away is missing from it,
+	// not waiting to be chained.
+	unnumbered := chain(10)
+	unnumbered[4].Seq = 0
 	forged, _ := auditlog.Sign(other, 8, events[7].Hash, time.Now())
 	swapped := append([]*lanyard.AuditEvent{}, events...)
 	swapped[3], swapped[4] = swapped[4], swapped[3]
@@ -76,6 +86,7 @@ func TestVerifier(t *testing.T) {
 		{"rewritten and rehashed", rehashed, []*lanyard.AuditCheckpoint{cp}, 8, "differs from the signed checkpoint"},
 		{"tail cut", events[:6], []*lanyard.AuditCheckpoint{cp}, 7, "a signed checkpoint covers the log up to event 8"},
 		{"forged checkpoint", events, []*lanyard.AuditCheckpoint{forged}, 8, "not the audit key's"},
+		{"unnumbered", unnumbered, []*lanyard.AuditCheckpoint{cp}, 5, "missing"},
 		{"duplicated", append(append([]*lanyard.AuditEvent{}, events[:3]...), events[2:]...), nil, 3, "twice or out of order"},
 	}
 	for _, tc := range cases {

@@ -14,6 +14,10 @@ type Result struct {
 	// Uncovered is how many events at the end no checkpoint covers yet:
 	// they are chained, but nothing signed vouches for them.
 	Uncovered int64
+	// Unchained is how many events have no place in the chain yet: on
+	// PostgreSQL, those of transactions that committed since the chaining
+	// last ran, or that are held back by a transaction still open.
+	Unchained int64
 	// Bad is the number of the first event that fails, 0 when all pass;
 	// Reason says why.
 	Bad    int64
@@ -28,7 +32,11 @@ func (r Result) Line() string {
 	if !r.OK() {
 		return fmt.Sprintf("audit: event %d: %s", r.Bad, r.Reason)
 	}
-	return fmt.Sprintf("audit: %d events verified, %d not yet covered by a signed checkpoint", r.Events, r.Uncovered)
+	line := fmt.Sprintf("audit: %d events verified, %d not yet covered by a signed checkpoint", r.Events, r.Uncovered)
+	if r.Unchained > 0 {
+		line += fmt.Sprintf(", %d not yet chained", r.Unchained)
+	}
+	return line
 }
 
 // Verifier checks the chain event by event, in the order of their
@@ -69,8 +77,13 @@ func (v *Verifier) fail(seq int64, reason string) {
 }
 
 // Add checks the next event. After the first failure the rest are not
-// checked: the first bad event is the one to name.
+// checked: the first bad event is the one to name. Events not yet chained
+// (number 0) are counted, not checked: nothing vouches for them yet.
 func (v *Verifier) Add(e *lanyard.AuditEvent) {
+	if e.Seq == 0 {
+		v.res.Unchained++
+		return
+	}
 	if !v.res.OK() && v.res.Bad < v.next {
 		return
 	}

@@ -2,14 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/auditlog"
 )
@@ -19,9 +17,7 @@ var _ lanyard.AuditService = (*DB)(nil)
 // insertAudit writes an audit event in tx, so it commits with the change it
 // describes. Detail must never hold a secret.
 //
-// The event joins the chain when tx commits (see appendAudit): it is kept
-// until then, so that the head of the chain, which every writer of every
-// instance locks, is locked last in a transaction and only for a moment.
+// The event is kept until tx commits, and then written (appendAudit).
 func (tx *Tx) insertAudit(ctx context.Context, actor lanyard.Actor, action, subject, detail string) error {
 	tx.audit = append(tx.audit, tx.auditEvent(actor, action, subject, detail))
 	return nil
@@ -33,41 +29,35 @@ func (tx *Tx) auditEvent(actor lanyard.Actor, action, subject, detail string) *l
 		Actor: actor.Username, Addr: actor.Addr, Action: action, Subject: subject, Detail: detail}
 }
 
-// appendAudit appends the events tx recorded to the chain, just before tx
-// commits: the head row is locked (on SQLite the transaction holds the
-// write lock already), each event gets the next number and the hash that
-// chains it to the one before, and the head moves to the last. Writers
-// take turns at the head, so the chain is ordered by the database, and a
-// transaction rolled back leaves no gap.
+// appendAudit writes the events tx recorded, just before tx commits.
 //
-// The head as this process last moved it is a guess that saves reading
-// it: the head moves only if it is still there, which takes its lock as a
-// read for update would; when another process moved it meanwhile, it is
-// read and moved as it is. The events then go in with one statement.
+// On SQLite they join the chain at once: the transaction holds the write
+// lock, so the head of the chain (audit_head) is the transaction's alone.
+// Each event gets the next number and the hash that chains it to the one
+// before, and the head moves to the last. The head as this process last
+// moved it is a guess that saves reading it: the head moves only if it is
+// still there; when another process moved it meanwhile, it is read and
+// moved as it is.
 //
-// On PostgreSQL the transactions of this process take their turn at the
-// head (see auditHead.turn) before they guess, so that the guess is wrong
-// only when another instance wrote. There the move and the events go with
-// COMMIT, in a savepoint: when the guess was wrong, the statement fails,
-// COMMIT is not run, and commitPostgres chains the events again.
+// On PostgreSQL they are written unchained, and ChainAudit chains them
+// once they have committed, in the order of their transactions. Chaining
+// them here would make every writer of every instance wait for the head's
+// row lock, which PostgreSQL holds until the commit is on disk: the
+// commits would run one after the other, each with its own flush of the
+// write-ahead log, instead of together.
 func (tx *Tx) appendAudit(ctx context.Context) error {
 	if len(tx.audit) == 0 {
 		return nil
 	}
-	if err := tx.takeHeadTurn(ctx); err != nil {
+	if tx.pg != nil {
+		err := tx.insertEvents(ctx, tx.audit, false)
+		tx.audit = nil
 		return err
 	}
 	seq, head, known := tx.db.head.guess()
 	moved := false
-	if known && tx.pg != nil && len(tx.audit) <= auditInsertBatch {
-		tx.queueMoveHeadAndInsert(ctx, seq, head)
-		last := tx.audit[len(tx.audit)-1]
-		tx.movedHead = &auditHeadAt{seq: last.Seq, hash: last.Hash}
-		tx.guessedHead = true
-		return nil
-	}
 	if known {
-		lastSeq, lastHash := tx.chainAudit(seq, head)
+		lastSeq, lastHash := chainEvents(tx.audit, seq, head)
 		res, err := tx.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ?`, lastSeq, lastHash, seq, head)
 		if err != nil {
 			return fmt.Errorf("move audit chain head: %w", err)
@@ -79,29 +69,16 @@ func (tx *Tx) appendAudit(ctx context.Context) error {
 		moved = n == 1
 	}
 	if !moved {
-		return tx.appendAtLockedHead(ctx)
+		seq, head, err := tx.lockAuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		lastSeq, lastHash := chainEvents(tx.audit, seq, head)
+		if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
+			return err
+		}
 	}
-	return tx.appendChained(ctx)
-}
-
-// appendAtLockedHead locks and reads the chain's head, chains the events
-// of tx after it, moves it and writes them.
-func (tx *Tx) appendAtLockedHead(ctx context.Context) error {
-	seq, head, err := tx.lockAuditHead(ctx)
-	if err != nil {
-		return err
-	}
-	lastSeq, lastHash := tx.chainAudit(seq, head)
-	if err := tx.moveAuditHead(ctx, lastSeq, lastHash); err != nil {
-		return err
-	}
-	return tx.appendChained(ctx)
-}
-
-// appendChained writes the chained events of tx, which then moved the
-// head to the last of them.
-func (tx *Tx) appendChained(ctx context.Context) error {
-	if err := tx.insertChained(ctx, tx.audit); err != nil {
+	if err := tx.insertEvents(ctx, tx.audit, true); err != nil {
 		return err
 	}
 	last := tx.audit[len(tx.audit)-1]
@@ -110,10 +87,10 @@ func (tx *Tx) appendChained(ctx context.Context) error {
 	return nil
 }
 
-// chainAudit numbers and hashes the events of tx after the head (seq,
-// hash) and returns the new head.
-func (tx *Tx) chainAudit(seq int64, head string) (int64, string) {
-	for _, e := range tx.audit {
+// chainEvents numbers and hashes events after the head (seq, hash) and
+// returns the new head.
+func chainEvents(events []*lanyard.AuditEvent, seq int64, head string) (int64, string) {
+	for _, e := range events {
 		seq++
 		e.Seq, e.PrevHash = seq, head
 		e.Hash = auditlog.Hash(e.PrevHash, e)
@@ -125,71 +102,31 @@ func (tx *Tx) chainAudit(seq int64, head string) (int64, string) {
 // auditInsertBatch bounds the events one INSERT writes.
 const auditInsertBatch = 50
 
-// insertChained writes chained events, up to auditInsertBatch a statement.
-func (tx *Tx) insertChained(ctx context.Context, events []*lanyard.AuditEvent) error {
+// insertEvents writes events, up to auditInsertBatch a statement: chained,
+// with their numbers and hashes, or not, without them. The database
+// stamps unchained events with the transaction's ID on PostgreSQL
+// (migration 031), by which ChainAudit orders them.
+func (tx *Tx) insertEvents(ctx context.Context, events []*lanyard.AuditEvent, chained bool) error {
+	cols, row := `at, actor, addr, action, subject, detail`, `(?, ?, ?, ?, ?, ?)`
+	if chained {
+		cols, row = `seq, prev_hash, hash, `+cols, `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	}
 	for len(events) > 0 {
 		batch := events[:min(len(events), auditInsertBatch)]
 		events = events[len(batch):]
-		q := `INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)` +
-			strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(batch)-1)
-		if err := tx.execLater(ctx, nil, q, appendAuditRows(make([]any, 0, 9*len(batch)), batch)...); err != nil {
+		q := `INSERT INTO audit_log (` + cols + `) VALUES ` + row + strings.Repeat(`, `+row, len(batch)-1)
+		args := make([]any, 0, 9*len(batch))
+		for _, e := range batch {
+			if chained {
+				args = append(args, e.Seq, e.PrevHash, e.Hash)
+			}
+			args = append(args, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
+		}
+		if err := tx.execLater(ctx, nil, q, args...); err != nil {
 			return fmt.Errorf("write audit events: %w", err)
 		}
 	}
 	return nil
-}
-
-// appendAuditRows appends the columns of chained events, in the order the
-// INSERTs name them (seq, prev_hash, hash, at, actor, addr, action,
-// subject, detail).
-func appendAuditRows(args []any, events []*lanyard.AuditEvent) []any {
-	for _, e := range events {
-		args = append(args, e.Seq, e.PrevHash, e.Hash, encodeTime(e.Time), e.Actor, e.Addr, e.Action, e.Subject, e.Detail)
-	}
-	return args
-}
-
-// auditHeadSavepoint is where a PostgreSQL transaction that guessed the
-// audit chain's head goes back to when the guess was wrong.
-const auditHeadSavepoint = "audit_head"
-
-// queueMoveHeadAndInsert chains the events of tx after the guessed head
-// (seq, hash) and queues, in a savepoint, one PostgreSQL statement that
-// moves the head from there and inserts them. When the head was elsewhere
-// it fails with errCodeAuditHeadMoved (migration 027), having written
-// nothing.
-func (tx *Tx) queueMoveHeadAndInsert(ctx context.Context, seq int64, head string) {
-	lastSeq, lastHash := tx.chainAudit(seq, head)
-	row := `(?::bigint, ?, ?, ?::bigint, ?, ?, ?, ?, ?)`
-	q := `WITH h AS (UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1)
-		INSERT INTO audit_log (seq, prev_hash, hash, at, actor, addr, action, subject, detail)
-		SELECT v.* FROM (VALUES ` + row + strings.Repeat(`, `+row, len(tx.audit)-1) + `) AS v(seq, prev_hash, hash, at, actor, addr, action, subject, detail)
-		WHERE CASE WHEN EXISTS (SELECT 1 FROM h) THEN true ELSE audit_head_moved() END`
-	args := append(make([]any, 0, 4+9*len(tx.audit)), lastSeq, lastHash, seq, head)
-	_ = tx.execLater(ctx, nil, `SAVEPOINT `+auditHeadSavepoint)
-	_ = tx.execLater(ctx, nil, q, appendAuditRows(args, tx.audit)...)
-}
-
-// errCodeAuditHeadMoved is the SQLSTATE of audit_head_moved().
-const errCodeAuditHeadMoved = "LY001"
-
-// commitPostgres commits tx; when the audit chain's head it guessed had
-// moved, it goes back to the savepoint before the move, chains the events
-// again after the head as it is, and commits.
-func (tx *Tx) commitPostgres(ctx context.Context) error {
-	err := tx.pg.commit(ctx)
-	var pgErr *pgconn.PgError
-	if !tx.guessedHead || !errors.As(err, &pgErr) || pgErr.Code != errCodeAuditHeadMoved {
-		return err
-	}
-	tx.guessedHead, tx.movedHead = false, nil
-	if _, err := tx.exec(ctx, `ROLLBACK TO SAVEPOINT `+auditHeadSavepoint); err != nil {
-		return fmt.Errorf("write audit events: %w", err)
-	}
-	if err := tx.appendAtLockedHead(ctx); err != nil {
-		return err
-	}
-	return tx.pg.commit(ctx)
 }
 
 // auditHeadAt is a position of the chain's head.
@@ -202,69 +139,13 @@ type auditHeadAt struct {
 type auditHead struct {
 	mu sync.Mutex
 	at *auditHeadAt
-	// turn is held by the PostgreSQL transaction of this process that
-	// moves the head, from its guess until it commits or ends. The head's
-	// row lock lets one writer at a time from there to the commit anyway;
-	// taking turns in the process first means that each one guesses where
-	// the one before left the head, instead of several guessing the same
-	// place and all but one reading it again. A channel of one, so that a
-	// wait for it ends with its request, or after headTurnWait.
-	turn chan struct{}
 }
-
-func newAuditHead() auditHead { return auditHead{turn: make(chan struct{}, 1)} }
 
 // forget drops the guess: the head it names may not have committed.
 func (h *auditHead) forget() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.at = nil
-}
-
-// takeHeadTurn waits for tx's turn at the audit chain's head, on
-// PostgreSQL, for at most headTurnWait or until ctx ends; the turn ends
-// with tx's commit, or with tx (endHeadTurn).
-//
-// The turn makes guesses right; the head's row lock, and the statement
-// that fails when the guess is wrong, keep the chain whole without it. So
-// a transaction that waited long enough goes on without the turn: the
-// one holding it may be waiting for a row that this one has locked (the
-// writes sent with COMMIT run after the turn is taken), and would wait
-// for ever.
-func (tx *Tx) takeHeadTurn(ctx context.Context) error {
-	if tx.db.dialect != Postgres || tx.hasHeadTurn {
-		return nil
-	}
-	select {
-	case tx.db.head.turn <- struct{}{}:
-		tx.hasHeadTurn = true
-		return nil
-	default:
-	}
-	wait := time.NewTimer(headTurnWait)
-	defer wait.Stop()
-	select {
-	case tx.db.head.turn <- struct{}{}:
-		tx.hasHeadTurn = true
-		return nil
-	case <-wait.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("wait for the audit chain's head: %w", ctx.Err())
-	}
-}
-
-// headTurnWait bounds the wait for the turn at the audit chain's head: far
-// longer than the turns of a busy process take one after the other.
-const headTurnWait = 250 * time.Millisecond
-
-// endHeadTurn gives tx's turn at the head to the next transaction; safe
-// to call more than once.
-func (tx *Tx) endHeadTurn() {
-	if tx.hasHeadTurn {
-		tx.hasHeadTurn = false
-		<-tx.db.head.turn
-	}
 }
 
 func (h *auditHead) guess() (int64, string, bool) {
@@ -286,13 +167,7 @@ func (h *auditHead) moved(at *auditHeadAt) {
 }
 
 func (tx *Tx) lockAuditHead(ctx context.Context) (int64, string, error) {
-	if err := tx.takeHeadTurn(ctx); err != nil {
-		return 0, "", err
-	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
-	if tx.db.dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1` + tx.forUpdate("")
 	var seq int64
 	var hash string
 	if err := tx.queryRow(ctx, q).Scan(&seq, &hash); err != nil {
@@ -308,37 +183,129 @@ func (tx *Tx) moveAuditHead(ctx context.Context, seq int64, hash string) error {
 	return nil
 }
 
-// chainOldAuditEvents chains the events written before the log had a
-// chain, in the order they were written, once, at the first start after
-// the migration.
-func (db *DB) chainOldAuditEvents(ctx context.Context) error {
-	var n int
-	if err := db.queryRow(ctx, `SELECT COUNT(*) FROM audit_log WHERE seq IS NULL`).Scan(&n); err != nil {
-		return fmt.Errorf("count unchained audit events: %w", err)
+// auditChainBatch bounds the events one transaction of ChainAudit chains.
+const auditChainBatch = 1000
+
+// ChainAudit gives the events not yet chained their place in the chain and
+// returns how many it chained. On PostgreSQL those are the events that
+// commits wrote since it last ran, or that another instance wrote; on
+// SQLite, only events written before the log had a chain (migration 011).
+// Several instances may run it at once: the head's row lock takes them in
+// turn.
+//
+// The events are chained in the order of the transactions that wrote
+// them, and only those of transactions that have ended: every
+// transaction that is under way has an ID at least the oldest one under
+// way (the snapshot's xmin), and so does every transaction that starts
+// later, so once the events below it are chained, none can come to stand
+// before them. A transaction that stays open for long (a large import,
+// or one left open by hand) holds the chaining back until it ends.
+//
+// So that every event committed before the call is chained when it
+// returns, it first waits, for at most auditChainWait, for the
+// transactions under way to end: in any schema of the database, some
+// always are on a busy one, and each holds back the events of every
+// transaction that began after it.
+func (db *DB) ChainAudit(ctx context.Context) (int, error) {
+	// A read first: with nothing to chain, no write transaction, which
+	// would take SQLite's writer and end the commit group under way.
+	var pending bool
+	if err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq IS NULL)`).Scan(&pending); err != nil {
+		return 0, fmt.Errorf("read unchained audit events: %w", err)
 	}
-	if n == 0 {
-		return nil
+	if pending && db.dialect == Postgres {
+		if err := db.waitForTransactionsUnderWay(ctx); err != nil {
+			return 0, err
+		}
 	}
-	return db.inTx(ctx, func(tx *Tx) error {
+	total := 0
+	for pending {
+		n, err := db.chainAuditBatch(ctx)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		pending = n == auditChainBatch
+	}
+	return total, nil
+}
+
+// auditChainWait bounds ChainAudit's wait for the transactions under way.
+const auditChainWait = time.Second
+
+// waitForTransactionsUnderWay waits until the PostgreSQL transactions
+// under way now have ended, or auditChainWait has passed, or ctx ends:
+// until the oldest transaction under way is one that began after now.
+func (db *DB) waitForTransactionsUnderWay(ctx context.Context) error {
+	var next string // the ID the next transaction will get
+	if err := db.queryRow(ctx, `SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text)`).Scan(&next); err != nil {
+		return fmt.Errorf("read transactions under way: %w", err)
+	}
+	deadline := time.Now().Add(auditChainWait)
+	for {
+		var ended bool
+		if err := db.queryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= CAST(CAST(? AS text) AS xid8)`, next).Scan(&ended); err != nil {
+			return fmt.Errorf("read transactions under way: %w", err)
+		}
+		if ended || time.Now().After(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for transactions under way: %w", ctx.Err())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// unchainedQuery reads the next events to chain, in their order.
+var unchainedQuery = map[Dialect]string{
+	SQLite: fmt.Sprintf(`SELECT id, at, actor, addr, action, subject, detail FROM audit_log
+		WHERE seq IS NULL ORDER BY id LIMIT %d`, auditChainBatch),
+	Postgres: fmt.Sprintf(`SELECT id, at, actor, addr, action, subject, detail FROM audit_log
+		WHERE seq IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid, id LIMIT %d`, auditChainBatch),
+}
+
+// chainUpdateBatch bounds the events one UPDATE of chainAuditBatch names.
+const chainUpdateBatch = 200
+
+// chainAuditBatch chains the next batch of events after the locked head.
+func (db *DB) chainAuditBatch(ctx context.Context) (int, error) {
+	n := 0
+	err := db.inSoloTx(ctx, func(tx *Tx) error {
 		seq, head, err := tx.lockAuditHead(ctx)
 		if err != nil {
 			return err
 		}
-		events, err := queryAll(ctx, tx, `SELECT id, at, actor, addr, action, subject, detail FROM audit_log WHERE seq IS NULL ORDER BY id`, nil, scanAuditEvent)
+		events, err := queryAll(ctx, tx, unchainedQuery[db.dialect], nil, scanAuditEvent)
 		if err != nil {
 			return fmt.Errorf("read unchained audit events: %w", err)
 		}
-		for _, e := range events {
-			seq++
-			e.Seq, e.PrevHash = seq, head
-			e.Hash = auditlog.Hash(head, e)
-			head = e.Hash
-			if _, err := tx.exec(ctx, `UPDATE audit_log SET seq = ?, prev_hash = ?, hash = ? WHERE id = ?`, e.Seq, e.PrevHash, e.Hash, e.ID); err != nil {
-				return fmt.Errorf("chain audit event: %w", err)
+		if n = len(events); n == 0 {
+			return nil
+		}
+		seq, head = chainEvents(events, seq, head)
+		for rest := events; len(rest) > 0; {
+			batch := rest[:min(len(rest), chainUpdateBatch)]
+			rest = rest[len(batch):]
+			row := `(CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?)`
+			q := `WITH v(id, seq, prev_hash, hash) AS (VALUES ` + row + strings.Repeat(`, `+row, len(batch)-1) + `)
+				UPDATE audit_log SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash FROM v WHERE audit_log.id = v.id`
+			args := make([]any, 0, 4*len(batch))
+			for _, e := range batch {
+				args = append(args, e.ID, e.Seq, e.PrevHash, e.Hash)
+			}
+			if err := tx.execLater(ctx, nil, q, args...); err != nil {
+				return fmt.Errorf("chain audit events: %w", err)
 			}
 		}
+		tx.movedHead = &auditHeadAt{seq: seq, hash: head}
 		return tx.moveAuditHead(ctx, seq, head)
 	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func scanAuditEvent(s scanner) (*lanyard.AuditEvent, error) {
@@ -417,8 +384,13 @@ func andAll(alias string, conds []string) string {
 
 // EachAuditEvent calls fn for every event of the chain in the order of
 // their numbers, reading them in pages so that a long log costs little
-// memory; events not yet chained come last. It stops at fn's first error.
+// memory; events not yet chained come last. It chains first what can be
+// chained (ChainAudit), so that the events not yet chained are only those
+// of the last moments. It stops at fn's first error.
 func (db *DB) EachAuditEvent(ctx context.Context, fn func(*lanyard.AuditEvent) error) error {
+	if _, err := db.ChainAudit(ctx); err != nil {
+		return err
+	}
 	const page = 2000
 	after := int64(0)
 	for {
@@ -463,11 +435,14 @@ func (db *DB) AuditCheckpoints(ctx context.Context) ([]*lanyard.AuditCheckpoint,
 	return cps, nil
 }
 
-// CheckpointAudit signs the chain up to its head with sign, unless the
-// newest checkpoint covers the head already, and returns the new
-// checkpoint or nil. The head is locked while it signs, so the checkpoint
-// names an event that is there.
+// CheckpointAudit chains what can be chained (ChainAudit) and signs the
+// chain up to its head with sign, unless the newest checkpoint covers the
+// head already, and returns the new checkpoint or nil. The head is locked
+// while it signs, so the checkpoint names an event that is there.
 func (db *DB) CheckpointAudit(ctx context.Context, sign func(seq int64, hash string, at time.Time) (*lanyard.AuditCheckpoint, error)) (*lanyard.AuditCheckpoint, error) {
+	if _, err := db.ChainAudit(ctx); err != nil {
+		return nil, err
+	}
 	var cp *lanyard.AuditCheckpoint
 	err := db.inTx(ctx, func(tx *Tx) error {
 		seq, hash, err := tx.lockAuditHead(ctx)

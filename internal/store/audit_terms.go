@@ -9,14 +9,17 @@ import (
 )
 
 // The audit log's search terms: each event's actor, action and subject
-// are in audit_terms, keyed by (kind, term, event ID), up to the event
-// that audit_terms_mark names. IndexAuditTerms adds the events after it,
-// in batches, from the background work; a search looks the older events
-// up there and reads the newer ones, a few seconds' worth, from the log.
+// are in audit_terms, keyed by (kind, term, event ID), up to the number in
+// the chain that audit_terms_mark names. IndexAuditTerms adds the events
+// after it, in batches, from the background work; a search looks the
+// older events up there and reads the newer ones, a few seconds' worth,
+// and those not yet chained, from the log.
 //
-// Events get their IDs in the order they commit, after the chain's head
-// is locked (appendAudit), so no event can commit below the mark once it
-// has passed.
+// The mark is a number in the chain, not an ID: events get their numbers
+// in the order their transactions end (ChainAudit), and never below one
+// already given, so none can come to stand below the mark once it has
+// passed. IDs are given as the events are written, and on PostgreSQL a
+// transaction may commit after others that wrote later.
 
 // The kinds of term.
 const (
@@ -29,14 +32,18 @@ const (
 // indexes, and so how long it holds SQLite's writer.
 const auditTermsBatch = 1000
 
-// IndexAuditTerms adds the search terms of the events after the mark and
-// moves the mark past them; it returns how many events it indexed. Several
-// instances may run it at once: the mark's row takes them in turn.
+// IndexAuditTerms chains what can be chained (ChainAudit), adds the search
+// terms of the events after the mark and moves the mark past them; it
+// returns how many events it indexed. Several instances may run it at
+// once: the mark's row takes them in turn.
 func (db *DB) IndexAuditTerms(ctx context.Context) (int, error) {
+	if _, err := db.ChainAudit(ctx); err != nil {
+		return 0, err
+	}
 	// A read first: an idle log costs no write transaction, which would
 	// take SQLite's writer and end the commit group under way.
 	var pending bool
-	if err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE id > (SELECT upto FROM audit_terms_mark WHERE id = 1))`).Scan(&pending); err != nil {
+	if err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq > (SELECT upto FROM audit_terms_mark WHERE id = 1))`).Scan(&pending); err != nil {
 		return 0, fmt.Errorf("read audit terms mark: %w", err)
 	}
 	if !pending {
@@ -58,7 +65,7 @@ func (db *DB) IndexAuditTerms(ctx context.Context) (int, error) {
 	}
 }
 
-// indexTermsQuery adds the terms of the events in (lo, hi] to
+// indexTermsQuery adds the terms of the events numbered (lo, hi] to
 // audit_terms in the index's order, so that each of its pages is written
 // once. The database reads and sorts them itself, and the statement's text
 // does not depend on the batch, so it is prepared once.
@@ -70,16 +77,16 @@ func (db *DB) IndexAuditTerms(ctx context.Context) (int, error) {
 // to confirm it), which costs two thirds more than the insert.
 var indexTermsQuery = fmt.Sprintf(`INSERT INTO audit_terms (kind, term, event_id)
 	SELECT kind, term, id FROM (
-		SELECT %d AS kind, actor AS term, id FROM audit_log WHERE id > ? AND id <= ? AND actor <> ''
-		UNION ALL SELECT %d, action, id FROM audit_log WHERE id > ? AND id <= ? AND action <> ''
-		UNION ALL SELECT %d, subject, id FROM audit_log WHERE id > ? AND id <= ? AND subject <> ''
+		SELECT %d AS kind, actor AS term, id FROM audit_log WHERE seq > ? AND seq <= ? AND actor <> ''
+		UNION ALL SELECT %d, action, id FROM audit_log WHERE seq > ? AND seq <= ? AND action <> ''
+		UNION ALL SELECT %d, subject, id FROM audit_log WHERE seq > ? AND seq <= ? AND subject <> ''
 	) AS t ORDER BY kind, term, id`, termActor, termAction, termSubject)
 
-// batchEndQuery finds the last of the next auditTermsBatch events after
-// the mark, and how many there are. The limit is written into the text:
+// batchEndQuery finds the number of the last of the next auditTermsBatch
+// events after the mark, and how many there are. The limit is written into the text:
 // SQLite plans a statement again at every run when its LIMIT is a
 // parameter.
-var batchEndQuery = fmt.Sprintf(`SELECT MAX(id), COUNT(*) FROM (SELECT id FROM audit_log WHERE id > ? ORDER BY id LIMIT %d) AS batch`, auditTermsBatch)
+var batchEndQuery = fmt.Sprintf(`SELECT MAX(seq), COUNT(*) FROM (SELECT seq FROM audit_log WHERE seq > ? ORDER BY seq LIMIT %d) AS batch`, auditTermsBatch)
 
 // indexAuditBatch indexes the next batch after the mark with query,
 // indexTermsQuery or a form of it.
@@ -118,7 +125,7 @@ func (db *DB) indexAuditBatch(ctx context.Context, query string) (int, error) {
 // and subject: one of them (the subject, else the actor, else the action,
 // from the likely fewest events to the most) leads to the events through
 // audit_terms, conds filter them all, and the events after the mark come
-// first, read from the log.
+// first, read from the log, with those not yet chained.
 func (db *DB) findAuditByTerm(ctx context.Context, f lanyard.AuditFilter, conds []string, args []any) ([]*lanyard.AuditEvent, error) {
 	kind, term := termSubject, f.Subject
 	if term == "" {
@@ -133,13 +140,13 @@ func (db *DB) findAuditByTerm(ctx context.Context, f lanyard.AuditFilter, conds 
 	if err := db.queryRow(ctx, `SELECT upto FROM audit_terms_mark WHERE id = 1`).Scan(&upto); err != nil {
 		return nil, fmt.Errorf("find audit events: %w", err)
 	}
-	recent, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE id > ?`+andAll("", conds)+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, f.Limit),
+	recent, err := queryAll(ctx, db, `SELECT `+auditColumns+` FROM audit_log WHERE (seq > ? OR seq IS NULL)`+andAll("", conds)+fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, f.Limit),
 		append([]any{upto}, args...), scanChained)
 	if err != nil || len(recent) == f.Limit {
 		return recent, wrapFind(err)
 	}
 	older, err := queryAll(ctx, db, `SELECT `+prefixed("a.", auditColumns)+` FROM audit_terms t JOIN audit_log a ON a.id = t.event_id
-		WHERE t.kind = ? AND t.term = ? AND t.event_id <= ?`+andAll("a.", conds)+
+		WHERE t.kind = ? AND t.term = ? AND a.seq <= ?`+andAll("a.", conds)+
 		fmt.Sprintf(` ORDER BY t.event_id DESC LIMIT %d`, f.Limit-len(recent)),
 		append([]any{kind, term, upto}, args...), scanChained)
 	return append(recent, older...), wrapFind(err)

@@ -195,7 +195,7 @@ func TestAuditTermsAfterTheMarkSetBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.SetAuditTermsMark(ctx, db, events[10].ID); err != nil {
+		if err := store.SetAuditTermsMark(ctx, db, events[10].Seq); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.RecordAuditBatch(ctx, actor, "test.second", 5); err != nil {

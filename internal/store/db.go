@@ -101,7 +101,7 @@ func IsPostgresURL(dsn string) bool {
 // path of an SQLite file (created with its folder if missing). It does not
 // migrate; call Migrate.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{dsn: dsn, Now: time.Now, head: newAuditHead()}
+	db := &DB{dsn: dsn, Now: time.Now}
 	db.writers.head, db.writers.commits = &db.head, &db.count.commits
 	var err error
 	if IsPostgresURL(dsn) {
@@ -263,15 +263,9 @@ type Tx struct {
 	audit []*lanyard.AuditEvent
 	// movedHead is where the transaction moved the audit chain's head.
 	movedHead *auditHeadAt
-	// guessedHead is set when the move of the head is queued on a guess
-	// (PostgreSQL), which COMMIT finds out (commitPostgres).
-	guessedHead bool
 	// lockedUser is the user whose row the transaction locked
 	// (PostgreSQL), until it ends.
 	lockedUser int64
-	// hasHeadTurn is set while the transaction holds this process's turn
-	// at the audit chain's head (PostgreSQL).
-	hasHeadTurn bool
 }
 
 // writerWait bounds the wait for SQLite's writer connection, as
@@ -316,7 +310,7 @@ func (tx *Tx) commit(ctx context.Context) error {
 	if err := tx.announceStatus(ctx); err != nil {
 		return err
 	}
-	// The transaction's audit events join the chain last, so that the
+	// The transaction's audit events go last, so that on SQLite the
 	// chain's head is locked only for a moment.
 	if err := tx.appendAudit(ctx); err != nil {
 		return err
@@ -334,13 +328,9 @@ func (tx *Tx) commit(ctx context.Context) error {
 		}
 	} else {
 		tx.db.count.commits.Add(1)
-		err := tx.commitPostgres(ctx)
+		err := tx.pg.commit(ctx)
 		tx.ended = true
 		tx.pg.end() // after a failed commit, rolls back
-		if err == nil && tx.movedHead != nil {
-			tx.db.head.moved(tx.movedHead)
-		}
-		tx.endHeadTurn()
 		if err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
@@ -358,7 +348,6 @@ func (tx *Tx) commit(ctx context.Context) error {
 
 // rollback is safe to defer after commit.
 func (tx *Tx) rollback() {
-	tx.endHeadTurn()
 	if tx.ended {
 		return
 	}

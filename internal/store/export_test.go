@@ -273,14 +273,6 @@ func Count(db *DB, table string) (int, error) {
 	return n, err
 }
 
-// HoldHeadTurn takes the turn at the audit chain's head that PostgreSQL
-// transactions of db take, as a transaction moving the head would, and
-// returns its release.
-func HoldHeadTurn(db *DB) (release func()) {
-	db.head.turn <- struct{}{}
-	return func() { <-db.head.turn }
-}
-
 // Statement is a write of ExecInTx: Later marks one whose answer the
 // transaction does not wait for (Tx.execLater).
 type Statement struct {
@@ -320,27 +312,21 @@ func LockUserThenLater(ctx context.Context, db *DB, userID int64, later string) 
 // IsUniqueViolation is isUniqueViolation.
 func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 
-// ShardWriter begins a transaction that records the CRL shard as a new
-// certificate of it does, and an audit event; with sent, a statement
-// answered after it sends the shard's insert at once, which locks the
-// shard's row until the transaction ends. It returns the transaction's
-// commit and rollback.
-func ShardWriter(ctx context.Context, db *DB, shard string, sent bool) (commit func(context.Context) error, rollback func(), err error) {
+// AuditWriter begins a transaction that has an ID, as one that has
+// written does, and an audit event of action to write when it commits;
+// it returns the transaction's commit and rollback.
+func AuditWriter(ctx context.Context, db *DB, action string) (commit func(context.Context) error, rollback func(), err error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := tx.recordCRLShard(ctx, shard); err != nil {
-		tx.rollback()
-		return nil, nil, err
-	}
-	if sent {
-		if _, err := tx.exec(ctx, `SELECT 1`); err != nil {
+	if db.dialect == Postgres {
+		if _, err := tx.exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
 			tx.rollback()
 			return nil, nil, err
 		}
 	}
-	if err := tx.insertAudit(ctx, lanyard.SystemActor, "test.shard", shard, ""); err != nil {
+	if err := tx.insertAudit(ctx, lanyard.SystemActor, action, "", ""); err != nil {
 		tx.rollback()
 		return nil, nil, err
 	}

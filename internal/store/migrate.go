@@ -61,7 +61,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.warnWithoutSearchIndex(ctx); err != nil {
 		return err
 	}
-	return db.chainOldAuditEvents(ctx)
+	_, err = db.ChainAudit(ctx)
+	return err
 }
 
 // warnWithoutSearchIndex logs a warning when a PostgreSQL schema has no

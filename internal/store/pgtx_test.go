@@ -2,8 +2,6 @@ package store_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"errors"
 	"slices"
@@ -11,7 +9,6 @@ import (
 	"time"
 
 	"github.com/lanyard-id/lanyard"
-	"github.com/lanyard-id/lanyard/internal/auditlog"
 	"github.com/lanyard-id/lanyard/internal/store"
 	"github.com/lanyard-id/lanyard/internal/testenv"
 )
@@ -149,44 +146,6 @@ func TestStartRecordsEventsInOrder(t *testing.T) {
 			t.Fatalf("the process names mobile ID %d, the mobile ID is %d", e.MobileID, m.ID)
 		}
 	})
-}
-
-// TestHeadTurnWaitsForNoRowLock: two transactions of one process, where
-// the one holding the turn at the audit chain's head waits, at its COMMIT,
-// for a row the other locked, which waits for the turn: the second goes on
-// without the turn after a while, and both commit.
-func TestHeadTurnWaitsForNoRowLock(t *testing.T) {
-	ctx := context.Background()
-	db := openDB(t, testenv.DSN(t, "postgres"))
-	commitB, rollbackB, err := store.ShardWriter(ctx, db, "S1", true) // S1's row locked
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rollbackB()
-	commitA, rollbackA, err := store.ShardWriter(ctx, db, "S1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rollbackA()
-	done := make(chan error, 1)
-	go func() {
-		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		done <- commitA(actx) // takes the turn, then waits for S1's row
-	}()
-	time.Sleep(300 * time.Millisecond)
-	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := commitB(bctx); err != nil {
-		t.Fatalf("the transaction holding the row: %v", err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("the transaction holding the turn: %v", err)
-	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if res, err := auditlog.Verify(ctx, db, key.Public()); err != nil || !res.OK() {
-		t.Fatalf("verify: %+v, %v", res, err)
-	}
 }
 
 // TestFailedFirstStatementEndsTheTransaction: on PostgreSQL the first

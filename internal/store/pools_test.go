@@ -154,8 +154,8 @@ func TestAuditChainAcrossHandles(t *testing.T) {
 
 // TestChangeOnAStaleHeadCommitsWhole: a change whose transaction guessed
 // the chain's head where another handle has moved it since commits whole,
-// its own writes and its event (on PostgreSQL the guess goes with COMMIT,
-// and a wrong one goes back to a savepoint after the change's writes).
+// its own writes and its event (on SQLite; on PostgreSQL, events are
+// chained after they commit, and the change commits whole all the same).
 func TestChangeOnAStaleHeadCommitsWhole(t *testing.T) {
 	testenv.ForEachEngine(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -176,7 +176,7 @@ func TestChangeOnAStaleHeadCommitsWhole(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := a.Counters().Statements - before.Statements; n < 6 {
+			if n := a.Counters().Statements - before.Statements; a.Dialect() == store.SQLite && n < 6 {
 				t.Errorf("a login on a stale head took %d statements: the guess was not corrected", n)
 			}
 			if _, _, err := sessions.FindSession(ctx, token); err != nil {
