@@ -122,19 +122,21 @@ func runBench(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	r := d.Run(ctx)
+	// The run's own figures first: they stand even when what follows
+	// fails, a server that died during the run among them.
+	printBenchResult(e.stdout, r)
 	if speed.During, speed.Samples, err = sampler.Stop(); err != nil {
 		return err
 	}
 	var u *loadgen.Usage
 	if m != nil {
 		if u, err = m.Stop(context.WithoutCancel(ctx)); err != nil {
-			return err
+			return fmt.Errorf("the server's CPU after %d mobile IDs: %w", r.MobileIDs(), err)
 		}
 	}
 	if speed.After, err = loadgen.SignatureTime(loadgen.SpeedSamples); err != nil {
 		return err
 	}
-	printBenchResult(e.stdout, r)
 	fmt.Fprintf(e.stdout, "speed:      %s\n", speed)
 	if u != nil {
 		printServerUsage(e.stdout, u, r.MobileIDs(), speed)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -128,6 +129,29 @@ func TestBench(t *testing.T) {
 	c.fails(2, "must be at least --concurrency", "bench", "--url", url, "--users", "1", "--concurrency", "2", "--password-file", pw)
 	c.fails(2, "usage: lanyard bench", "bench", "extra", "--url", url, "--users", "1", "--password-file", pw)
 	c.fails(1, "wrong username or password", "bench", "--url", url, "--users", "1", "--user-prefix", "nobody", "--password-file", pw)
+}
+
+// TestBenchServerGoneDuringTheRun: when the measured process is gone by
+// the end of the run (a server that died), the run's figures are printed
+// all the same, and the failure to measure it is one line, exit 1.
+func TestBenchServerGoneDuringTheRun(t *testing.T) {
+	url, pw := startServer(t, "sqlite", 2)
+	// The measured process: one that exits during the run, and is reaped,
+	// so that its /proc entry goes.
+	gone := exec.Command("sleep", "2")
+	if err := gone.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go gone.Wait()
+	var stdout, stderr lockedBuffer
+	code := run(t.Context(), []string{"bench", "--url", url, "--users", "2", "--concurrency", "2", "--duration", "4s",
+		"--password-file", pw, "--server-pid", strconv.Itoa(gone.Process.Pid)}, nil, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stdout.String(), "mobile IDs: ") || !strings.Contains(stdout.String(), "errors:     0") {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr: %s", code, stdout.String(), stderr.String())
+	}
+	if msg := strings.TrimSpace(stderr.String()); strings.Count(msg, "\n") != 0 || !strings.Contains(msg, "the server's CPU after ") {
+		t.Fatalf("stderr: %q, want one line on the server's CPU", msg)
+	}
 }
 
 // TestBenchUsers: the import file of `lanyard bench users` gives users who
