@@ -242,7 +242,9 @@ func (db *DB) waitForTransactionsUnderWay(ctx context.Context) error {
 		return fmt.Errorf("read transactions under way: %w", err)
 	}
 	deadline := time.Now().Add(auditChainWait)
-	for {
+	// Most transactions end within milliseconds; one that does not is
+	// asked after less and less often.
+	for pause := time.Millisecond; ; pause = min(2*pause, 64*time.Millisecond) {
 		var ended bool
 		if err := db.queryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= CAST(CAST(? AS text) AS xid8)`, next).Scan(&ended); err != nil {
 			return fmt.Errorf("read transactions under way: %w", err)
@@ -253,7 +255,7 @@ func (db *DB) waitForTransactionsUnderWay(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for transactions under way: %w", ctx.Err())
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 }
