@@ -21,8 +21,21 @@ type Source interface {
 	AuditCheckpoints(ctx context.Context) ([]*lanyard.AuditCheckpoint, error)
 }
 
-// Verify checks the whole chain of src against the audit key pub.
+// Chainer is a Source that can chain its events not yet chained: the
+// database, where on PostgreSQL events join the chain after they commit.
+type Chainer interface {
+	ChainAudit(ctx context.Context) (int, error)
+}
+
+// Verify checks the whole chain of src against the audit key pub. A
+// Chainer chains first, so that only events of the last moments are left
+// to count as not yet chained.
 func Verify(ctx context.Context, src Source, pub crypto.PublicKey) (Result, error) {
+	if c, ok := src.(Chainer); ok {
+		if _, err := c.ChainAudit(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	cps, err := src.AuditCheckpoints(ctx)
 	if err != nil {
 		return Result{}, err

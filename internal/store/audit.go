@@ -40,7 +40,7 @@ func (tx *Tx) auditEvent(actor lanyard.Actor, action, subject, detail string) *l
 // moved as it is.
 //
 // On PostgreSQL they are written unchained, and ChainAudit chains them
-// once they have committed, in the order of their transactions. Chaining
+// once they have committed, in the order it finds them. Chaining
 // them here would make every writer of every instance wait for the head's
 // row lock, which PostgreSQL holds until the commit is on disk: the
 // commits would run one after the other, each with its own flush of the
@@ -103,9 +103,7 @@ func chainEvents(events []*lanyard.AuditEvent, seq int64, head string) (int64, s
 const auditInsertBatch = 50
 
 // insertEvents writes events, up to auditInsertBatch a statement: chained,
-// with their numbers and hashes, or not, without them. The database
-// stamps unchained events with the transaction's ID on PostgreSQL
-// (migration 031), by which ChainAudit orders them.
+// with their numbers and hashes, or not, without them (ChainAudit).
 func (tx *Tx) insertEvents(ctx context.Context, events []*lanyard.AuditEvent, chained bool) error {
 	cols, row := `at, actor, addr, action, subject, detail`, `(?, ?, ?, ?, ?, ?)`
 	if chained {
@@ -186,37 +184,22 @@ func (tx *Tx) moveAuditHead(ctx context.Context, seq int64, hash string) error {
 // auditChainBatch bounds the events one transaction of ChainAudit chains.
 const auditChainBatch = 1000
 
-// ChainAudit gives the events not yet chained their place in the chain and
-// returns how many it chained. On PostgreSQL those are the events that
-// commits wrote since it last ran, or that another instance wrote; on
-// SQLite, only events written before the log had a chain (migration 011).
-// Several instances may run it at once: the head's row lock takes them in
-// turn.
-//
-// The events are chained in the order of the transactions that wrote
-// them, and only those of transactions that have ended: every
-// transaction that is under way has an ID at least the oldest one under
-// way (the snapshot's xmin), and so does every transaction that starts
-// later, so once the events below it are chained, none can come to stand
-// before them. A transaction that stays open for long (a large import,
-// or one left open by hand) holds the chaining back until it ends.
-//
-// So that every event committed before the call is chained when it
-// returns, it first waits, for at most auditChainWait, for the
-// transactions under way to end: in any schema of the database, some
-// always are on a busy one, and each holds back the events of every
-// transaction that began after it.
+// ChainAudit gives the events not yet chained their place in the chain,
+// in the order it finds them committed, and returns how many it chained.
+// On PostgreSQL those are the events that commits wrote since it last
+// ran, or that another instance wrote; on SQLite, only events written
+// before the log had a chain (migration 011). Several instances may run
+// it at once: the head's row lock takes them in turn, and each reads the
+// events still to chain once it holds the lock, so none is chained twice.
+// An event gets its number here, never before: one that commits late
+// comes after those chained already, and nothing can come to stand
+// before an event once chained.
 func (db *DB) ChainAudit(ctx context.Context) (int, error) {
 	// A read first: with nothing to chain, no write transaction, which
 	// would take SQLite's writer and end the commit group under way.
 	var pending bool
 	if err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log WHERE seq IS NULL)`).Scan(&pending); err != nil {
 		return 0, fmt.Errorf("read unchained audit events: %w", err)
-	}
-	if pending && db.dialect == Postgres {
-		if err := db.waitForTransactionsUnderWay(ctx); err != nil {
-			return 0, err
-		}
 	}
 	total := 0
 	for pending {
@@ -230,43 +213,11 @@ func (db *DB) ChainAudit(ctx context.Context) (int, error) {
 	return total, nil
 }
 
-// auditChainWait bounds ChainAudit's wait for the transactions under way.
-const auditChainWait = time.Second
-
-// waitForTransactionsUnderWay waits until the PostgreSQL transactions
-// under way now have ended, or auditChainWait has passed, or ctx ends:
-// until the oldest transaction under way is one that began after now.
-func (db *DB) waitForTransactionsUnderWay(ctx context.Context) error {
-	var next string // the ID the next transaction will get
-	if err := db.queryRow(ctx, `SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text)`).Scan(&next); err != nil {
-		return fmt.Errorf("read transactions under way: %w", err)
-	}
-	deadline := time.Now().Add(auditChainWait)
-	// Most transactions end within milliseconds; one that does not is
-	// asked after less and less often.
-	for pause := time.Millisecond; ; pause = min(2*pause, 64*time.Millisecond) {
-		var ended bool
-		if err := db.queryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot()) >= CAST(CAST(? AS text) AS xid8)`, next).Scan(&ended); err != nil {
-			return fmt.Errorf("read transactions under way: %w", err)
-		}
-		if ended || time.Now().After(deadline) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for transactions under way: %w", ctx.Err())
-		case <-time.After(pause):
-		}
-	}
-}
-
-// unchainedQuery reads the next events to chain, in their order.
-var unchainedQuery = map[Dialect]string{
-	SQLite: fmt.Sprintf(`SELECT id, at, actor, addr, action, subject, detail FROM audit_log
-		WHERE seq IS NULL ORDER BY id LIMIT %d`, auditChainBatch),
-	Postgres: fmt.Sprintf(`SELECT id, at, actor, addr, action, subject, detail FROM audit_log
-		WHERE seq IS NULL AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid, id LIMIT %d`, auditChainBatch),
-}
+// unchainedQuery reads the next events to chain, in the order they were
+// written. The limit is written into the text: SQLite plans a statement
+// again at every run when its LIMIT is a parameter.
+var unchainedQuery = fmt.Sprintf(`SELECT id, at, actor, addr, action, subject, detail FROM audit_log
+	WHERE seq IS NULL ORDER BY id LIMIT %d`, auditChainBatch)
 
 // chainUpdateBatch bounds the events one UPDATE of chainAuditBatch names.
 const chainUpdateBatch = 200
@@ -279,7 +230,7 @@ func (db *DB) chainAuditBatch(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		events, err := queryAll(ctx, tx, unchainedQuery[db.dialect], nil, scanAuditEvent)
+		events, err := queryAll(ctx, tx, unchainedQuery, nil, scanAuditEvent)
 		if err != nil {
 			return fmt.Errorf("read unchained audit events: %w", err)
 		}
@@ -386,13 +337,9 @@ func andAll(alias string, conds []string) string {
 
 // EachAuditEvent calls fn for every event of the chain in the order of
 // their numbers, reading them in pages so that a long log costs little
-// memory; events not yet chained come last. It chains first what can be
-// chained (ChainAudit), so that the events not yet chained are only those
-// of the last moments. It stops at fn's first error.
+// memory; events not yet chained come last (ChainAudit before it leaves
+// only those of the last moments). It stops at fn's first error.
 func (db *DB) EachAuditEvent(ctx context.Context, fn func(*lanyard.AuditEvent) error) error {
-	if _, err := db.ChainAudit(ctx); err != nil {
-		return err
-	}
 	const page = 2000
 	after := int64(0)
 	for {
@@ -437,7 +384,7 @@ func (db *DB) AuditCheckpoints(ctx context.Context) ([]*lanyard.AuditCheckpoint,
 	return cps, nil
 }
 
-// CheckpointAudit chains what can be chained (ChainAudit) and signs the
+// CheckpointAudit chains the events not yet chained (ChainAudit) and signs the
 // chain up to its head with sign, unless the newest checkpoint covers the
 // head already, and returns the new checkpoint or nil. The head is locked
 // while it signs, so the checkpoint names an event that is there.

@@ -16,8 +16,7 @@ import (
 // and those not yet chained, from the log.
 //
 // The mark is a number in the chain, not an ID: events get their numbers
-// in the order their transactions end (ChainAudit), and never below one
-// already given, so none can come to stand below the mark once it has
+// after they commit (ChainAudit), and never below one already given, so none can come to stand below the mark once it has
 // passed. IDs are given as the events are written, and on PostgreSQL a
 // transaction may commit after others that wrote later.
 
@@ -32,8 +31,8 @@ const (
 // indexes, and so how long it holds SQLite's writer.
 const auditTermsBatch = 1000
 
-// IndexAuditTerms chains what can be chained (ChainAudit), adds the search
-// terms of the events after the mark and moves the mark past them; it
+// IndexAuditTerms chains the events not yet chained (ChainAudit), adds the
+// search terms of the events after the mark and moves the mark past them; it
 // returns how many events it indexed. Several instances may run it at
 // once: the mark's row takes them in turn.
 func (db *DB) IndexAuditTerms(ctx context.Context) (int, error) {

@@ -312,19 +312,13 @@ func LockUserThenLater(ctx context.Context, db *DB, userID int64, later string) 
 // IsUniqueViolation is isUniqueViolation.
 func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 
-// AuditWriter begins a transaction that has an ID, as one that has
-// written does, and an audit event of action to write when it commits;
-// it returns the transaction's commit and rollback.
+// AuditWriter begins a transaction with an audit event of action to
+// write when it commits; it returns the transaction's commit and
+// rollback.
 func AuditWriter(ctx context.Context, db *DB, action string) (commit func(context.Context) error, rollback func(), err error) {
 	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, nil, err
-	}
-	if db.dialect == Postgres {
-		if _, err := tx.exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
-			tx.rollback()
-			return nil, nil, err
-		}
 	}
 	if err := tx.insertAudit(ctx, lanyard.SystemActor, action, "", ""); err != nil {
 		tx.rollback()

@@ -132,6 +132,10 @@ func TestAuditChainAcrossHandles(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// On PostgreSQL the events join the chain after they commit.
+		if _, err := a.ChainAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
 		var seq int64
 		prev := ""
 		n := 0

@@ -74,6 +74,10 @@ func (f fixture) count(t *testing.T) int {
 // whole.
 func (f fixture) auditEvents(t *testing.T) []*lanyard.AuditEvent {
 	t.Helper()
+	// On PostgreSQL the events join the chain after they commit.
+	if _, err := f.db.ChainAudit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	v := auditlog.NewVerifier(nil, nil)
 	var events []*lanyard.AuditEvent
 	err := f.db.EachAuditEvent(context.Background(), func(e *lanyard.AuditEvent) error {

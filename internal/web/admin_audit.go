@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -100,11 +101,17 @@ func (s *Server) handleAdminAuditExport(w http.ResponseWriter, r *http.Request) 
 		if events, err = s.Audit.FindAuditEvents(r.Context(), f); err == nil {
 			slices.Reverse(events)
 		}
-	} else if cps, err = s.AuditChain.AuditCheckpoints(r.Context()); err == nil {
-		err = s.AuditChain.EachAuditEvent(r.Context(), func(e *lanyard.AuditEvent) error {
-			events = append(events, e)
-			return nil
-		})
+	} else {
+		err = chainFirst(r.Context(), s.AuditChain)
+		if err == nil {
+			cps, err = s.AuditChain.AuditCheckpoints(r.Context())
+		}
+		if err == nil {
+			err = s.AuditChain.EachAuditEvent(r.Context(), func(e *lanyard.AuditEvent) error {
+				events = append(events, e)
+				return nil
+			})
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -129,4 +136,14 @@ func (s *Server) handleAdminAuditExport(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		s.Logger.Error("export audit log", "err", err)
 	}
+}
+
+// chainFirst chains the events of src not yet chained, when it can, so
+// that an export of the whole chain holds all that has committed.
+func chainFirst(ctx context.Context, src auditlog.Source) error {
+	if c, ok := src.(auditlog.Chainer); ok {
+		_, err := c.ChainAudit(ctx)
+		return err
+	}
+	return nil
 }
