@@ -27,14 +27,22 @@ type Chainer interface {
 	ChainAudit(ctx context.Context) (int, error)
 }
 
-// Verify checks the whole chain of src against the audit key pub. A
-// Chainer chains first, so that only events of the last moments are left
-// to count as not yet chained.
-func Verify(ctx context.Context, src Source, pub crypto.PublicKey) (Result, error) {
+// Chain chains the events of src not yet chained when src is a Chainer,
+// so that a reading of the whole chain that follows leaves out only the
+// events of the last moments.
+func Chain(ctx context.Context, src Source) error {
 	if c, ok := src.(Chainer); ok {
-		if _, err := c.ChainAudit(ctx); err != nil {
-			return Result{}, err
-		}
+		_, err := c.ChainAudit(ctx)
+		return err
+	}
+	return nil
+}
+
+// Verify checks the whole chain of src against the audit key pub, after
+// chaining what src can chain (Chain).
+func Verify(ctx context.Context, src Source, pub crypto.PublicKey) (Result, error) {
+	if err := Chain(ctx, src); err != nil {
+		return Result{}, err
 	}
 	cps, err := src.AuditCheckpoints(ctx)
 	if err != nil {

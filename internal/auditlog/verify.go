@@ -15,8 +15,7 @@ type Result struct {
 	// they are chained, but nothing signed vouches for them.
 	Uncovered int64
 	// Unchained is how many events have no place in the chain yet: on
-	// PostgreSQL, those of transactions that committed since the chaining
-	// last ran, or that are held back by a transaction still open.
+	// PostgreSQL, those that committed since the chaining last ran.
 	Unchained int64
 	// Bad is the number of the first event that fails, 0 when all pass;
 	// Reason says why.

@@ -384,10 +384,11 @@ func (db *DB) AuditCheckpoints(ctx context.Context) ([]*lanyard.AuditCheckpoint,
 	return cps, nil
 }
 
-// CheckpointAudit chains the events not yet chained (ChainAudit) and signs the
-// chain up to its head with sign, unless the newest checkpoint covers the
-// head already, and returns the new checkpoint or nil. The head is locked
-// while it signs, so the checkpoint names an event that is there.
+// CheckpointAudit chains the events not yet chained (ChainAudit) and
+// signs the chain up to its head with sign, unless the newest checkpoint
+// covers the head already, and returns the new checkpoint or nil. The
+// head is locked while it signs, so the checkpoint names an event that is
+// there.
 func (db *DB) CheckpointAudit(ctx context.Context, sign func(seq int64, hash string, at time.Time) (*lanyard.AuditCheckpoint, error)) (*lanyard.AuditCheckpoint, error) {
 	if _, err := db.ChainAudit(ctx); err != nil {
 		return nil, err

@@ -16,9 +16,10 @@ import (
 // and those not yet chained, from the log.
 //
 // The mark is a number in the chain, not an ID: events get their numbers
-// after they commit (ChainAudit), and never below one already given, so none can come to stand below the mark once it has
-// passed. IDs are given as the events are written, and on PostgreSQL a
-// transaction may commit after others that wrote later.
+// after they commit (ChainAudit), and never below one already given, so
+// none can come to stand below the mark once it has passed. IDs are given
+// as the events are written, and on PostgreSQL a transaction may commit
+// after others that wrote later.
 
 // The kinds of term.
 const (
@@ -82,9 +83,9 @@ var indexTermsQuery = fmt.Sprintf(`INSERT INTO audit_terms (kind, term, event_id
 	) AS t ORDER BY kind, term, id`, termActor, termAction, termSubject)
 
 // batchEndQuery finds the number of the last of the next auditTermsBatch
-// events after the mark, and how many there are. The limit is written into the text:
-// SQLite plans a statement again at every run when its LIMIT is a
-// parameter.
+// events after the mark, and how many there are. The limit is written
+// into the text: SQLite plans a statement again at every run when its
+// LIMIT is a parameter.
 var batchEndQuery = fmt.Sprintf(`SELECT MAX(seq), COUNT(*) FROM (SELECT seq FROM audit_log WHERE seq > ? ORDER BY seq LIMIT %d) AS batch`, auditTermsBatch)
 
 // indexAuditBatch indexes the next batch after the mark with query,

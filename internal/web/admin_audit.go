@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -102,7 +101,7 @@ func (s *Server) handleAdminAuditExport(w http.ResponseWriter, r *http.Request) 
 			slices.Reverse(events)
 		}
 	} else {
-		err = chainFirst(r.Context(), s.AuditChain)
+		err = auditlog.Chain(r.Context(), s.AuditChain)
 		if err == nil {
 			cps, err = s.AuditChain.AuditCheckpoints(r.Context())
 		}
@@ -136,14 +135,4 @@ func (s *Server) handleAdminAuditExport(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		s.Logger.Error("export audit log", "err", err)
 	}
-}
-
-// chainFirst chains the events of src not yet chained, when it can, so
-// that an export of the whole chain holds all that has committed.
-func chainFirst(ctx context.Context, src auditlog.Source) error {
-	if c, ok := src.(auditlog.Chainer); ok {
-		_, err := c.ChainAudit(ctx)
-		return err
-	}
-	return nil
 }

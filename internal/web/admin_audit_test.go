@@ -11,6 +11,7 @@ import (
 
 	"github.com/lanyard-id/lanyard"
 	"github.com/lanyard-id/lanyard/internal/auditlog"
+	"github.com/lanyard-id/lanyard/internal/testenv"
 )
 
 // TestAdminAuditLog checks the audit log page: the banner on the chain,
@@ -93,3 +94,35 @@ func TestAdminAuditLog(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestAdminAuditLogNotYetChained: on PostgreSQL, events join the chain
+// after they commit. The page lists an event not yet chained without a
+// number, and its banner, which chains first, calls the chain whole; the
+// export chains first too, so it holds every event with its number.
+func TestAdminAuditLogNotYetChained(t *testing.T) {
+	p := newPortal(t, testenv.DSN(t, "postgres"))
+	p.addUser(t, "root", lanyard.UserActive, lanyard.RoleAdmin)
+	adm := p.loggedIn(t, "root")
+	p.addUser(t, "carol", lanyard.UserActive)
+
+	resp, body := p.get(t, adm, "/admin/audit")
+	wantStatus(t, resp, body, http.StatusOK, "The chain of the audit log is whole", `<span title="not yet chained">–</span>`)
+	// The banner's verification chained them: now each has its number.
+	resp, body = p.get(t, adm, "/admin/audit")
+	wantStatus(t, resp, body, http.StatusOK, "The chain of the audit log is whole")
+	if strings.Contains(body, "not yet chained") {
+		t.Fatal("events still without a number after the chain was verified")
+	}
+
+	p.addUser(t, "dave", lanyard.UserActive)
+	resp, body = p.get(t, adm, "/admin/audit/export.csv")
+	wantStatus(t, resp, body, http.StatusOK, "dave")
+	x, err := auditlog.ReadCSV(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := p.ca.AuditSigner(t.Context())
+	if res, err := auditlog.Verify(t.Context(), x, key.Public()); err != nil || !res.OK() || res.Unchained != 0 || res.Events != int64(len(x.Events)) {
+		t.Fatalf("verify the export: %+v, %v", res, err)
+	}
+}
